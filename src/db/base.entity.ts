@@ -1,0 +1,23 @@
+import { randomUUID } from 'node:crypto';
+import { OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Field, ID } from 'type-graphql';
+
+/**
+ * Every table has a UUID key and creation/update timestamps. Ids are generated in the application so an
+ * entity has its id before it is flushed; the database default serves bulk inserts that bypass the ORM.
+ */
+export abstract class BaseEntity<Optional = never> {
+  [OptionalProps]?: 'createdAt' | 'updatedAt' | Optional;
+
+  @Field(() => ID)
+  @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
+  id: string = randomUUID();
+
+  @Field(() => Date)
+  @Property({ type: 'datetime', columnType: 'timestamptz', defaultRaw: 'now()' })
+  createdAt: Date = new Date();
+
+  @Field(() => Date)
+  @Property({ type: 'datetime', columnType: 'timestamptz', defaultRaw: 'now()', onUpdate: () => new Date() })
+  updatedAt: Date = new Date();
+}

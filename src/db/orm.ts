@@ -1,0 +1,80 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { DataloaderType, type EntityClass, MikroORM, type Options } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import { type AbstractSqlDriver, PostgreSqlDriver, type SqlEntityManager } from '@mikro-orm/postgresql';
+import { PGliteDriver } from 'mikro-orm-pglite';
+
+export type EntityManager = SqlEntityManager<AbstractSqlDriver>;
+export type Orm = MikroORM<AbstractSqlDriver, EntityManager>;
+
+/** Where the database lives: a PostgreSQL URL, or an embedded PGlite (on disk, or a given instance). */
+export type DatabaseTarget =
+  | { readonly kind: 'postgres'; readonly url: string }
+  | { readonly kind: 'pglite'; readonly dataDir: string }
+  | { readonly kind: 'pglite-instance'; readonly pglite: PGlite };
+
+export interface OrmSettings {
+  readonly target: DatabaseTarget;
+  readonly entities: readonly EntityClass<object>[];
+  /** Receives every SQL statement the ORM runs (statement counting in tests, debug logging). */
+  readonly onQuery?: (sql: string) => void;
+}
+
+// The project root, whether this file runs as TypeScript (src/db) or compiled (dist/src/db).
+const here = path.dirname(fileURLToPath(import.meta.url));
+const runningTypeScript = import.meta.url.endsWith('.ts');
+const projectRoot = path.resolve(here, runningTypeScript ? '../..' : '../../..');
+
+export function buildOrmOptions(settings: OrmSettings): Options<AbstractSqlDriver> {
+  const { target } = settings;
+  const database: Options<AbstractSqlDriver> =
+    target.kind === 'postgres'
+      ? { driver: PostgreSqlDriver, clientUrl: target.url }
+      : {
+          driver: PGliteDriver,
+          dbName: 'postgres',
+          driverOptions: {
+            connection: {
+              pglite: () => (target.kind === 'pglite' ? new PGlite(target.dataDir) : target.pglite),
+            },
+          },
+        };
+  return {
+    ...database,
+    entities: [...settings.entities],
+    baseDir: projectRoot,
+    preferTs: runningTypeScript,
+    extensions: [Migrator],
+    // Batch Reference and Collection loads across one request: no N+1 through relations.
+    dataloader: DataloaderType.ALL,
+    // Every unit of work runs in an explicit fork; touching the global EntityManager is a bug.
+    allowGlobalContext: false,
+    forceUtcTimezone: true,
+    debug: settings.onQuery !== undefined,
+    logger: settings.onQuery ?? (() => {}),
+    migrations: {
+      tableName: 'mikro_orm_migrations',
+      path: path.join(projectRoot, 'dist/migrations'),
+      pathTs: path.join(projectRoot, 'migrations'),
+      glob: '!(*.d).{js,ts}',
+      snapshotName: '.snapshot',
+      emit: 'ts',
+      transactional: true,
+      allOrNothing: true,
+      dropTables: true,
+    },
+  };
+}
+
+export function initOrm(settings: OrmSettings): Promise<Orm> {
+  return MikroORM.init<AbstractSqlDriver, EntityManager>(buildOrmOptions(settings));
+}
+
+/** Chooses the database from the configuration: PostgreSQL when a URL is set, embedded PGlite otherwise. */
+export function databaseTarget(config: { databaseUrl: string | undefined; dataDir: string }): DatabaseTarget {
+  return config.databaseUrl
+    ? { kind: 'postgres', url: config.databaseUrl }
+    : { kind: 'pglite', dataDir: path.join(config.dataDir, 'pglite') };
+}

@@ -1,0 +1,32 @@
+import { AuditLog } from './audit/audit-log.entity.js';
+import { RequestLog } from './audit/request-log.entity.js';
+import { ApiKey } from './auth/api-key.entity.js';
+import { BaseEntity } from './db/base.entity.js';
+import { HealthCheck } from './health/health-check.entity.js';
+import { CircuitBreaker } from './registry/circuit-breaker.entity.js';
+import { MCPServer } from './registry/mcp-server.entity.js';
+import { ServerPrompt } from './registry/server-prompt.entity.js';
+import { ServerResource } from './registry/server-resource.entity.js';
+import { ServerTool } from './registry/server-tool.entity.js';
+import { RoutingRule } from './routing/routing-rule.entity.js';
+import { RoutingRuleTarget } from './routing/routing-rule-target.entity.js';
+import { Tenant } from './tenants/tenant.entity.js';
+import { User } from './users/user.entity.js';
+
+/** Every entity the ORM maps; the migrations are generated from these. */
+export const entities = [
+  BaseEntity,
+  Tenant,
+  User,
+  ApiKey,
+  MCPServer,
+  ServerTool,
+  ServerResource,
+  ServerPrompt,
+  CircuitBreaker,
+  HealthCheck,
+  AuditLog,
+  RequestLog,
+  RoutingRule,
+  RoutingRuleTarget,
+];

@@ -1,0 +1,40 @@
+import { GraphQLError } from 'graphql';
+
+/** The error codes a client can branch on; every error the API raises on purpose carries one. */
+export enum ErrorCode {
+  BAD_USER_INPUT = 'BAD_USER_INPUT',
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  NOT_FOUND = 'NOT_FOUND',
+  CONFLICT = 'CONFLICT',
+  RATE_LIMITED = 'RATE_LIMITED',
+  INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+}
+
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  [ErrorCode.UNAUTHENTICATED]: 401,
+  [ErrorCode.RATE_LIMITED]: 429,
+};
+
+/** An error meant for the client: its message is safe to show and says what to do. */
+export class ApiError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+    const status = HTTP_STATUS[code];
+    super(message, { extensions: { ...extensions, code, ...(status ? { http: { status } } : {}) } });
+    this.name = 'ApiError';
+  }
+}
+
+export const badUserInput = (message: string, field?: string): ApiError =>
+  new ApiError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
+
+/** One answer for every kind of bad credential, so a caller cannot tell unknown from revoked or expired. */
+export const unauthenticated = (): ApiError =>
+  new ApiError(ErrorCode.UNAUTHENTICATED, 'A valid API key is required: send "Authorization: Bearer <key>".');
+
+export const forbidden = (message: string): ApiError => new ApiError(ErrorCode.FORBIDDEN, message);
+
+export const notFound = (what: string, id: string): ApiError =>
+  new ApiError(ErrorCode.NOT_FOUND, `${what} ${id} was not found.`);
+
+export const conflict = (message: string): ApiError => new ApiError(ErrorCode.CONFLICT, message);

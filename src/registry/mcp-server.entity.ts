@@ -1,0 +1,123 @@
+import { Collection, Entity, Enum, Index, ManyToOne, OneToMany, Property, type Ref, Unique } from '@mikro-orm/core';
+import { Directive, Field, Float, Int, ObjectType } from 'type-graphql';
+import { BaseEntity } from '../db/base.entity.js';
+import { type JsonObject, JSONScalar } from '../graphql/scalars.js';
+import { Tenant } from '../tenants/tenant.entity.js';
+import { ServerStatus, TransportType } from './registry.enums.js';
+import { ServerPrompt } from './server-prompt.entity.js';
+import { ServerResource } from './server-resource.entity.js';
+import { ServerTool } from './server-tool.entity.js';
+
+type McpServerDefaults =
+  | 'description'
+  | 'capabilities'
+  | 'protocolVersion'
+  | 'serverInfo'
+  | 'tags'
+  | 'healthStatus'
+  | 'avgResponseTime'
+  | 'successRate'
+  | 'activeConnections'
+  | 'lastHealthCheckAt'
+  | 'connectionHeaders';
+
+/** A registered MCP server and what the registry last learned about it. */
+@Directive('@key(fields: "id")')
+@ObjectType('MCPServer')
+@Entity({ tableName: 'mcp_servers' })
+// Server names are unique per tenant; the index also serves "servers of tenant X" lookups.
+@Unique({ name: 'mcp_servers_tenant_id_name_unique', properties: ['tenant', 'name'] })
+// Dashboards list a tenant's servers by health status (source index idx_servers_tenant_status).
+@Index({ name: 'mcp_servers_tenant_id_health_status_idx', properties: ['tenant', 'healthStatus'] })
+// Discovery only ever routes to usable servers, fastest first: a partial index keeps it small.
+@Index({
+  name: 'mcp_servers_discovery_idx',
+  expression:
+    'create index "mcp_servers_discovery_idx" on "mcp_servers" ("avg_response_time", "id") ' +
+    "where \"health_status\" in ('healthy', 'degraded')",
+})
+export class MCPServer extends BaseEntity<McpServerDefaults> {
+  @ManyToOne(() => Tenant, { ref: true, deleteRule: 'cascade' })
+  tenant: Ref<Tenant>;
+
+  @Field()
+  @Property({ type: 'string', length: 255 })
+  name: string;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'text', nullable: true })
+  description: string | null = null;
+
+  /** An http(s) URL, or for STDIO servers the command line to spawn. */
+  @Field()
+  @Property({ type: 'text' })
+  endpointUrl: string;
+
+  @Field(() => TransportType)
+  @Enum({ items: () => TransportType })
+  transportType: TransportType;
+
+  /** The capabilities object the server announced in its initialize / server/discover result. */
+  @Field(() => JSONScalar)
+  @Property({ type: 'json', default: '{}' })
+  capabilities: JsonObject = {};
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'string', length: 32, nullable: true })
+  protocolVersion: string | null = null;
+
+  /** The server's self-description (`serverInfo`: name, version, title). */
+  @Field(() => JSONScalar, { nullable: true })
+  @Property({ type: 'json', nullable: true })
+  serverInfo: JsonObject | null = null;
+
+  @Field(() => [String])
+  @Property({ type: 'text[]', default: '{}' })
+  tags: string[] = [];
+
+  @Field(() => ServerStatus)
+  @Enum({ items: () => ServerStatus, default: ServerStatus.UNKNOWN })
+  healthStatus: ServerStatus = ServerStatus.UNKNOWN;
+
+  /** Moving average of probe latency, in milliseconds; null until the first successful probe. */
+  @Field(() => Float, { nullable: true })
+  @Property({ type: 'double', nullable: true })
+  avgResponseTime: number | null = null;
+
+  /** Share of recent probes that succeeded, from 0 to 1. */
+  @Field(() => Float)
+  @Property({ type: 'double', default: 1 })
+  successRate: number = 1;
+
+  @Field(() => Int)
+  @Property({ type: 'integer', default: 0 })
+  activeConnections: number = 0;
+
+  @Field(() => Date, { nullable: true })
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  lastHealthCheckAt: Date | null = null;
+
+  /**
+   * Headers (tokens) the registry sends when it connects. Never exposed through GraphQL, never serialised,
+   * and loaded only when a probe or call needs them.
+   */
+  @Property({ type: 'json', nullable: true, hidden: true, lazy: true })
+  connectionHeaders: Record<string, string> | null = null;
+
+  @OneToMany(() => ServerTool, (tool) => tool.server)
+  tools = new Collection<ServerTool>(this);
+
+  @OneToMany(() => ServerResource, (resource) => resource.server)
+  resources = new Collection<ServerResource>(this);
+
+  @OneToMany(() => ServerPrompt, (prompt) => prompt.server)
+  prompts = new Collection<ServerPrompt>(this);
+
+  constructor(fields: { tenant: Ref<Tenant>; name: string; endpointUrl: string; transportType: TransportType }) {
+    super();
+    this.tenant = fields.tenant;
+    this.name = fields.name;
+    this.endpointUrl = fields.endpointUrl;
+    this.transportType = fields.transportType;
+  }
+}

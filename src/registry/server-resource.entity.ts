@@ -1,0 +1,40 @@
+import { Entity, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
+import { Field, ObjectType } from 'type-graphql';
+import { BaseEntity } from '../db/base.entity.js';
+import { MCPServer } from './mcp-server.entity.js';
+
+/** A resource (fixed URI) or resource template (RFC 6570 URI template) a server offers. */
+@ObjectType()
+@Entity({ tableName: 'server_resources' })
+export class ServerResource extends BaseEntity<'name' | 'description' | 'mimeType' | 'isTemplate'> {
+  @Index({ name: 'server_resources_server_id_idx' })
+  @ManyToOne(() => MCPServer, { ref: true, deleteRule: 'cascade' })
+  server: Ref<MCPServer>;
+
+  @Field()
+  @Property({ type: 'text' })
+  uriTemplate: string;
+
+  /** True for a resource template (`resources/templates/list`), false for a concrete resource URI. */
+  @Field()
+  @Property({ type: 'boolean', default: false })
+  isTemplate: boolean = false;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'string', length: 255, nullable: true })
+  name: string | null = null;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'text', nullable: true })
+  description: string | null = null;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'string', length: 255, nullable: true })
+  mimeType: string | null = null;
+
+  constructor(server: Ref<MCPServer>, uriTemplate: string) {
+    super();
+    this.server = server;
+    this.uriTemplate = uriTemplate;
+  }
+}

@@ -1,0 +1,68 @@
+import { Entity, Index, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
+import { Directive, Field, Float, Int, ObjectType } from 'type-graphql';
+import { BaseEntity } from '../db/base.entity.js';
+import { type JsonObject, JSONScalar } from '../graphql/scalars.js';
+import { MCPServer } from './mcp-server.entity.js';
+
+type ServerToolDefaults =
+  | 'description'
+  | 'toolSchema'
+  | 'annotations'
+  | 'totalCalls'
+  | 'successCount'
+  | 'errorCount'
+  | 'avgExecutionTime';
+
+/** A tool a server offers, with its input schema and the gateway's usage statistics for it. */
+@Directive('@key(fields: "id")')
+@ObjectType()
+@Entity({ tableName: 'server_tools' })
+// One tool name per server; also loads a server's tools.
+@Unique({ name: 'server_tools_server_id_name_unique', properties: ['server', 'name'] })
+// Discovery by tool name ("servers that have ALL these tools"), source index idx_tools_name_server.
+@Index({ name: 'server_tools_name_server_id_idx', properties: ['name', 'server'] })
+export class ServerTool extends BaseEntity<ServerToolDefaults> {
+  @ManyToOne(() => MCPServer, { ref: true, deleteRule: 'cascade' })
+  server: Ref<MCPServer>;
+
+  @Field()
+  @Property({ type: 'string', length: 255 })
+  name: string;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'text', nullable: true })
+  description: string | null = null;
+
+  /** The tool's JSON Schema for its arguments (`inputSchema` in MCP). */
+  @Field(() => JSONScalar)
+  @Property({ type: 'json', default: '{}' })
+  toolSchema: JsonObject = {};
+
+  /** MCP tool annotations (readOnlyHint, destructiveHint, ...). */
+  @Field(() => JSONScalar, { nullable: true })
+  @Property({ type: 'json', nullable: true })
+  annotations: JsonObject | null = null;
+
+  @Field(() => Int)
+  @Property({ type: 'integer', default: 0 })
+  totalCalls: number = 0;
+
+  @Field(() => Int)
+  @Property({ type: 'integer', default: 0 })
+  successCount: number = 0;
+
+  @Field(() => Int)
+  @Property({ type: 'integer', default: 0 })
+  errorCount: number = 0;
+
+  /** Average call duration through the gateway, in milliseconds. */
+  @Field(() => Float, { nullable: true })
+  @Property({ type: 'double', nullable: true })
+  avgExecutionTime: number | null = null;
+
+  constructor(server: Ref<MCPServer>, name: string) {
+    super();
+    this.server = server;
+    this.name = name;
+  }
+}

@@ -1,0 +1,55 @@
+import { Entity, Enum, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
+import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { BaseEntity } from '../db/base.entity.js';
+import { Tenant } from '../tenants/tenant.entity.js';
+
+export enum UserRole {
+  ADMIN = 'admin',
+  USER = 'user',
+  SERVICE = 'service',
+  READONLY = 'readonly',
+}
+registerEnumType(UserRole, { name: 'UserRole' });
+
+/** A person or service account; API keys may be issued on its behalf. */
+@ObjectType()
+@Entity({ tableName: 'users' })
+export class User extends BaseEntity<'role' | 'isActive' | 'authProvider' | 'authProviderId' | 'lastLoginAt'> {
+  @Field()
+  @Property({ type: 'string', length: 100, unique: 'users_username_unique' })
+  username: string;
+
+  @Field()
+  @Property({ type: 'string', length: 255, unique: 'users_email_unique' })
+  email: string;
+
+  @Field(() => UserRole)
+  @Enum({ items: () => UserRole, default: UserRole.USER })
+  role: UserRole = UserRole.USER;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'string', length: 50, nullable: true })
+  authProvider: string | null = null;
+
+  @Property({ type: 'string', length: 255, nullable: true })
+  authProviderId: string | null = null;
+
+  // Users belong to their tenant and go with it; platform users have none.
+  @Index({ name: 'users_tenant_id_idx' })
+  @ManyToOne(() => Tenant, { ref: true, nullable: true, deleteRule: 'cascade' })
+  tenant: Ref<Tenant> | null = null;
+
+  @Field()
+  @Property({ type: 'boolean', default: true })
+  isActive: boolean = true;
+
+  @Field(() => Date, { nullable: true })
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  lastLoginAt: Date | null = null;
+
+  constructor(username: string, email: string) {
+    super();
+    this.username = username;
+    this.email = email;
+  }
+}
