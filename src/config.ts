@@ -73,7 +73,10 @@ function readUrl(env: Env, name: string, protocols: readonly string[]): string |
     throw new ConfigError(name, 'is not a valid URL');
   }
   if (!protocols.includes(url.protocol)) {
-    throw new ConfigError(name, `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+    throw new ConfigError(
+      name,
+      `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+    );
   }
   return raw;
 }

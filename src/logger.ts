@@ -12,7 +12,14 @@ export function createLogger(level: LogLevel): Logger {
     level,
     base: { service: 'mcp-registry-gateway' },
     redact: {
-      paths: ['authorization', '*.authorization', 'headers.authorization', '*.headers.authorization', 'apiKey', '*.apiKey'],
+      paths: [
+        'authorization',
+        '*.authorization',
+        'headers.authorization',
+        '*.headers.authorization',
+        'apiKey',
+        '*.apiKey',
+      ],
       censor: '[redacted]',
     },
   });

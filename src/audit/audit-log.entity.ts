@@ -15,9 +15,12 @@ import { type JsonObject, JSONScalar } from '../graphql/scalars.js';
 // Listing a tenant's audit trail, newest first (source index idx_audit_logs_tenant_time).
 @Index({
   name: 'audit_logs_tenant_id_created_at_idx',
-  expression: 'create index "audit_logs_tenant_id_created_at_idx" on "audit_logs" ("tenant_id", "created_at" desc)',
+  expression:
+    'create index "audit_logs_tenant_id_created_at_idx" on "audit_logs" ("tenant_id", "created_at" desc)',
 })
-export class AuditLog extends BaseEntity<'tenantId' | 'userId' | 'apiKeyId' | 'resourceId' | 'details' | 'ipAddress'> {
+export class AuditLog extends BaseEntity<
+  'tenantId' | 'userId' | 'apiKeyId' | 'resourceId' | 'details' | 'ipAddress'
+> {
   @Field(() => ID, { nullable: true })
   @Property({ type: 'uuid', nullable: true })
   tenantId: string | null = null;

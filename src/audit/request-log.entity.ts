@@ -49,7 +49,13 @@ export class RequestLog extends BaseEntity<'tenantId' | 'apiKeyId' | 'operationN
   @Property({ type: 'double' })
   durationMs: number;
 
-  constructor(fields: { requestId: string; method: string; path: string; statusCode: number; durationMs: number }) {
+  constructor(fields: {
+    requestId: string;
+    method: string;
+    path: string;
+    statusCode: number;
+    durationMs: number;
+  }) {
     super();
     this.requestId = fields.requestId;
     this.method = fields.method;

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
-import { Field, ID } from 'type-graphql';
+import { Field, ID, ObjectType } from 'type-graphql';
 
 /**
  * Every table has a UUID key and creation/update timestamps. Ids are generated in the application so an
  * entity has its id before it is flushed; the database default serves bulk inserts that bypass the ORM.
  */
+// Decorated so the GraphQL types of entities inherit id and timestamps; never referenced itself.
+@ObjectType()
 export abstract class BaseEntity<Optional = never> {
   [OptionalProps]?: 'createdAt' | 'updatedAt' | Optional;
 

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -37,7 +38,7 @@ export function buildOrmOptions(settings: OrmSettings): Options<AbstractSqlDrive
           dbName: 'postgres',
           driverOptions: {
             connection: {
-              pglite: () => (target.kind === 'pglite' ? new PGlite(target.dataDir) : target.pglite),
+              pglite: () => (target.kind === 'pglite' ? openPglite(target.dataDir) : target.pglite),
             },
           },
         };
@@ -77,4 +78,10 @@ export function databaseTarget(config: { databaseUrl: string | undefined; dataDi
   return config.databaseUrl
     ? { kind: 'postgres', url: config.databaseUrl }
     : { kind: 'pglite', dataDir: path.join(config.dataDir, 'pglite') };
+}
+
+/** An on-disk PGlite database; the directory is created on first use. */
+function openPglite(dataDir: string): PGlite {
+  mkdirSync(dataDir, { recursive: true });
+  return new PGlite(dataDir);
 }

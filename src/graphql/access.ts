@@ -36,11 +36,38 @@ export function requireScope(viewer: Viewer | null, scope: ApiKeyScope): Viewer 
   return viewer;
 }
 
+/** Whether the viewer may see data of `tenantId`: platform admins see every tenant, others only their own. */
+export function canAccessTenant(viewer: Viewer, tenantId: string): boolean {
+  return isAdmin(viewer) || viewer.tenantId === tenantId;
+}
+
 /**
- * The tenant a request acts on: its own for tenant keys; a platform admin may name any tenant (or none,
- * meaning all tenants). A tenant key naming another tenant gets FORBIDDEN for writes; reads treat it as
- * not found so no existence leaks.
+ * The filter that limits a query of tenant-owned rows to what the viewer may see. Another tenant's rows
+ * are simply absent, so ids of other tenants answer NOT_FOUND rather than FORBIDDEN: no existence leaks.
  */
-export function canAccessTenant(viewer: Viewer, tenantId: string | null): boolean {
-  return isAdmin(viewer) || (tenantId !== null && viewer.tenantId === tenantId);
+export function tenantFilter(viewer: Viewer): { tenant?: string | null } {
+  return isAdmin(viewer) ? {} : { tenant: viewer.tenantId };
+}
+
+/**
+ * type-graphql's auth checker: `@Authorized(ApiKeyScope.X)` on a query, mutation or field requires scope X
+ * (any of them, if several are listed). Throws rather than returning false so the client gets a message
+ * that names the missing scope.
+ */
+// An arrow function on purpose: type-graphql instantiates a checker that has a prototype as a class.
+export const scopeAuthChecker = (
+  { context }: { context: { viewer: Viewer | null } },
+  scopes: readonly ApiKeyScope[],
+): boolean => {
+  const { viewer } = context;
+  if (viewer === null) throw unauthenticated();
+  if (scopes.length === 0 || isAdmin(viewer) || scopes.some((scope) => viewer.scopes.has(scope))) return true;
+  const needed = scopes.map((scope) => scope.toUpperCase()).join(' or ');
+  throw forbidden(`This operation needs an API key with the ${needed} scope.`);
+};
+
+/** The authenticated viewer of a request; resolvers guarded by `@Authorized` always have one. */
+export function viewerOf(context: { viewer: Viewer | null }): Viewer {
+  if (context.viewer === null) throw unauthenticated();
+  return context.viewer;
 }

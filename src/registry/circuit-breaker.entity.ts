@@ -22,7 +22,12 @@ type CircuitBreakerDefaults =
 @ObjectType()
 @Entity({ tableName: 'circuit_breakers' })
 export class CircuitBreaker extends BaseEntity<CircuitBreakerDefaults> {
-  @OneToOne(() => MCPServer, { ref: true, owner: true, deleteRule: 'cascade', unique: 'circuit_breakers_server_id_unique' })
+  @OneToOne(() => MCPServer, {
+    ref: true,
+    owner: true,
+    deleteRule: 'cascade',
+    unique: 'circuit_breakers_server_id_unique',
+  })
   server: Ref<MCPServer>;
 
   @Field(() => CircuitBreakerState)

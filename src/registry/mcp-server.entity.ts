@@ -1,4 +1,14 @@
-import { Collection, Entity, Enum, Index, ManyToOne, OneToMany, Property, type Ref, Unique } from '@mikro-orm/core';
+import {
+  Collection,
+  Entity,
+  Enum,
+  Index,
+  ManyToOne,
+  OneToMany,
+  Property,
+  type Ref,
+  Unique,
+} from '@mikro-orm/core';
 import { Directive, Field, Float, Int, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
 import { type JsonObject, JSONScalar } from '../graphql/scalars.js';
@@ -104,16 +114,30 @@ export class MCPServer extends BaseEntity<McpServerDefaults> {
   @Property({ type: 'json', nullable: true, hidden: true, lazy: true })
   connectionHeaders: Record<string, string> | null = null;
 
-  @OneToMany(() => ServerTool, (tool) => tool.server)
+  @OneToMany(
+    () => ServerTool,
+    (tool) => tool.server,
+  )
   tools = new Collection<ServerTool>(this);
 
-  @OneToMany(() => ServerResource, (resource) => resource.server)
+  @OneToMany(
+    () => ServerResource,
+    (resource) => resource.server,
+  )
   resources = new Collection<ServerResource>(this);
 
-  @OneToMany(() => ServerPrompt, (prompt) => prompt.server)
+  @OneToMany(
+    () => ServerPrompt,
+    (prompt) => prompt.server,
+  )
   prompts = new Collection<ServerPrompt>(this);
 
-  constructor(fields: { tenant: Ref<Tenant>; name: string; endpointUrl: string; transportType: TransportType }) {
+  constructor(fields: {
+    tenant: Ref<Tenant>;
+    name: string;
+    endpointUrl: string;
+    transportType: TransportType;
+  }) {
     super();
     this.tenant = fields.tenant;
     this.name = fields.name;

@@ -12,7 +12,8 @@ import { LoadBalancingStrategy } from './routing.enums.js';
 // The gateway reads a tenant's rules in priority order for every call.
 @Index({
   name: 'routing_rules_tenant_id_priority_idx',
-  expression: 'create index "routing_rules_tenant_id_priority_idx" on "routing_rules" ("tenant_id", "priority" desc)',
+  expression:
+    'create index "routing_rules_tenant_id_priority_idx" on "routing_rules" ("tenant_id", "priority" desc)',
 })
 export class RoutingRule extends BaseEntity<'loadBalancingStrategy' | 'priority' | 'isActive'> {
   @ManyToOne(() => Tenant, { ref: true, deleteRule: 'cascade' })
@@ -27,7 +28,10 @@ export class RoutingRule extends BaseEntity<'loadBalancingStrategy' | 'priority'
   @Property({ type: 'json' })
   conditions: JsonObject;
 
-  @OneToMany(() => RoutingRuleTarget, (target) => target.rule)
+  @OneToMany(
+    () => RoutingRuleTarget,
+    (target) => target.rule,
+  )
   targets = new Collection<RoutingRuleTarget>(this);
 
   @Field(() => LoadBalancingStrategy)

@@ -14,7 +14,9 @@ registerEnumType(UserRole, { name: 'UserRole' });
 /** A person or service account; API keys may be issued on its behalf. */
 @ObjectType()
 @Entity({ tableName: 'users' })
-export class User extends BaseEntity<'role' | 'isActive' | 'authProvider' | 'authProviderId' | 'lastLoginAt'> {
+export class User extends BaseEntity<
+  'role' | 'isActive' | 'authProvider' | 'authProviderId' | 'lastLoginAt'
+> {
   @Field()
   @Property({ type: 'string', length: 100, unique: 'users_username_unique' })
   username: string;

@@ -1,0 +1,139 @@
+import type { ClassType } from 'type-graphql';
+import { Field, Int, ObjectType } from 'type-graphql';
+import { badUserInput } from './errors.js';
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+@ObjectType()
+export class PageInfo {
+  @Field()
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+}
+
+export interface Edge<T> {
+  cursor: string;
+  node: T;
+}
+
+export interface Connection<T> {
+  edges: Edge<T>[];
+  pageInfo: PageInfo;
+  totalCount: number;
+}
+
+/** Builds the Relay connection type `<Name>Connection` with its `<Name>Edge` for a node type. */
+export function ConnectionType<T extends object>(
+  name: string,
+  nodeType: ClassType<T>,
+): ClassType<Connection<T>> {
+  @ObjectType(`${name}Edge`)
+  class EdgeType {
+    @Field()
+    cursor!: string;
+
+    @Field(() => nodeType)
+    node!: T;
+  }
+
+  @ObjectType(`${name}Connection`)
+  class ConnectionClass {
+    @Field(() => [EdgeType])
+    edges!: Edge<T>[];
+
+    @Field(() => PageInfo)
+    pageInfo!: PageInfo;
+
+    @Field(() => Int)
+    totalCount!: number;
+  }
+  return ConnectionClass;
+}
+
+/** A page request after validation: how many rows, and the position to continue after. */
+export interface PageRequest {
+  readonly first: number;
+  readonly after: CursorPosition | null;
+}
+
+/**
+ * A cursor is the sort key and id of the last row seen, so pages stay stable when rows are inserted or the
+ * row itself is deleted (keyset pagination, never OFFSET).
+ */
+export interface CursorPosition {
+  readonly sortValue: string | number | null;
+  readonly id: string;
+}
+
+export function encodeCursor(position: CursorPosition): string {
+  return Buffer.from(JSON.stringify([position.sortValue, position.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): CursorPosition {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(value) &&
+      value.length === 2 &&
+      (value[0] === null || typeof value[0] === 'string' || typeof value[0] === 'number') &&
+      typeof value[1] === 'string'
+    ) {
+      return { sortValue: value[0], id: value[1] };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw badUserInput('The cursor is not valid: pass an endCursor or cursor from an earlier page.', 'after');
+}
+
+/** Validates `first` / `after` arguments: `first` defaults to 20 and may not exceed 100. */
+export function pageRequest(first: number | null | undefined, after: string | null | undefined): PageRequest {
+  const size = first ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(size) || size < 0 || size > MAX_PAGE_SIZE) {
+    throw badUserInput(`"first" must be between 0 and ${MAX_PAGE_SIZE}.`, 'first');
+  }
+  return { first: size, after: after ? decodeCursor(after) : null };
+}
+
+/**
+ * Turns `first + 1` rows fetched in cursor order into a connection: the extra row only tells whether
+ * another page exists.
+ */
+export function toConnection<T>(
+  rows: readonly T[],
+  page: PageRequest,
+  totalCount: number,
+  positionOf: (row: T) => CursorPosition,
+): Connection<T> {
+  const nodes = rows.slice(0, page.first);
+  const edges = nodes.map((node) => ({ node, cursor: encodeCursor(positionOf(node)) }));
+  return {
+    edges,
+    totalCount,
+    pageInfo: { hasNextPage: rows.length > page.first, endCursor: edges.at(-1)?.cursor ?? null },
+  };
+}
+
+export type SortDirection = 'ASC' | 'DESC';
+
+/**
+ * The filter that continues a keyset page after `after`, for rows ordered by `(field, id)` in `direction`.
+ * The sort field must be non-null and compared at the precision it is stored with.
+ */
+export function keysetAfter(
+  field: string,
+  direction: SortDirection,
+  after: CursorPosition | null,
+): Record<string, unknown> {
+  if (after === null) return {};
+  const beyond = direction === 'ASC' ? '$gt' : '$lt';
+  return {
+    $or: [
+      { [field]: { [beyond]: after.sortValue } },
+      { [field]: after.sortValue, id: { [beyond]: after.id } },
+    ],
+  };
+}

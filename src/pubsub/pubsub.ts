@@ -1,0 +1,40 @@
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { createPubSub } from '@graphql-yoga/subscription';
+import { Redis } from 'ioredis';
+import type { PubSub } from 'type-graphql';
+import type { Logger } from '../logger.js';
+
+/** The event bus subscriptions listen on: Redis when configured (every instance sees every event), else in-process. */
+export interface EventBus {
+  readonly pubSub: PubSub;
+  readonly kind: 'redis' | 'in-process';
+  /** Whether the bus can deliver right now (always true in-process). */
+  isReady(): boolean;
+  close(): Promise<void>;
+}
+
+export function createEventBus(redisUrl: string | undefined, log: Logger): EventBus {
+  if (redisUrl === undefined) {
+    return { pubSub: createPubSub(), kind: 'in-process', isReady: () => true, close: async () => {} };
+  }
+  // A subscriber connection can only subscribe, so publishing needs a second one. Reconnects back off to 5 s.
+  const options = { retryStrategy: (attempt: number) => Math.min(attempt * 200, 5000), lazyConnect: false };
+  const publishClient = new Redis(redisUrl, options);
+  const subscribeClient = new Redis(redisUrl, options);
+  for (const [role, client] of [
+    ['publish', publishClient],
+    ['subscribe', subscribeClient],
+  ] as const) {
+    client.on('error', (error: Error) => log.warn({ role, err: error.message }, 'redis connection error'));
+    client.on('ready', () => log.info({ role }, 'redis connection ready'));
+  }
+  const eventTarget = createRedisEventTarget({ publishClient, subscribeClient });
+  return {
+    pubSub: createPubSub({ eventTarget }),
+    kind: 'redis',
+    isReady: () => publishClient.status === 'ready' && subscribeClient.status === 'ready',
+    close: async () => {
+      await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { printSchemaWithDirectives } from '@graphql-tools/utils';
+import type { GraphQLSchema } from 'graphql';
+import { gql } from 'graphql-tag';
+import { buildSchema, createResolversMap, type NonEmptyArray, type PubSub } from 'type-graphql';
+import { ViewerResolver } from './auth/viewer.resolver.js';
+import { scopeAuthChecker } from './graphql/access.js';
+import { DateTimeScalar } from './graphql/scalars.js';
+import { ServerResolver, TenantServerCountResolver } from './registry/server.resolver.js';
+import { TenantResolver } from './tenants/tenant.resolver.js';
+import { TenantUserCountResolver } from './users/tenant-user-count.resolver.js';
+
+/** Every feature's resolvers: the one place the API is assembled. */
+const resolvers: NonEmptyArray<Function> = [
+  ViewerResolver,
+  TenantResolver,
+  TenantUserCountResolver,
+  ServerResolver,
+  TenantServerCountResolver,
+];
+
+const FEDERATION_LINK =
+  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])';
+
+/**
+ * Builds the API as an Apollo Federation 2 subgraph: type-graphql produces the schema from the resolvers,
+ * then `buildSubgraphSchema` adds `_service` and `_entities` so a router can compose it.
+ */
+export async function buildAppSchema(pubSub: PubSub): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
+    resolvers,
+    pubSub,
+    authChecker: scopeAuthChecker,
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    validate: false,
+    // The subgraph wrapper below validates the final schema; type-graphql's own check rejects @key.
+    skipCheck: true,
+  });
+  const typeDefs = gql`${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}`;
+  // type-graphql's resolver map and Apollo's differ only in typing (type-graphql issue 1768).
+  const resolverMap = createResolversMap(schema) as GraphQLResolverMap<unknown>;
+  return buildSubgraphSchema({ typeDefs, resolvers: resolverMap });
+}

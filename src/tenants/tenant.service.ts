@@ -1,0 +1,85 @@
+import { actorOf, audited } from '../audit/audit-trail.js';
+import { isUniqueViolation } from '../db/errors.js';
+import type { EntityManager } from '../db/orm.js';
+import { isAdmin, type Viewer } from '../graphql/access.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import { conflict, forbidden, notFound } from '../graphql/errors.js';
+import { type Connection, keysetAfter, type PageRequest, toConnection } from '../graphql/pagination.js';
+import { isUuid, requireJsonObject, requireName } from '../graphql/validate.js';
+import { Tenant } from './tenant.entity.js';
+import type { CreateTenantInput, UpdateTenantInput } from './tenant.inputs.js';
+
+/** Tenants visible to the viewer (all for admins, its own otherwise), by name. */
+export async function listTenants(
+  em: EntityManager,
+  viewer: Viewer,
+  page: PageRequest,
+): Promise<Connection<Tenant>> {
+  const visible = isAdmin(viewer) ? {} : { id: viewer.tenantId };
+  const [rows, totalCount] = await Promise.all([
+    em.find(
+      Tenant,
+      { ...visible, ...keysetAfter('name', 'ASC', page.after) },
+      {
+        orderBy: { name: 'ASC', id: 'ASC' },
+        limit: page.first + 1,
+      },
+    ),
+    em.count(Tenant, visible),
+  ]);
+  return toConnection(rows, page, totalCount, (tenant) => ({ sortValue: tenant.name, id: tenant.id }));
+}
+
+/** The tenant with this id, if the viewer may see it; another tenant's id is NOT_FOUND, as is an unknown one. */
+export async function findVisibleTenant(em: EntityManager, viewer: Viewer, id: string): Promise<Tenant> {
+  const tenant =
+    isUuid(id) && (isAdmin(viewer) || viewer.tenantId === id) ? await em.findOne(Tenant, id) : null;
+  if (!tenant) throw notFound('Tenant', id);
+  return tenant;
+}
+
+export function createTenant(context: GraphQLContext, input: CreateTenantInput): Promise<Tenant> {
+  const name = requireName(input.name, 'name');
+  const settings = input.settings == null ? {} : requireJsonObject(input.settings, 'settings');
+  return audited(
+    context.em,
+    actorOf(context),
+    { action: 'tenant.create', resourceType: 'tenant', details: { name } },
+    async (tx) => {
+      const tenant = new Tenant(name, settings);
+      await flushUnique(tx, tenant, name);
+      return { result: tenant, resourceId: tenant.id };
+    },
+  );
+}
+
+export function updateTenant(
+  context: GraphQLContext,
+  viewer: Viewer,
+  id: string,
+  input: UpdateTenantInput,
+): Promise<Tenant> {
+  const name = input.name == null ? undefined : requireName(input.name, 'name');
+  const settings = input.settings == null ? undefined : requireJsonObject(input.settings, 'settings');
+  if (input.status != null && !isAdmin(viewer))
+    throw forbidden("Only platform admins may change a tenant's status.");
+  const entry = { action: 'tenant.update', resourceType: 'tenant', details: { fields: Object.keys(input) } };
+  return audited(context.em, actorOf(context), entry, async (tx) => {
+    const tenant = await findVisibleTenant(tx, viewer, id);
+    if (name !== undefined) tenant.name = name;
+    if (input.status != null) tenant.status = input.status;
+    if (settings !== undefined) tenant.settings = settings;
+    await flushUnique(tx, tenant, tenant.name);
+    return { result: tenant, resourceId: tenant.id };
+  });
+}
+
+async function flushUnique(em: EntityManager, tenant: Tenant, name: string): Promise<void> {
+  try {
+    await em.persistAndFlush(tenant);
+  } catch (error) {
+    if (isUniqueViolation(error, 'tenants_name_unique'))
+      throw conflict(`A tenant named "${name}" already exists.`);
+    throw error;
+  }
+}
