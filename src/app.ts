@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type Request, type Response } from 'express';
@@ -182,6 +182,36 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
         return contextFor(em, viewer, String(res.locals.requestId), req.ip ?? null);
       },
     }),
+  );
+
+  // Body parsing failures (bad JSON, too large) answer like GraphQL errors, never with Express's HTML page.
+  app.use(
+    (
+      error: { status?: number; type?: string },
+      _req: Request,
+      res: Response,
+      next: (e?: unknown) => void,
+    ) => {
+      if (res.headersSent) return next(error);
+      const tooLarge = error.type === 'entity.too.large';
+      const status = tooLarge ? 413 : (error.status ?? 500) < 500 ? (error.status ?? 400) : 500;
+      const message = tooLarge
+        ? `The request body is larger than ${MAX_PAYLOAD_BYTES} bytes.`
+        : status < 500
+          ? 'The request body is not valid JSON.'
+          : 'Something went wrong on our side.';
+      res.status(status).json({
+        errors: [
+          {
+            message,
+            extensions: {
+              code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR',
+              requestId: res.locals.requestId,
+            },
+          },
+        ],
+      });
+    },
   );
 
   await new Promise<void>((resolve, reject) => {

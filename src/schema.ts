@@ -3,7 +3,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import type { GraphQLSchema } from 'graphql';
 import { gql } from 'graphql-tag';
-import { buildSchema, createResolversMap, type NonEmptyArray, type PubSub } from 'type-graphql';
+import { buildSchema, type ClassType, createResolversMap, type NonEmptyArray, type PubSub } from 'type-graphql';
 import { ViewerResolver } from './auth/viewer.resolver.js';
 import { scopeAuthChecker } from './graphql/access.js';
 import { DateTimeScalar } from './graphql/scalars.js';
@@ -12,7 +12,7 @@ import { TenantResolver } from './tenants/tenant.resolver.js';
 import { TenantUserCountResolver } from './users/tenant-user-count.resolver.js';
 
 /** Every feature's resolvers: the one place the API is assembled. */
-const resolvers: NonEmptyArray<Function> = [
+const resolvers: NonEmptyArray<ClassType> = [
   ViewerResolver,
   TenantResolver,
   TenantUserCountResolver,

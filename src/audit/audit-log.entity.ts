@@ -1,7 +1,7 @@
 import { Entity, Index, Property } from '@mikro-orm/core';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
-import { type JsonObject, JSONScalar } from '../graphql/scalars.js';
+import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
 
 /**
  * Who did what to which resource, and whether it worked. Written in the same transaction as the change.

@@ -47,6 +47,9 @@ export function buildOrmOptions(settings: OrmSettings): Options<AbstractSqlDrive
     entities: [...settings.entities],
     baseDir: projectRoot,
     preferTs: runningTypeScript,
+    // Migrations are loaded with this module's own import(), so whatever loads the application's TypeScript
+    // (the dev loader, vitest) loads them too.
+    dynamicImportProvider: (id: string) => import(id),
     extensions: [Migrator],
     // Batch Reference and Collection loads across one request: no N+1 through relations.
     dataloader: DataloaderType.ALL,

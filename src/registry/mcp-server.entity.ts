@@ -11,7 +11,7 @@ import {
 } from '@mikro-orm/core';
 import { Directive, Field, Float, Int, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
-import { type JsonObject, JSONScalar } from '../graphql/scalars.js';
+import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { ServerStatus, TransportType } from './registry.enums.js';
 import { ServerPrompt } from './server-prompt.entity.js';

@@ -1,7 +1,7 @@
 import { Entity, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
 import { Field, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
-import { type JsonValue, JSONScalar } from '../graphql/scalars.js';
+import { JSONScalar, type JsonValue } from '../graphql/scalars.js';
 import { MCPServer } from './mcp-server.entity.js';
 
 /** A prompt template a server offers. */

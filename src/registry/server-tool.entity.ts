@@ -1,7 +1,7 @@
 import { Entity, Index, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
 import { Directive, Field, Float, Int, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
-import { type JsonObject, JSONScalar } from '../graphql/scalars.js';
+import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
 import { MCPServer } from './mcp-server.entity.js';
 
 type ServerToolDefaults =

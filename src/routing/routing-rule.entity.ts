@@ -1,10 +1,10 @@
 import { Collection, Entity, Enum, Index, ManyToOne, OneToMany, Property, type Ref } from '@mikro-orm/core';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
-import { type JsonObject, JSONScalar } from '../graphql/scalars.js';
+import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
 import { Tenant } from '../tenants/tenant.entity.js';
-import { RoutingRuleTarget } from './routing-rule-target.entity.js';
 import { LoadBalancingStrategy } from './routing.enums.js';
+import { RoutingRuleTarget } from './routing-rule-target.entity.js';
 
 /** Chooses target servers for tool calls that match its conditions; higher priority is tried first. */
 @ObjectType()

@@ -1,7 +1,7 @@
 import { Entity, Enum, Property } from '@mikro-orm/core';
 import { Directive, Field, ObjectType, registerEnumType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
-import { type JsonObject, JSONScalar } from '../graphql/scalars.js';
+import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
 
 export enum TenantStatus {
   ACTIVE = 'active',

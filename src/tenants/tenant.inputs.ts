@@ -1,5 +1,5 @@
 import { Field, InputType } from 'type-graphql';
-import { type JsonObject, JSONScalar } from '../graphql/scalars.js';
+import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
 import { TenantStatus } from './tenant.entity.js';
 
 @InputType()

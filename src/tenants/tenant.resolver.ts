@@ -1,4 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { actorOf } from '../audit/audit-trail.js';
 import { ApiKeyScope, viewerOf } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { type Connection, ConnectionType, pageRequest } from '../graphql/pagination.js';
@@ -25,7 +26,7 @@ export class TenantResolver {
   @Authorized(ApiKeyScope.ADMIN)
   @Mutation(() => Tenant)
   createTenant(@Ctx() context: GraphQLContext, @Arg('input') input: CreateTenantInput): Promise<Tenant> {
-    return createTenant(context, input);
+    return createTenant(context.em, actorOf(context), input);
   }
 
   @Authorized(ApiKeyScope.WRITE)
@@ -35,6 +36,6 @@ export class TenantResolver {
     @Arg('id', () => ID) id: string,
     @Arg('input') input: UpdateTenantInput,
   ): Promise<Tenant> {
-    return updateTenant(context, viewerOf(context), id, input);
+    return updateTenant(context.em, actorOf(context), viewerOf(context), id, input);
   }
 }

@@ -1,8 +1,7 @@
-import { actorOf, audited } from '../audit/audit-trail.js';
+import { type AuditActor, audited } from '../audit/audit-trail.js';
 import { isUniqueViolation } from '../db/errors.js';
 import type { EntityManager } from '../db/orm.js';
 import { isAdmin, type Viewer } from '../graphql/access.js';
-import type { GraphQLContext } from '../graphql/context.js';
 import { conflict, forbidden, notFound } from '../graphql/errors.js';
 import { type Connection, keysetAfter, type PageRequest, toConnection } from '../graphql/pagination.js';
 import { isUuid, requireJsonObject, requireName } from '../graphql/validate.js';
@@ -38,12 +37,16 @@ export async function findVisibleTenant(em: EntityManager, viewer: Viewer, id: s
   return tenant;
 }
 
-export function createTenant(context: GraphQLContext, input: CreateTenantInput): Promise<Tenant> {
+export function createTenant(
+  em: EntityManager,
+  actor: AuditActor,
+  input: CreateTenantInput,
+): Promise<Tenant> {
   const name = requireName(input.name, 'name');
   const settings = input.settings == null ? {} : requireJsonObject(input.settings, 'settings');
   return audited(
-    context.em,
-    actorOf(context),
+    em,
+    actor,
     { action: 'tenant.create', resourceType: 'tenant', details: { name } },
     async (tx) => {
       const tenant = new Tenant(name, settings);
@@ -54,7 +57,8 @@ export function createTenant(context: GraphQLContext, input: CreateTenantInput):
 }
 
 export function updateTenant(
-  context: GraphQLContext,
+  em: EntityManager,
+  actor: AuditActor,
   viewer: Viewer,
   id: string,
   input: UpdateTenantInput,
@@ -64,7 +68,7 @@ export function updateTenant(
   if (input.status != null && !isAdmin(viewer))
     throw forbidden("Only platform admins may change a tenant's status.");
   const entry = { action: 'tenant.update', resourceType: 'tenant', details: { fields: Object.keys(input) } };
-  return audited(context.em, actorOf(context), entry, async (tx) => {
+  return audited(em, actor, entry, async (tx) => {
     const tenant = await findVisibleTenant(tx, viewer, id);
     if (name !== undefined) tenant.name = name;
     if (input.status != null) tenant.status = input.status;

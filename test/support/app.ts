@@ -1,0 +1,61 @@
+import { type RunningApp, startApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import type { DatabaseTarget } from '../../src/db/orm.js';
+import { createLogger } from '../../src/logger.js';
+
+/** The platform admin key every test app is started with. */
+export const ADMIN_KEY = 'test-admin-key-0123456789abcdefghij';
+
+export interface TestApp extends RunningApp {
+  /** POSTs a GraphQL operation; `key: null` sends no Authorization header. */
+  graphql<T = Record<string, unknown>>(request: GraphQLRequest): Promise<GraphQLResponse<T>>;
+  /** The server's origin, e.g. `http://127.0.0.1:39123`. */
+  readonly origin: string;
+}
+
+export interface GraphQLRequest {
+  readonly query: string;
+  readonly variables?: Record<string, unknown>;
+  readonly key?: string | null;
+  readonly headers?: Record<string, string>;
+}
+
+export interface GraphQLResponse<T> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly data: T | null | undefined;
+  readonly errors: { message: string; extensions?: Record<string, unknown>; path?: unknown[] }[] | undefined;
+}
+
+/** Starts the real application on a random port against `database`, with the given extra environment. */
+export async function startTestApp(
+  database: DatabaseTarget,
+  env: Record<string, string> = {},
+): Promise<TestApp> {
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ADMIN_API_KEY: ADMIN_KEY,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const app = await startApp({ config, log: createLogger(config.logLevel), database });
+  const origin = new URL(app.url).origin;
+  return {
+    ...app,
+    origin,
+    async graphql<T>({ query, variables, key = ADMIN_KEY, headers = {} }: GraphQLRequest) {
+      const response = await fetch(app.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(key === null ? {} : { authorization: `Bearer ${key}` }),
+          ...headers,
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as { data?: T | null; errors?: GraphQLResponse<T>['errors'] };
+      return { status: response.status, headers: response.headers, data: body.data, errors: body.errors };
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { inject } from 'vitest';
+import type { DatabaseTarget } from '../../src/db/orm.js';
+import { POSTGRES_ADMIN_URL } from './services.js';
+
+export interface TestDatabase {
+  readonly target: DatabaseTarget;
+  readonly kind: 'postgres' | 'pglite';
+  /** Drops the database (PostgreSQL) or closes it (PGlite). */
+  drop(): Promise<void>;
+}
+
+export const postgresAvailable = (): boolean => inject('services').postgres === null;
+export const redisAvailable = (): boolean => inject('services').redis === null;
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh, empty PostgreSQL database that only this test file uses. */
+export async function createPostgresDatabase(): Promise<TestDatabase> {
+  const name = `mcp_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(`create database "${name}"`);
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    kind: 'postgres',
+    target: { kind: 'postgres', url: url.toString() },
+    drop: () => adminQuery(`drop database if exists "${name}" with (force)`),
+  };
+}
+
+/** A fresh in-memory PGlite database. */
+export async function createPgliteDatabase(): Promise<TestDatabase> {
+  const pglite = new PGlite();
+  await pglite.waitReady;
+  return { kind: 'pglite', target: { kind: 'pglite-instance', pglite }, drop: () => pglite.close() };
+}
+
+/** PostgreSQL when it is reachable, PGlite otherwise (see global-setup). */
+export function createTestDatabase(): Promise<TestDatabase> {
+  return postgresAvailable() ? createPostgresDatabase() : createPgliteDatabase();
+}

@@ -1,0 +1,64 @@
+import { ApiKey } from '../../src/auth/api-key.entity.js';
+import { issueApiKey } from '../../src/auth/api-key.service.js';
+import type { Orm } from '../../src/db/orm.js';
+import { ApiKeyScope } from '../../src/graphql/access.js';
+import { MCPServer } from '../../src/registry/mcp-server.entity.js';
+import { TransportType } from '../../src/registry/registry.enums.js';
+import { Tenant } from '../../src/tenants/tenant.entity.js';
+
+/**
+ * Rows for tests, written straight through the ORM: `const acme = await seed(orm).tenant('acme')`,
+ * then `acme.key()`, `acme.server('search')`.
+ */
+export function seed(orm: Orm) {
+  return {
+    async tenant(name: string) {
+      const em = orm.em.fork();
+      const tenant = new Tenant(name);
+      await em.persistAndFlush(tenant);
+      return seededTenant(orm, tenant);
+    },
+    /** A platform key (no tenant) with the given scopes. */
+    key(scopes: ApiKeyScope[], changes: Partial<Pick<ApiKey, 'isActive' | 'isLocked' | 'expiresAt'>> = {}) {
+      return issueKey(orm, null, scopes, changes);
+    },
+  };
+}
+
+function seededTenant(orm: Orm, tenant: Tenant) {
+  return {
+    id: tenant.id,
+    name: tenant.name,
+    /** A key of this tenant; READ and WRITE unless told otherwise. */
+    key(
+      scopes: ApiKeyScope[] = [ApiKeyScope.READ, ApiKeyScope.WRITE],
+      changes: Partial<Pick<ApiKey, 'isActive' | 'isLocked' | 'expiresAt'>> = {},
+    ) {
+      return issueKey(orm, tenant.id, scopes, changes);
+    },
+    async server(name: string, endpointUrl = `https://${name}.example.test/mcp`) {
+      const em = orm.em.fork();
+      const server = new MCPServer({
+        tenant: em.getReference(Tenant, tenant.id, { wrapped: true }),
+        name,
+        endpointUrl,
+        transportType: TransportType.STREAMABLE_HTTP,
+      });
+      await em.persistAndFlush(server);
+      return server;
+    },
+  };
+}
+
+async function issueKey(
+  orm: Orm,
+  tenantId: string | null,
+  scopes: ApiKeyScope[],
+  changes: Partial<Pick<ApiKey, 'isActive' | 'isLocked' | 'expiresAt'>>,
+): Promise<{ key: string; id: string }> {
+  const em = orm.em.fork();
+  const { apiKey, key } = issueApiKey(em, { name: `test key ${scopes.join('+')}`, scopes, tenantId });
+  Object.assign(apiKey, changes);
+  await em.flush();
+  return { key, id: apiKey.id };
+}
