@@ -1,4 +1,5 @@
-import { buildSubgraphSchema } from '@apollo/subgraph';
+import { buildSubgraphSchema, printSubgraphSchema } from '@apollo/subgraph';
+import { createPubSub } from '@graphql-yoga/subscription';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import type { GraphQLSchema } from 'graphql';
@@ -41,4 +42,11 @@ export async function buildAppSchema(pubSub: PubSub): Promise<GraphQLSchema> {
   // type-graphql's resolver map and Apollo's differ only in typing (type-graphql issue 1768).
   const resolverMap = createResolversMap(schema) as GraphQLResolverMap<unknown>;
   return buildSubgraphSchema({ typeDefs, resolvers: resolverMap });
+}
+
+/** The subgraph SDL with its federation directives, as committed in schema/schema.graphql. */
+export async function printAppSchema(): Promise<string> {
+  // Printing needs a schema, and a schema with subscriptions needs a pubSub; nothing is published.
+  const schema = await buildAppSchema(createPubSub());
+  return `${printSubgraphSchema(schema).trim()}\n`;
 }
