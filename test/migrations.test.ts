@@ -137,7 +137,9 @@ async function schemaSignature(orm: Orm): Promise<SchemaSignature> {
 }
 
 function tableNames(signature: SchemaSignature): string[] {
-  const tables = signature.columns.filter((column) => column.relkind === 'r').map((column) => column.table_name);
+  const tables = signature.columns
+    .filter((column) => column.relkind === 'r')
+    .map((column) => column.table_name);
   return [...new Set(tables)].sort();
 }
 

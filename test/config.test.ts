@@ -1,0 +1,59 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('loadConfig', () => {
+  it('defaults to the embedded database and in-process pub/sub on port 4000', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 4000,
+      host: '0.0.0.0',
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      adminApiKey: undefined,
+      logLevel: 'info',
+      migrateOnStart: true,
+      dataDir: path.resolve('.data'),
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'postgres://u:p@db:5432/registry',
+      REDIS_URL: 'redis://cache:6379',
+      ADMIN_API_KEY: 'a-long-enough-admin-key-1234567890',
+      LOG_LEVEL: 'DEBUG',
+      MIGRATE_ON_START: 'false',
+      DATA_DIR: '/var/lib/registry',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      databaseUrl: 'postgres://u:p@db:5432/registry',
+      redisUrl: 'redis://cache:6379',
+      logLevel: 'debug',
+      migrateOnStart: false,
+      dataDir: '/var/lib/registry',
+    });
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'not a url'],
+    ['DATABASE_URL', 'mysql://localhost/db'],
+    ['REDIS_URL', 'http://localhost:6379'],
+    ['LOG_LEVEL', 'loud'],
+    ['MIGRATE_ON_START', 'maybe'],
+    ['ADMIN_API_KEY', 'short'],
+  ])('rejects %s=%s with an error naming the variable', (variable, value) => {
+    expect(() => loadConfig({ [variable]: value })).toThrowError(ConfigError);
+    expect(() => loadConfig({ [variable]: value })).toThrowError(new RegExp(`^${variable}: `));
+  });
+
+  it('never echoes the admin key in its error', () => {
+    expect(() => loadConfig({ ADMIN_API_KEY: 'secret1' })).toThrowError(/^((?!secret1).)*$/);
+  });
+});
