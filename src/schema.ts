@@ -1,10 +1,16 @@
 import { buildSubgraphSchema, printSubgraphSchema } from '@apollo/subgraph';
-import { createPubSub } from '@graphql-yoga/subscription';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
+import { createPubSub } from '@graphql-yoga/subscription';
 import type { GraphQLSchema } from 'graphql';
 import { gql } from 'graphql-tag';
-import { buildSchema, type ClassType, createResolversMap, type NonEmptyArray, type PubSub } from 'type-graphql';
+import {
+  buildSchema,
+  type ClassType,
+  createResolversMap,
+  type NonEmptyArray,
+  type PubSub,
+} from 'type-graphql';
 import { ViewerResolver } from './auth/viewer.resolver.js';
 import { scopeAuthChecker } from './graphql/access.js';
 import { DateTimeScalar } from './graphql/scalars.js';
