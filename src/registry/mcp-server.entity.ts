@@ -14,9 +14,6 @@ import { BaseEntity } from '../db/base.entity.js';
 import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { ServerStatus, TransportType } from './registry.enums.js';
-import { ServerPrompt } from './server-prompt.entity.js';
-import { ServerResource } from './server-resource.entity.js';
-import { ServerTool } from './server-tool.entity.js';
 
 type McpServerDefaults =
   | 'description'
@@ -31,7 +28,10 @@ type McpServerDefaults =
   | 'lastHealthCheckAt'
   | 'connectionHeaders';
 
-/** A registered MCP server and what the registry last learned about it. */
+/**
+ * A registered MCP server and what the registry last learned about it. Its tools, resources and prompts
+ * point to it (not the other way round) and are loaded per request in batches by server id.
+ */
 @Directive('@key(fields: "id")')
 @ObjectType('MCPServer')
 @Entity({ tableName: 'mcp_servers' })
@@ -113,24 +113,6 @@ export class MCPServer extends BaseEntity<McpServerDefaults> {
    */
   @Property({ type: 'json', nullable: true, hidden: true, lazy: true })
   connectionHeaders: Record<string, string> | null = null;
-
-  @OneToMany(
-    () => ServerTool,
-    (tool) => tool.server,
-  )
-  tools = new Collection<ServerTool>(this);
-
-  @OneToMany(
-    () => ServerResource,
-    (resource) => resource.server,
-  )
-  resources = new Collection<ServerResource>(this);
-
-  @OneToMany(
-    () => ServerPrompt,
-    (prompt) => prompt.server,
-  )
-  prompts = new Collection<ServerPrompt>(this);
 
   constructor(fields: {
     tenant: Ref<Tenant>;

@@ -1,12 +1,14 @@
-import { Collection, Entity, Enum, Index, ManyToOne, OneToMany, Property, type Ref } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
 import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { LoadBalancingStrategy } from './routing.enums.js';
-import { RoutingRuleTarget } from './routing-rule-target.entity.js';
 
-/** Chooses target servers for tool calls that match its conditions; higher priority is tried first. */
+/**
+ * Chooses target servers (RoutingRuleTarget rows) for tool calls that match its conditions; higher priority
+ * is tried first.
+ */
 @ObjectType()
 @Entity({ tableName: 'routing_rules' })
 // The gateway reads a tenant's rules in priority order for every call.
@@ -27,12 +29,6 @@ export class RoutingRule extends BaseEntity<'loadBalancingStrategy' | 'priority'
   @Field(() => JSONScalar)
   @Property({ type: 'json' })
   conditions: JsonObject;
-
-  @OneToMany(
-    () => RoutingRuleTarget,
-    (target) => target.rule,
-  )
-  targets = new Collection<RoutingRuleTarget>(this);
 
   @Field(() => LoadBalancingStrategy)
   @Enum({ items: () => LoadBalancingStrategy, default: LoadBalancingStrategy.ROUND_ROBIN })
