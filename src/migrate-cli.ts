@@ -1,8 +1,8 @@
 import 'reflect-metadata';
-import { loadConfig } from '../config.js';
-import { entities } from '../entities.js';
-import { createLogger } from '../logger.js';
-import { databaseTarget, initOrm } from './orm.js';
+import { loadConfig } from './config.js';
+import { databaseTarget, initOrm } from './db/orm.js';
+import { entities } from './entities.js';
+import { createLogger } from './logger.js';
 
 /**
  * `npm run migrate:up`             apply every pending migration
