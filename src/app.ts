@@ -15,13 +15,12 @@ import type { AppConfig } from './config.js';
 import { type DatabaseTarget, databaseTarget, type EntityManager, initOrm, type Orm } from './db/orm.js';
 import { entities } from './entities.js';
 import type { Viewer } from './graphql/access.js';
-import type { GraphQLContext, RequestLoaders } from './graphql/context.js';
+import type { GraphQLContext } from './graphql/context.js';
 import { formatError, requestIdPlugin } from './graphql/error-masking.js';
 import type { Logger } from './logger.js';
+import { createRequestLoaders } from './modules.js';
 import { createEventBus, type EventBus } from './pubsub/pubsub.js';
-import { createRegistryLoaders } from './registry/registry.loaders.js';
 import { buildAppSchema } from './schema.js';
-import { createUserLoaders } from './users/users.loaders.js';
 
 /** Largest request body (HTTP) or message (websocket) the API accepts. */
 const MAX_PAYLOAD_BYTES = 1024 * 1024;
@@ -42,10 +41,6 @@ export interface RunningApp {
   readonly eventBus: EventBus;
   /** Drains HTTP and websockets, then closes the database and Redis. Safe to call twice. */
   close(): Promise<void>;
-}
-
-function createLoaders(em: EntityManager): RequestLoaders {
-  return { ...createRegistryLoaders(em), ...createUserLoaders(em) };
 }
 
 /** `x-request-id` from the client when it is a sane token, otherwise a fresh one. */
@@ -90,7 +85,7 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
   const httpServer = http.createServer(app);
 
   const contextFor = (em: EntityManager, viewer: Viewer, requestId: string, clientIp: string | null) =>
-    ({ requestId, em, viewer, clientIp, loaders: createLoaders(em) }) satisfies GraphQLContext;
+    ({ requestId, em, viewer, clientIp, loaders: createRequestLoaders(em, viewer) }) satisfies GraphQLContext;
 
   const wsServer = new WebSocketServer({
     server: httpServer,

@@ -11,21 +11,14 @@ import {
   type NonEmptyArray,
   type PubSub,
 } from 'type-graphql';
-import { ViewerResolver } from './auth/viewer.resolver.js';
 import { scopeAuthChecker } from './graphql/access.js';
 import { DateTimeScalar } from './graphql/scalars.js';
-import { ServerResolver, TenantServerCountResolver } from './registry/server.resolver.js';
-import { TenantResolver } from './tenants/tenant.resolver.js';
-import { TenantUserCountResolver } from './users/tenant-user-count.resolver.js';
+import { modules } from './modules.js';
 
 /** Every feature's resolvers: the one place the API is assembled. */
-const resolvers: NonEmptyArray<ClassType> = [
-  ViewerResolver,
-  TenantResolver,
-  TenantUserCountResolver,
-  ServerResolver,
-  TenantServerCountResolver,
-];
+const resolvers = modules.flatMap(
+  (module): readonly ClassType[] => module.resolvers,
+) as NonEmptyArray<ClassType>;
 
 const FEDERATION_LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])';

@@ -1,0 +1,8 @@
+import type { FeatureModule } from '../graphql/feature-module.js';
+import { TenantUserCountResolver } from './tenant-user-count.resolver.js';
+import { createUserLoaders, type UserLoaders } from './users.loaders.js';
+
+export const usersModule = {
+  resolvers: [TenantUserCountResolver],
+  createLoaders: createUserLoaders,
+} satisfies FeatureModule<UserLoaders>;
