@@ -85,7 +85,7 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
   const httpServer = http.createServer(app);
 
   const contextFor = (em: EntityManager, viewer: Viewer, requestId: string, clientIp: string | null) =>
-    ({ requestId, em, viewer, clientIp, loaders: createRequestLoaders(em, viewer) }) satisfies GraphQLContext;
+    ({ requestId, em, viewer, clientIp, loaders: createRequestLoaders(em) }) satisfies GraphQLContext;
 
   const wsServer = new WebSocketServer({
     server: httpServer,

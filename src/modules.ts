@@ -1,18 +1,19 @@
 import { authModule } from './auth/auth.module.js';
 import type { EntityManager } from './db/orm.js';
-import type { Viewer } from './graphql/access.js';
 import type { RequestLoaders } from './graphql/context.js';
+import { healthModule } from './health/health.module.js';
 import { registryModule } from './registry/registry.module.js';
 import { tenantsModule } from './tenants/tenants.module.js';
 import { usersModule } from './users/users.module.js';
 
 /** Every feature of the API, in dependency order. */
-export const modules = [authModule, tenantsModule, usersModule, registryModule];
+export const modules = [authModule, tenantsModule, usersModule, registryModule, healthModule];
 
 /** The request-scoped loaders of every feature, built fresh for each request. */
-export function createRequestLoaders(em: EntityManager, viewer: Viewer): RequestLoaders {
+export function createRequestLoaders(em: EntityManager): RequestLoaders {
   return {
     ...usersModule.createLoaders(em),
     ...registryModule.createLoaders(em),
+    ...healthModule.createLoaders(em),
   };
 }

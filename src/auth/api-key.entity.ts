@@ -80,11 +80,11 @@ export class ApiKey extends BaseEntity<ApiKeyDefaults> {
   isActive: boolean = true;
 
   @Field(() => Date, { nullable: true })
-  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  @Property({ type: 'datetime', columnType: 'timestamptz(3)', nullable: true })
   expiresAt: Date | null = null;
 
   @Field(() => Date, { nullable: true })
-  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  @Property({ type: 'datetime', columnType: 'timestamptz(3)', nullable: true })
   lastUsedAt: Date | null = null;
 
   constructor(fields: {

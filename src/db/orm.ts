@@ -56,7 +56,8 @@ export function buildOrmOptions(settings: OrmSettings): Options<AbstractSqlDrive
     // Every unit of work runs in an explicit fork; touching the global EntityManager is a bug.
     allowGlobalContext: false,
     forceUtcTimezone: true,
-    debug: settings.onQuery !== undefined,
+    debug: settings.onQuery === undefined ? false : ['query'],
+    colors: false,
     logger: settings.onQuery ?? (() => {}),
     migrations: {
       tableName: 'mikro_orm_migrations',

@@ -1,6 +1,5 @@
 import type { ClassType } from 'type-graphql';
 import type { EntityManager } from '../db/orm.js';
-import type { Viewer } from './access.js';
 
 /**
  * What a feature contributes to the API: its resolvers and the request-scoped loaders they use. The
@@ -10,5 +9,5 @@ import type { Viewer } from './access.js';
 export interface FeatureModule<Loaders extends object = object> {
   readonly resolvers: readonly ClassType[];
   /** Builds this feature's DataLoaders for one request (or one subscription event). */
-  readonly createLoaders?: (em: EntityManager, viewer: Viewer) => Loaders;
+  readonly createLoaders?: (em: EntityManager) => Loaders;
 }

@@ -1,8 +1,15 @@
+import { QueryOrder } from '@mikro-orm/core';
 import type { ClassType } from 'type-graphql';
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { badUserInput } from './errors.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
+
+export enum OrderDirection {
+  ASC = 'ASC',
+  DESC = 'DESC',
+}
+registerEnumType(OrderDirection, { name: 'OrderDirection' });
 export const MAX_PAGE_SIZE = 100;
 
 @ObjectType()
@@ -117,11 +124,12 @@ export function toConnection<T>(
   };
 }
 
-export type SortDirection = 'ASC' | 'DESC';
+export type SortDirection = `${OrderDirection}`;
 
 /**
- * The filter that continues a keyset page after `after`, for rows ordered by `(field, id)` in `direction`.
- * The sort field must be non-null and compared at the precision it is stored with.
+ * The filter that continues a keyset page after `after`, for rows ordered by `(field, id)` in `direction`
+ * with NULLs last (see `keysetOrder`). Timestamps must be stored at the precision a cursor carries
+ * (milliseconds, see BaseEntity).
  */
 export function keysetAfter(
   field: string,
@@ -130,10 +138,26 @@ export function keysetAfter(
 ): Record<string, unknown> {
   if (after === null) return {};
   const beyond = direction === 'ASC' ? '$gt' : '$lt';
+  // Already in the trailing block of NULLs: only rows with NULL and a later id follow.
+  if (after.sortValue === null) return { [field]: null, id: { [beyond]: after.id } };
   return {
     $or: [
       { [field]: { [beyond]: after.sortValue } },
       { [field]: after.sortValue, id: { [beyond]: after.id } },
+      { [field]: null },
     ],
   };
+}
+
+/** The ORDER BY that matches `keysetAfter`: the field with NULLs last, then id in the same direction. */
+export function keysetOrder(field: string, direction: SortDirection): Record<string, QueryOrder> {
+  return {
+    [field]: direction === 'ASC' ? QueryOrder.ASC_NULLS_LAST : QueryOrder.DESC_NULLS_LAST,
+    id: direction === 'ASC' ? QueryOrder.ASC : QueryOrder.DESC,
+  };
+}
+
+/** A cursor's sort value from a row's field: dates travel as ISO strings. */
+export function cursorValue(value: string | number | Date | null): string | number | null {
+  return value instanceof Date ? value.toISOString() : value;
 }

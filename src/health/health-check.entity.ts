@@ -24,7 +24,7 @@ export class HealthCheck extends BaseEntity<'checkedAt' | 'responseTimeMs' | 'pr
   server: Ref<MCPServer>;
 
   @Field(() => Date)
-  @Property({ type: 'datetime', columnType: 'timestamptz', defaultRaw: 'now()' })
+  @Property({ type: 'datetime', columnType: 'timestamptz(3)', defaultRaw: 'now()' })
   checkedAt: Date = new Date();
 
   /** The server's status after this probe. */

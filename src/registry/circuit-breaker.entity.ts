@@ -58,15 +58,15 @@ export class CircuitBreaker extends BaseEntity<CircuitBreakerDefaults> {
   openTimeoutMs: number;
 
   @Field(() => Date, { nullable: true })
-  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  @Property({ type: 'datetime', columnType: 'timestamptz(3)', nullable: true })
   openedAt: Date | null = null;
 
   @Field(() => Date, { nullable: true })
-  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  @Property({ type: 'datetime', columnType: 'timestamptz(3)', nullable: true })
   lastFailureAt: Date | null = null;
 
   @Field(() => Date, { nullable: true })
-  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  @Property({ type: 'datetime', columnType: 'timestamptz(3)', nullable: true })
   lastSuccessAt: Date | null = null;
 
   @Field(() => Int)

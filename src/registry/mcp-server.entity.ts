@@ -1,14 +1,4 @@
-import {
-  Collection,
-  Entity,
-  Enum,
-  Index,
-  ManyToOne,
-  OneToMany,
-  Property,
-  type Ref,
-  Unique,
-} from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
 import { Directive, Field, Float, Int, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
 import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
@@ -104,7 +94,7 @@ export class MCPServer extends BaseEntity<McpServerDefaults> {
   activeConnections: number = 0;
 
   @Field(() => Date, { nullable: true })
-  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  @Property({ type: 'datetime', columnType: 'timestamptz(3)', nullable: true })
   lastHealthCheckAt: Date | null = null;
 
   /**

@@ -2,11 +2,14 @@ import { Entity, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
 import { Field, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
 import { MCPServer } from './mcp-server.entity.js';
+import { isUriTemplate, uriTemplateToRegex } from './uri-template.js';
 
 /** A resource (fixed URI) or resource template (RFC 6570 URI template) a server offers. */
 @ObjectType()
 @Entity({ tableName: 'server_resources' })
-export class ServerResource extends BaseEntity<'name' | 'description' | 'mimeType' | 'isTemplate'> {
+export class ServerResource extends BaseEntity<
+  'name' | 'description' | 'mimeType' | 'isTemplate' | 'uriRegex'
+> {
   @Index({ name: 'server_resources_server_id_idx' })
   @ManyToOne(() => MCPServer, { ref: true, deleteRule: 'cascade' })
   server: Ref<MCPServer>;
@@ -19,6 +22,13 @@ export class ServerResource extends BaseEntity<'name' | 'description' | 'mimeTyp
   @Field()
   @Property({ type: 'boolean', default: false })
   isTemplate: boolean = false;
+
+  /**
+   * For templates, a PostgreSQL regular expression that matches the URIs the template expands to, so
+   * discovery can ask "which servers can serve this URI" in SQL. Null for concrete resources.
+   */
+  @Property({ type: 'text', nullable: true })
+  uriRegex: string | null = null;
 
   @Field(() => String, { nullable: true })
   @Property({ type: 'string', length: 255, nullable: true })
@@ -36,5 +46,7 @@ export class ServerResource extends BaseEntity<'name' | 'description' | 'mimeTyp
     super();
     this.server = server;
     this.uriTemplate = uriTemplate;
+    this.isTemplate = isUriTemplate(uriTemplate);
+    this.uriRegex = this.isTemplate ? uriTemplateToRegex(uriTemplate) : null;
   }
 }

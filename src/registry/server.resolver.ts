@@ -1,9 +1,24 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { actorOf } from '../audit/audit-trail.js';
 import { ApiKeyScope, viewerOf } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { type Connection, ConnectionType, pageRequest } from '../graphql/pagination.js';
 import { Tenant } from '../tenants/tenant.entity.js';
+import { CircuitBreaker } from './circuit-breaker.entity.js';
 import { MCPServer } from './mcp-server.entity.js';
-import { findVisibleServer } from './server.service.js';
+import { RegisterServerInput, ServerFilter, ServerOrder, UpdateServerInput } from './server.inputs.js';
+import {
+  deleteServer,
+  findVisibleServer,
+  listServers,
+  registerServer,
+  updateServer,
+} from './server.service.js';
+import { ServerPrompt } from './server-prompt.entity.js';
+import { ServerResource } from './server-resource.entity.js';
+import { ServerTool } from './server-tool.entity.js';
+
+const ServerConnection = ConnectionType('MCPServer', MCPServer);
 
 @Resolver(() => MCPServer)
 export class ServerResolver {
@@ -13,10 +28,69 @@ export class ServerResolver {
     return findVisibleServer(context.em, viewerOf(context), id);
   }
 
+  @Authorized(ApiKeyScope.READ)
+  @Query(() => ServerConnection, {
+    description: 'Servers the caller may see, filtered and ordered (default: by name).',
+  })
+  servers(
+    @Ctx() context: GraphQLContext,
+    @Arg('filter', () => ServerFilter, { nullable: true }) filter?: ServerFilter | null,
+    @Arg('orderBy', () => ServerOrder, { nullable: true }) orderBy?: ServerOrder | null,
+    @Arg('first', () => Int, { nullable: true }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ): Promise<Connection<MCPServer>> {
+    return listServers(context.em, viewerOf(context), filter, orderBy, pageRequest(first, after));
+  }
+
+  @Authorized(ApiKeyScope.WRITE)
+  @Mutation(() => MCPServer)
+  registerServer(
+    @Ctx() context: GraphQLContext,
+    @Arg('input') input: RegisterServerInput,
+  ): Promise<MCPServer> {
+    return registerServer(context.em, actorOf(context), viewerOf(context), input);
+  }
+
+  @Authorized(ApiKeyScope.WRITE)
+  @Mutation(() => MCPServer)
+  updateServer(
+    @Ctx() context: GraphQLContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('input') input: UpdateServerInput,
+  ): Promise<MCPServer> {
+    return updateServer(context.em, actorOf(context), viewerOf(context), id, input);
+  }
+
+  @Authorized(ApiKeyScope.WRITE)
+  @Mutation(() => Boolean, { description: 'Deletes the server with everything the registry knows about it.' })
+  deleteServer(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<boolean> {
+    return deleteServer(context.em, actorOf(context), viewerOf(context), id);
+  }
+
   @FieldResolver(() => Tenant)
   tenant(@Root() server: MCPServer): Promise<Tenant> {
     // Reference loads are batched per request by MikroORM's dataloader.
     return server.tenant.loadOrFail();
+  }
+
+  @FieldResolver(() => [ServerTool])
+  tools(@Root() server: MCPServer, @Ctx() context: GraphQLContext): Promise<ServerTool[]> {
+    return context.loaders.toolsByServer.load(server.id);
+  }
+
+  @FieldResolver(() => [ServerResource])
+  resources(@Root() server: MCPServer, @Ctx() context: GraphQLContext): Promise<ServerResource[]> {
+    return context.loaders.resourcesByServer.load(server.id);
+  }
+
+  @FieldResolver(() => [ServerPrompt])
+  prompts(@Root() server: MCPServer, @Ctx() context: GraphQLContext): Promise<ServerPrompt[]> {
+    return context.loaders.promptsByServer.load(server.id);
+  }
+
+  @FieldResolver(() => CircuitBreaker, { nullable: true })
+  circuitBreaker(@Root() server: MCPServer, @Ctx() context: GraphQLContext): Promise<CircuitBreaker | null> {
+    return context.loaders.circuitBreakerByServer.load(server.id);
   }
 }
 

@@ -1,12 +1,282 @@
+import type { QBFilterQuery } from '@mikro-orm/core';
+import { type AuditActor, audited } from '../audit/audit-trail.js';
+import { isUniqueViolation } from '../db/errors.js';
 import type { EntityManager } from '../db/orm.js';
-import { tenantFilter, type Viewer } from '../graphql/access.js';
-import { notFound } from '../graphql/errors.js';
-import { isUuid } from '../graphql/validate.js';
+import { isAdmin, tenantFilter, type Viewer } from '../graphql/access.js';
+import { badUserInput, conflict, notFound } from '../graphql/errors.js';
+import {
+  type Connection,
+  cursorValue,
+  keysetAfter,
+  keysetOrder,
+  OrderDirection,
+  type PageRequest,
+  toConnection,
+} from '../graphql/pagination.js';
+import { isUuid, requireName } from '../graphql/validate.js';
+import { Tenant } from '../tenants/tenant.entity.js';
+import { CircuitBreaker } from './circuit-breaker.entity.js';
 import { MCPServer } from './mcp-server.entity.js';
+import type { RegisterServerInput, ServerFilter, ServerOrder, UpdateServerInput } from './server.inputs.js';
+import { ServerOrderField } from './server.inputs.js';
+import {
+  type DeclaredPrompt,
+  type DeclaredResource,
+  type DeclaredTool,
+  optionalDescription,
+  requireEndpoint,
+  requireFailureThreshold,
+  requireHeaders,
+  requirePrompts,
+  requireResources,
+  requireTags,
+  requireTools,
+  validateServerChanges,
+} from './server-input.validation.js';
+import { ServerPrompt } from './server-prompt.entity.js';
+import { ServerResource } from './server-resource.entity.js';
+import { ServerTool } from './server-tool.entity.js';
+import { likeSubstring, looksLikeUri } from './uri-template.js';
+
+/** Circuit breaker settings for servers registered without their own. */
+export const DEFAULT_CIRCUIT_SETTINGS = { failureThreshold: 5, successThreshold: 2, openTimeoutMs: 30_000 };
+
+const DEFAULT_ORDER: ServerOrder = { field: ServerOrderField.NAME, direction: OrderDirection.ASC };
+const MAX_FILTER_ITEMS = 50;
 
 /** The server with this id if the viewer's tenant owns it (or the viewer is an admin); NOT_FOUND otherwise. */
 export async function findVisibleServer(em: EntityManager, viewer: Viewer, id: string): Promise<MCPServer> {
   const server = isUuid(id) ? await em.findOne(MCPServer, { id, ...tenantFilter(viewer) }) : null;
   if (!server) throw notFound('Server', id);
   return server;
+}
+
+/** One page of the servers the viewer may see that match `filter`, in `order`, and how many match in all. */
+export async function listServers(
+  em: EntityManager,
+  viewer: Viewer,
+  filter: ServerFilter | null | undefined,
+  order: ServerOrder | null | undefined,
+  page: PageRequest,
+): Promise<Connection<MCPServer>> {
+  const { field, direction } = order ?? DEFAULT_ORDER;
+  const matching = () => {
+    const qb = em.createQueryBuilder(MCPServer, 's').where(serverConditions(viewer, filter ?? {}));
+    for (const [sql, params] of relatedConditions(filter ?? {})) qb.andWhere(sql, params);
+    return qb;
+  };
+  const [rows, totalCount] = await Promise.all([
+    matching()
+      .andWhere(keysetAfter(field, direction, page.after))
+      .orderBy(keysetOrder(field, direction))
+      .limit(page.first + 1)
+      .getResultList(),
+    matching().getCount(),
+  ]);
+  return toConnection(rows, page, totalCount, (server) => ({
+    sortValue: cursorValue(server[field]),
+    id: server.id,
+  }));
+}
+
+/** Conditions on the server row itself. */
+function serverConditions(viewer: Viewer, filter: ServerFilter): QBFilterQuery<MCPServer> {
+  const conditions: QBFilterQuery<MCPServer>[] = [tenantFilter(viewer)];
+  if (filter.tenantId != null) conditions.push({ tenant: isUuid(filter.tenantId) ? filter.tenantId : null });
+  if (filter.healthStatus?.length) conditions.push({ healthStatus: { $in: filter.healthStatus } });
+  if (filter.transportType?.length) conditions.push({ transportType: { $in: filter.transportType } });
+  const search = filter.search?.trim();
+  if (search) {
+    const pattern = likeSubstring(search);
+    conditions.push({ $or: [{ name: { $ilike: pattern } }, { description: { $ilike: pattern } }] });
+  }
+  if (filter.tags?.length) conditions.push({ tags: { $contains: requireFilterList(filter.tags, 'tags') } });
+  return { $and: conditions };
+}
+
+/** Conditions on a server's tools and resources, as SQL over the `s` alias with their parameters. */
+function relatedConditions(filter: ServerFilter): [string, unknown[]][] {
+  const conditions: [string, unknown[]][] = [];
+  if (filter.tools?.length) {
+    const names = [...new Set(requireFilterList(filter.tools, 'tools'))];
+    // Servers that have ALL the tools: as many distinct matching names as were asked for.
+    conditions.push([
+      's.id in (select t.server_id from server_tools t where t.name in (?) group by t.server_id ' +
+        'having count(distinct t.name) = ?)',
+      [names, names.length],
+    ]);
+  }
+  for (const pattern of requireFilterList(filter.resources ?? [], 'resources')) {
+    if (looksLikeUri(pattern)) {
+      conditions.push([
+        'exists (select 1 from server_resources r where r.server_id = s.id and ' +
+          '((not r.is_template and r.uri_template = ?) or (r.is_template and ? ~ r.uri_regex)))',
+        [pattern, pattern],
+      ]);
+    } else {
+      conditions.push([
+        'exists (select 1 from server_resources r where r.server_id = s.id and r.uri_template ilike ?)',
+        [likeSubstring(pattern)],
+      ]);
+    }
+  }
+  return conditions;
+}
+
+function requireFilterList(values: readonly string[], field: string): string[] {
+  if (values.length > MAX_FILTER_ITEMS)
+    throw badUserInput(`At most ${MAX_FILTER_ITEMS} ${field} in a filter.`, field);
+  const trimmed = values.map((value) => value.trim());
+  if (trimmed.some((value) => value.length === 0 || value.length > 2048)) {
+    throw badUserInput(`Each of "${field}" must be 1 to 2048 characters.`, field);
+  }
+  return trimmed;
+}
+
+/** The tenant a new server goes to: the caller's own, or for admins any existing tenant they name. */
+async function targetTenant(
+  em: EntityManager,
+  viewer: Viewer,
+  tenantId: string | null | undefined,
+): Promise<Tenant> {
+  const id = tenantId ?? viewer.tenantId;
+  if (id === null) throw badUserInput('"tenantId" is required for a key without a tenant.', 'tenantId');
+  const visible = isUuid(id) && (isAdmin(viewer) || id === viewer.tenantId);
+  const tenant = visible ? await em.findOne(Tenant, id) : null;
+  if (!tenant) throw notFound('Tenant', id);
+  return tenant;
+}
+
+interface Registration {
+  readonly name: string;
+  readonly endpointUrl: string;
+  readonly description: string | null;
+  readonly tags: string[];
+  readonly headers: Record<string, string> | null;
+  readonly failureThreshold: number;
+  readonly tools: DeclaredTool[];
+  readonly resources: DeclaredResource[];
+  readonly prompts: DeclaredPrompt[];
+}
+
+function validateRegistration(input: RegisterServerInput): Registration {
+  return {
+    name: requireName(input.name, 'name'),
+    endpointUrl: requireEndpoint(input.endpointUrl, input.transportType),
+    description: optionalDescription(input.description),
+    tags: requireTags(input.tags ?? []),
+    headers: input.headers == null ? null : requireHeaders(input.headers),
+    failureThreshold:
+      input.failureThreshold == null
+        ? DEFAULT_CIRCUIT_SETTINGS.failureThreshold
+        : requireFailureThreshold(input.failureThreshold),
+    tools: requireTools(input.tools ?? []),
+    resources: requireResources(input.resources ?? []),
+    prompts: requirePrompts(input.prompts ?? []),
+  };
+}
+
+/**
+ * Registers a server with the tools, resources and prompts it declares, and its circuit breaker, in one
+ * transaction. Discovery from the server itself (`discover: true`) arrives with the live registry; until
+ * then the declared capabilities are stored either way.
+ */
+export function registerServer(
+  em: EntityManager,
+  actor: AuditActor,
+  viewer: Viewer,
+  input: RegisterServerInput,
+): Promise<MCPServer> {
+  const registration = validateRegistration(input);
+  const entry = {
+    action: 'server.register',
+    resourceType: 'server',
+    details: { name: registration.name, transportType: input.transportType.toUpperCase() },
+  };
+  return audited(em, actor, entry, async (tx) => {
+    const tenant = await targetTenant(tx, viewer, input.tenantId);
+    const server = new MCPServer({
+      tenant: tx.getReference(Tenant, tenant.id, { wrapped: true }),
+      name: registration.name,
+      endpointUrl: registration.endpointUrl,
+      transportType: input.transportType,
+    });
+    server.description = registration.description;
+    server.tags = registration.tags;
+    server.connectionHeaders = registration.headers;
+    const serverRef = tx.getReference(MCPServer, server.id, { wrapped: true });
+    tx.persist([
+      server,
+      new CircuitBreaker(serverRef, {
+        ...DEFAULT_CIRCUIT_SETTINGS,
+        failureThreshold: registration.failureThreshold,
+      }),
+      ...registration.tools.map((tool) => Object.assign(new ServerTool(serverRef, tool.name), tool)),
+      ...registration.resources.map((resource) => resourceEntity(serverRef, resource)),
+      ...registration.prompts.map((prompt) =>
+        Object.assign(new ServerPrompt(serverRef, prompt.name), prompt),
+      ),
+    ]);
+    await flushServer(tx, registration.name);
+    return { result: server, resourceId: server.id };
+  });
+}
+
+function resourceEntity(server: ServerTool['server'], declared: DeclaredResource): ServerResource {
+  const resource = new ServerResource(server, declared.uriTemplate);
+  resource.name = declared.name;
+  resource.mimeType = declared.mimeType;
+  return resource;
+}
+
+export function updateServer(
+  em: EntityManager,
+  actor: AuditActor,
+  viewer: Viewer,
+  id: string,
+  input: UpdateServerInput,
+): Promise<MCPServer> {
+  const fields = Object.keys(input).filter((key) => input[key as keyof UpdateServerInput] !== undefined);
+  const entry = { action: 'server.update', resourceType: 'server', details: { fields } };
+  return audited(em, actor, entry, async (tx) => {
+    const server = await findVisibleServer(tx, viewer, id);
+    const changes = validateServerChanges(input, server);
+    if (changes.name !== undefined) server.name = changes.name;
+    if (changes.description !== undefined) server.description = changes.description;
+    if (changes.endpointUrl !== undefined) server.endpointUrl = changes.endpointUrl;
+    if (changes.transportType !== undefined) server.transportType = changes.transportType;
+    if (changes.tags !== undefined) server.tags = changes.tags;
+    if (changes.headers !== undefined) server.connectionHeaders = changes.headers;
+    if (changes.failureThreshold !== undefined) {
+      const breaker = await tx.findOne(CircuitBreaker, { server: server.id });
+      if (breaker) breaker.failureThreshold = changes.failureThreshold;
+    }
+    await flushServer(tx, server.name);
+    return { result: server, resourceId: server.id };
+  });
+}
+
+/** Deletes a server; its tools, resources, prompts, breaker, history and routing targets go with it. */
+export function deleteServer(
+  em: EntityManager,
+  actor: AuditActor,
+  viewer: Viewer,
+  id: string,
+): Promise<boolean> {
+  return audited(em, actor, { action: 'server.delete', resourceType: 'server' }, async (tx) => {
+    const server = await findVisibleServer(tx, viewer, id);
+    await tx.nativeDelete(MCPServer, { id: server.id });
+    return { result: true, resourceId: server.id };
+  });
+}
+
+async function flushServer(em: EntityManager, name: string): Promise<void> {
+  try {
+    await em.flush();
+  } catch (error) {
+    if (isUniqueViolation(error, 'mcp_servers_tenant_id_name_unique')) {
+      throw conflict(`This tenant already has a server named "${name}".`);
+    }
+    throw error;
+  }
 }

@@ -3,7 +3,13 @@ import { isUniqueViolation } from '../db/errors.js';
 import type { EntityManager } from '../db/orm.js';
 import { isAdmin, type Viewer } from '../graphql/access.js';
 import { conflict, forbidden, notFound } from '../graphql/errors.js';
-import { type Connection, keysetAfter, type PageRequest, toConnection } from '../graphql/pagination.js';
+import {
+  type Connection,
+  keysetAfter,
+  keysetOrder,
+  type PageRequest,
+  toConnection,
+} from '../graphql/pagination.js';
 import { isUuid, requireJsonObject, requireName } from '../graphql/validate.js';
 import { Tenant } from './tenant.entity.js';
 import type { CreateTenantInput, UpdateTenantInput } from './tenant.inputs.js';
@@ -20,7 +26,7 @@ export async function listTenants(
       Tenant,
       { ...visible, ...keysetAfter('name', 'ASC', page.after) },
       {
-        orderBy: { name: 'ASC', id: 'ASC' },
+        orderBy: keysetOrder('name', 'ASC'),
         limit: page.first + 1,
       },
     ),

@@ -46,7 +46,7 @@ export class User extends BaseEntity<
   isActive: boolean = true;
 
   @Field(() => Date, { nullable: true })
-  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  @Property({ type: 'datetime', columnType: 'timestamptz(3)', nullable: true })
   lastLoginAt: Date | null = null;
 
   constructor(username: string, email: string) {

@@ -1,5 +1,5 @@
 import type DataLoader from 'dataloader';
-import { countLoader } from '../db/count-loader.js';
+import { countLoader } from '../db/loaders.js';
 import type { EntityManager } from '../db/orm.js';
 import { User } from './user.entity.js';
 

@@ -11,6 +11,8 @@ export interface TestApp extends RunningApp {
   graphql<T = Record<string, unknown>>(request: GraphQLRequest): Promise<GraphQLResponse<T>>;
   /** The server's origin, e.g. `http://127.0.0.1:39123`. */
   readonly origin: string;
+  /** Runs `work` and returns the SQL statements the server ran meanwhile (besides its result). */
+  countStatements<T>(work: () => Promise<T>): Promise<{ result: T; statements: string[] }>;
 }
 
 export interface GraphQLRequest {
@@ -39,11 +41,22 @@ export async function startTestApp(
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const app = await startApp({ config, log: createLogger(config.logLevel), database });
+  let recording: string[] | null = null;
+  const onQuery = (message: string) => recording?.push(message);
+  const app = await startApp({ config, log: createLogger(config.logLevel), database, onQuery });
   const origin = new URL(app.url).origin;
   return {
     ...app,
     origin,
+    async countStatements(work) {
+      recording = [];
+      try {
+        const result = await work();
+        return { result, statements: recording };
+      } finally {
+        recording = null;
+      }
+    },
     async graphql<T>({ query, variables, key = ADMIN_KEY, headers = {} }: GraphQLRequest) {
       const response = await fetch(app.url, {
         method: 'POST',

@@ -2,8 +2,12 @@ import { ApiKey } from '../../src/auth/api-key.entity.js';
 import { issueApiKey } from '../../src/auth/api-key.service.js';
 import type { Orm } from '../../src/db/orm.js';
 import { ApiKeyScope } from '../../src/graphql/access.js';
+import { CircuitBreaker } from '../../src/registry/circuit-breaker.entity.js';
 import { MCPServer } from '../../src/registry/mcp-server.entity.js';
-import { TransportType } from '../../src/registry/registry.enums.js';
+import { ServerStatus, TransportType } from '../../src/registry/registry.enums.js';
+import { DEFAULT_CIRCUIT_SETTINGS } from '../../src/registry/server.service.js';
+import { ServerResource } from '../../src/registry/server-resource.entity.js';
+import { ServerTool } from '../../src/registry/server-tool.entity.js';
 import { Tenant } from '../../src/tenants/tenant.entity.js';
 
 /**
@@ -47,7 +51,50 @@ function seededTenant(orm: Orm, tenant: Tenant) {
       await em.persistAndFlush(server);
       return server;
     },
+    /** Servers with their tools, resources and circuit breaker, written in one flush. */
+    async servers(specs: readonly ServerSpec[]): Promise<MCPServer[]> {
+      const em = orm.em.fork();
+      const servers = specs.map((spec) => {
+        const server = new MCPServer({
+          tenant: em.getReference(Tenant, tenant.id, { wrapped: true }),
+          name: spec.name,
+          endpointUrl: `https://${spec.name}.example.test/mcp`,
+          transportType: spec.transportType ?? TransportType.STREAMABLE_HTTP,
+        });
+        Object.assign(server, {
+          healthStatus: spec.healthStatus ?? ServerStatus.HEALTHY,
+          avgResponseTime: spec.avgResponseTime ?? null,
+          description: spec.description ?? null,
+          tags: spec.tags ?? [],
+        });
+        const ref = em.getReference(MCPServer, server.id, { wrapped: true });
+        em.persist([
+          server,
+          new CircuitBreaker(ref, DEFAULT_CIRCUIT_SETTINGS),
+          ...(spec.tools ?? []).map((name) => {
+            const tool = new ServerTool(ref, name);
+            tool.toolSchema = { type: 'object', properties: { query: { type: 'string' } } };
+            return tool;
+          }),
+          ...(spec.resources ?? []).map((uri) => new ServerResource(ref, uri)),
+        ]);
+        return server;
+      });
+      await em.flush();
+      return servers;
+    },
   };
+}
+
+export interface ServerSpec {
+  readonly name: string;
+  readonly healthStatus?: ServerStatus;
+  readonly avgResponseTime?: number | null;
+  readonly transportType?: TransportType;
+  readonly description?: string;
+  readonly tags?: string[];
+  readonly tools?: string[];
+  readonly resources?: string[];
 }
 
 async function issueKey(

@@ -1,0 +1,57 @@
+import { type EntityName, type FilterQuery, type QueryOrderMap, raw } from '@mikro-orm/core';
+import DataLoader from 'dataloader';
+import type { EntityManager } from './orm.js';
+
+// Request-scoped loaders over a foreign key: each batch of keys costs one SQL statement.
+
+/** Counts rows of `entity` per value of the relation `property` (e.g. servers per tenant). */
+export function countLoader<T extends object>(
+  em: EntityManager,
+  entity: EntityName<T>,
+  property: string & keyof T,
+): DataLoader<string, number> {
+  return new DataLoader(async (ids) => {
+    const rows: Record<string, string | number>[] = await em
+      .createQueryBuilder(entity, 'e')
+      .select([`e.${property}`, raw('count(*) as count')])
+      .where({ [property]: { $in: [...ids] } })
+      .groupBy(`e.${property}`)
+      .execute('all', true);
+    const counts = new Map(rows.map((row) => [String(row[property]), Number(row.count)]));
+    return ids.map((id) => counts.get(id) ?? 0);
+  });
+}
+
+/** The rows of `entity` whose relation `property` points to each key (e.g. the tools of each server). */
+export function manyLoader<T extends object>(
+  em: EntityManager,
+  entity: EntityName<T>,
+  property: string & keyof T,
+  orderBy: QueryOrderMap<T>,
+): DataLoader<string, T[]> {
+  return new DataLoader(async (ids) => {
+    const rows = await em.find(entity, { [property]: { $in: [...ids] } } as FilterQuery<T>, { orderBy });
+    const groups = new Map<string, T[]>(ids.map((id) => [id, []]));
+    for (const row of rows) groups.get(foreignKey(row, property))?.push(row);
+    return ids.map((id) => groups.get(id) ?? []);
+  });
+}
+
+/** The row of `entity` whose unique relation `property` points to each key (e.g. a server's breaker). */
+export function oneLoader<T extends object>(
+  em: EntityManager,
+  entity: EntityName<T>,
+  property: string & keyof T,
+): DataLoader<string, T | null> {
+  return new DataLoader(async (ids) => {
+    const rows = await em.find(entity, { [property]: { $in: [...ids] } } as FilterQuery<T>);
+    const byKey = new Map(rows.map((row) => [foreignKey(row, property), row]));
+    return ids.map((id) => byKey.get(id) ?? null);
+  });
+}
+
+/** The id a relation property holds, without loading the related entity. */
+function foreignKey<T extends object>(row: T, property: keyof T): string {
+  const related = row[property] as { id?: unknown } | string;
+  return typeof related === 'string' ? related : String(related?.id);
+}

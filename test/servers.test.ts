@@ -1,0 +1,396 @@
+import { print } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditLog } from '../src/audit/audit-log.entity.js';
+import { ApiKeyScope } from '../src/graphql/access.js';
+import { CircuitBreaker } from '../src/registry/circuit-breaker.entity.js';
+import { MCPServer } from '../src/registry/mcp-server.entity.js';
+import { ServerStatus } from '../src/registry/registry.enums.js';
+import { ServerTool } from '../src/registry/server-tool.entity.js';
+import {
+  DeleteServerDocument,
+  DiscoverServersDocument,
+  RegisterServerDocument,
+  SearchServersDocument,
+  ServerDetailDocument,
+  ServerListDocument,
+  UpdateServerDocument,
+} from './sdk/graphql.js';
+import { startTestApp, type TestApp } from './support/app.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { seed } from './support/seed.js';
+
+let db: TestDatabase;
+let app: TestApp;
+type SeededTenant = Awaited<ReturnType<ReturnType<typeof seed>['tenant']>>;
+let acme: SeededTenant;
+let acmeKey: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  app = await startTestApp(db.target);
+  acme = await seed(app.orm).tenant('acme');
+  acmeKey = (await acme.key([ApiKeyScope.READ, ApiKeyScope.WRITE])).key;
+});
+
+afterAll(async () => {
+  await app?.close();
+  await db?.drop();
+});
+
+interface ServerNode {
+  id: string;
+  name: string;
+  [field: string]: unknown;
+}
+interface ServerPage {
+  servers: {
+    totalCount: number;
+    pageInfo?: { hasNextPage: boolean; endCursor: string | null };
+    edges: { cursor?: string; node: ServerNode }[];
+  };
+}
+
+const names = (page: ServerPage | null | undefined) =>
+  page?.servers.edges.map((edge) => edge.node.name) ?? [];
+
+const registerInput = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  endpointUrl: `https://${name}.example.test/mcp`,
+  transportType: 'STREAMABLE_HTTP',
+  discover: false,
+  ...extra,
+});
+
+describe('registerServer', () => {
+  it('stores the declared tools, resources and prompts with a closed circuit, and audits it', async () => {
+    const { data, errors } = await app.graphql<{ registerServer: Record<string, unknown> }>({
+      query: print(RegisterServerDocument),
+      key: acmeKey,
+      variables: {
+        input: registerInput('weather', {
+          description: 'Forecasts',
+          tags: ['geo', 'geo', 'public'],
+          headers: { Authorization: 'Bearer upstream-secret' },
+          failureThreshold: 3,
+          tools: [
+            { name: 'forecast', description: 'Weather', toolSchema: { type: 'object' } },
+            { name: 'alerts' },
+          ],
+          resources: [{ uriTemplate: 'weather://{city}/today', mimeType: 'application/json' }],
+          prompts: [{ name: 'summarise' }],
+        }),
+      },
+    });
+    expect(errors).toBeUndefined();
+    const server = data?.registerServer ?? {};
+    expect(server).toMatchObject({
+      name: 'weather',
+      transportType: 'STREAMABLE_HTTP',
+      healthStatus: 'UNKNOWN',
+      tenant: { id: acme.id, name: 'acme' },
+      circuitBreaker: { state: 'CLOSED', failureCount: 0, failureThreshold: 3, openedAt: null },
+      tools: [
+        { name: 'alerts', description: null, toolSchema: { type: 'object' } },
+        { name: 'forecast', description: 'Weather', toolSchema: { type: 'object' } },
+      ],
+      resources: [{ uriTemplate: 'weather://{city}/today', mimeType: 'application/json' }],
+      prompts: [{ name: 'summarise' }],
+    });
+    expect(JSON.stringify(server)).not.toContain('upstream-secret');
+    const em = app.orm.em.fork();
+    const stored = await em.findOneOrFail(MCPServer, server.id as string, {
+      populate: ['connectionHeaders'],
+    });
+    expect(stored.connectionHeaders).toEqual({ Authorization: 'Bearer upstream-secret' });
+    expect(stored.tags).toEqual(['geo', 'public']);
+    const audit = await em.findOneOrFail(AuditLog, { action: 'server.register', resourceId: stored.id });
+    expect(audit.success).toBe(true);
+    expect(JSON.stringify(audit.details)).not.toContain('upstream-secret');
+  });
+
+  it.each([
+    [{ endpointUrl: 'not a url' }, 'endpointUrl'],
+    [{ endpointUrl: 'ftp://files.example.test' }, 'endpointUrl'],
+    [{ transportType: 'WEBSOCKET' }, 'endpointUrl'],
+    [{ name: '   ' }, 'name'],
+    [{ tags: ['x'.repeat(51)] }, 'tags'],
+    [{ headers: { 'bad header': 'x' } }, 'headers'],
+    [{ headers: { 'X-Token': 'a\r\nInjected: yes' } }, 'headers'],
+    [{ headers: ['not', 'an', 'object'] }, 'headers'],
+    [{ failureThreshold: 0 }, 'failureThreshold'],
+    [{ tools: [{ name: 'dup' }, { name: 'dup' }] }, 'tools'],
+    [{ tools: [{ name: 'x', toolSchema: 'not an object' }] }, 'tools.toolSchema'],
+    [{ resources: [{ uriTemplate: '' }] }, 'resources'],
+  ])('rejects %j with BAD_USER_INPUT and stores nothing', async (change, field) => {
+    const before = await app.orm.em.fork().count(MCPServer);
+    const { errors } = await app.graphql({
+      query: print(RegisterServerDocument),
+      key: acmeKey,
+      variables: { input: registerInput('invalid', change) },
+    });
+    expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    expect(await app.orm.em.fork().count(MCPServer)).toBe(before);
+  });
+
+  it('accepts a command line for STDIO servers', async () => {
+    const { errors } = await app.graphql({
+      query: print(RegisterServerDocument),
+      key: acmeKey,
+      variables: {
+        input: registerInput('local-files', { transportType: 'STDIO', endpointUrl: 'npx -y @acme/files' }),
+      },
+    });
+    expect(errors).toBeUndefined();
+  });
+
+  it('answers CONFLICT for a name the tenant already uses, leaving one server and a failed audit row', async () => {
+    const input = registerInput('twin', { tools: [{ name: 'a' }] });
+    await app.graphql({ query: print(RegisterServerDocument), key: acmeKey, variables: { input } });
+    const { errors } = await app.graphql({
+      query: print(RegisterServerDocument),
+      key: acmeKey,
+      variables: { input },
+    });
+    expect(errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    const em = app.orm.em.fork();
+    expect(await em.count(MCPServer, { name: 'twin' })).toBe(1);
+    expect(await em.count(ServerTool, { server: { name: 'twin' } })).toBe(1);
+    const failed = await em.find(AuditLog, { action: 'server.register', success: false });
+    expect(failed.some((row) => row.details.error === 'CONFLICT')).toBe(true);
+  });
+
+  it("lets another tenant use the same name, and hides another tenant's existence", async () => {
+    const globex = await seed(app.orm).tenant('globex-register');
+    const globexKey = (await globex.key()).key;
+    const same = await app.graphql({
+      query: print(RegisterServerDocument),
+      key: globexKey,
+      variables: { input: registerInput('twin') },
+    });
+    expect(same.errors).toBeUndefined();
+    const foreign = await app.graphql({
+      query: print(RegisterServerDocument),
+      key: globexKey,
+      variables: { input: registerInput('intruder', { tenantId: acme.id }) },
+    });
+    expect(foreign.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('needs WRITE', async () => {
+    const readOnly = (await acme.key([ApiKeyScope.READ])).key;
+    const { errors } = await app.graphql({
+      query: print(RegisterServerDocument),
+      key: readOnly,
+      variables: { input: registerInput('nope') },
+    });
+    expect(errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('updateServer and deleteServer', () => {
+  it('changes only the given fields, validates them, and deletes with everything attached', async () => {
+    const [server] = await acme.servers([
+      { name: 'editable', tools: ['t1', 't2'], resources: ['file:///a'] },
+    ]);
+    const id = server?.id ?? '';
+    const updated = await app.graphql<{ updateServer: Record<string, unknown> }>({
+      query: print(UpdateServerDocument),
+      key: acmeKey,
+      variables: { id, input: { description: 'now described', failureThreshold: 9 } },
+    });
+    expect(updated.errors).toBeUndefined();
+    expect(updated.data?.updateServer).toMatchObject({
+      name: 'editable',
+      description: 'now described',
+      circuitBreaker: { failureThreshold: 9 },
+    });
+
+    const badTransport = await app.graphql({
+      query: print(UpdateServerDocument),
+      key: acmeKey,
+      variables: { id, input: { transportType: 'WEBSOCKET' } },
+    });
+    expect(badTransport.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'endpointUrl',
+    });
+
+    const deleted = await app.graphql({
+      query: print(DeleteServerDocument),
+      key: acmeKey,
+      variables: { id },
+    });
+    expect(deleted.data).toEqual({ deleteServer: true });
+    const em = app.orm.em.fork();
+    expect(await em.count(ServerTool, { server: id })).toBe(0);
+    expect(await em.count(CircuitBreaker, { server: id })).toBe(0);
+    const again = await app.graphql({ query: print(DeleteServerDocument), key: acmeKey, variables: { id } });
+    expect(again.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it("answers NOT_FOUND for another tenant's server and changes nothing", async () => {
+    const other = await seed(app.orm).tenant('other-update');
+    const [server] = await other.servers([{ name: 'theirs' }]);
+    const id = server?.id ?? '';
+    const update = await app.graphql({
+      query: print(UpdateServerDocument),
+      key: acmeKey,
+      variables: { id, input: { name: 'mine now' } },
+    });
+    expect(update.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const remove = await app.graphql({ query: print(DeleteServerDocument), key: acmeKey, variables: { id } });
+    expect(remove.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await app.orm.em.fork().findOneOrFail(MCPServer, id)).name).toBe('theirs');
+  });
+});
+
+describe('servers: filters, order and pages', () => {
+  let tenant: SeededTenant;
+  let key: string;
+
+  beforeAll(async () => {
+    tenant = await seed(app.orm).tenant('discovery');
+    key = (await tenant.key([ApiKeyScope.READ])).key;
+    await tenant.servers([
+      { name: 'alpha', avgResponseTime: 30, tools: ['search', 'fetch'], resources: ['file:///{path}'] },
+      { name: 'bravo', avgResponseTime: 10, tools: ['search'], resources: ['db://{table}/rows{?limit}'] },
+      {
+        name: 'charlie',
+        avgResponseTime: 20,
+        healthStatus: ServerStatus.DEGRADED,
+        tools: ['search', 'fetch', 'write'],
+        resources: ['https://docs.example.test/guide'],
+      },
+      { name: 'delta', healthStatus: ServerStatus.UNHEALTHY, tools: ['search', 'fetch'], tags: ['eu'] },
+      { name: 'echo_50%', avgResponseTime: null, tools: ['search', 'fetch'], description: 'Has 100% uptime' },
+      { name: 'foxtrot', transportType: undefined, description: 'Files server', tags: ['eu', 'gold'] },
+    ]);
+  });
+
+  const discover = (variables: Record<string, unknown>) =>
+    app.graphql<ServerPage>({ query: print(DiscoverServersDocument), variables, key });
+
+  it('finds servers that have ALL the tools, healthy or degraded, fastest first, nulls last', async () => {
+    const { data } = await discover({ tools: ['search', 'fetch'] });
+    expect(names(data)).toEqual(['charlie', 'alpha', 'echo_50%']);
+    expect(data?.servers.totalCount).toBe(3);
+  });
+
+  it('matches a URI against templates and concrete resources, and text as a literal substring', async () => {
+    expect(names((await discover({ resources: ['file:///etc/hosts'] })).data)).toEqual(['alpha']);
+    expect(names((await discover({ resources: ['db://users/rows?limit=5'] })).data)).toEqual(['bravo']);
+    expect(names((await discover({ resources: ['db://users/columns'] })).data)).toEqual([]);
+    expect(names((await discover({ resources: ['https://docs.example.test/guide'] })).data)).toEqual([
+      'charlie',
+    ]);
+    expect(names((await discover({ resources: ['docs.example'] })).data)).toEqual(['charlie']);
+    expect(names((await discover({ resources: ['file', '%'] })).data)).toEqual([]);
+    expect(names((await discover({ tools: ['search'], resources: ['file:///x', 'rows'] })).data)).toEqual([]);
+  });
+
+  it('searches name and description as literal text, % and _ included', async () => {
+    const search = (text: string) =>
+      app.graphql<ServerPage>({ query: print(SearchServersDocument), variables: { search: text }, key });
+    expect(names((await search('50%')).data)).toEqual(['echo_50%']);
+    expect(names((await search('100%')).data)).toEqual(['echo_50%']);
+    expect(names((await search('_')).data)).toEqual(['echo_50%']);
+    expect(names((await search('FILES')).data)).toEqual(['foxtrot']);
+  });
+
+  it('filters by status, transport and tags, and orders by each field both ways', async () => {
+    const list = (filter: Record<string, unknown>, orderBy?: Record<string, string>) =>
+      app.graphql<ServerPage>({
+        query:
+          'query($filter: ServerFilter, $orderBy: ServerOrder) { servers(filter: $filter, orderBy: $orderBy, first: 100) { totalCount edges { node { id name } } } }',
+        variables: { filter, orderBy },
+        key,
+      });
+    expect(names((await list({ healthStatus: ['UNHEALTHY'] })).data)).toEqual(['delta']);
+    expect(names((await list({ tags: ['eu', 'gold'] })).data)).toEqual(['foxtrot']);
+    expect(names((await list({ tags: ['eu'] })).data)).toEqual(['delta', 'foxtrot']);
+    expect(names((await list({ transportType: ['SSE'] })).data)).toEqual([]);
+    const byName = names((await list({}, { field: 'NAME', direction: 'DESC' })).data);
+    expect(byName).toEqual(['foxtrot', 'echo_50%', 'delta', 'charlie', 'bravo', 'alpha']);
+    const bySpeed = names((await list({}, { field: 'AVG_RESPONSE_TIME', direction: 'DESC' })).data);
+    expect(bySpeed.slice(0, 3)).toEqual(['alpha', 'charlie', 'bravo']);
+  });
+
+  it.each([
+    ['NAME', 'ASC'],
+    ['NAME', 'DESC'],
+    ['CREATED_AT', 'ASC'],
+    ['AVG_RESPONSE_TIME', 'ASC'],
+    ['AVG_RESPONSE_TIME', 'DESC'],
+    ['SUCCESS_RATE', 'DESC'],
+  ])('pages by %s %s without gaps or repeats', async (field, direction) => {
+    const query =
+      'query($orderBy: ServerOrder, $after: String) { servers(orderBy: $orderBy, first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id name } } } }';
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 10; page++) {
+      const response: { data: ServerPage | null | undefined } = await app.graphql<ServerPage>({
+        query,
+        variables: { orderBy: { field, direction }, after },
+        key,
+      });
+      seen.push(...names(response.data));
+      if (!response.data?.servers.pageInfo?.hasNextPage) break;
+      after = response.data.servers.pageInfo.endCursor;
+    }
+    expect(seen).toHaveLength(6);
+    expect(new Set(seen).size).toBe(6);
+  });
+
+  it("never shows another tenant's servers, even when asked by tenantId", async () => {
+    const { data } = await app.graphql<ServerPage>({
+      query: print(ServerListDocument),
+      variables: { filter: { tenantId: acme.id }, first: 100 },
+      key,
+    });
+    expect(data?.servers).toMatchObject({ totalCount: 0, edges: [] });
+  });
+});
+
+describe('ServerList and ServerDetail', () => {
+  it('loads a page of 100 servers with tools, resources, tenant and breaker in a constant number of statements', async () => {
+    const big = await seed(app.orm).tenant('big');
+    const key = (await big.key([ApiKeyScope.READ])).key;
+    const page = (first: number) =>
+      app.countStatements(() =>
+        app.graphql<ServerPage>({ query: print(ServerListDocument), variables: { first }, key }),
+      );
+    await big.servers(
+      Array.from({ length: 100 }, (_, index) => ({
+        name: `server-${String(index).padStart(3, '0')}`,
+        tools: ['search', 'fetch', `tool-${index}`],
+        resources: [`file:///data/${index}/{name}`],
+      })),
+    );
+    const small = await page(5);
+    const large = await page(100);
+    expect(large.result.data?.servers.edges).toHaveLength(100);
+    const first = large.result.data?.servers.edges[0]?.node;
+    expect(first).toMatchObject({
+      name: 'server-000',
+      tenant: { id: big.id, name: 'big' },
+      circuitBreaker: { state: 'CLOSED' },
+      tools: [{ name: 'fetch' }, { name: 'search' }, { name: 'tool-0' }],
+      resources: [{ uriTemplate: 'file:///data/0/{name}' }],
+    });
+    expect(large.statements.length).toBe(small.statements.length);
+    expect(large.statements.length).toBeLessThanOrEqual(8);
+  });
+
+  it('shows a server in detail with prompts, capabilities and an empty history', async () => {
+    const [server] = await acme.servers([{ name: 'detailed', tools: ['x'] }]);
+    const { data, errors } = await app.graphql({
+      query: print(ServerDetailDocument),
+      variables: { id: server?.id },
+      key: acmeKey,
+    });
+    expect(errors).toBeUndefined();
+    expect(data).toMatchObject({
+      server: { name: 'detailed', capabilities: {}, protocolVersion: null, prompts: [], healthHistory: [] },
+    });
+  });
+});
