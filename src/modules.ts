@@ -1,13 +1,20 @@
 import { authModule } from './auth/auth.module.js';
 import type { EntityManager } from './db/orm.js';
 import type { RequestLoaders } from './graphql/context.js';
+import type { FeatureModule } from './graphql/feature-module.js';
 import { healthModule } from './health/health.module.js';
 import { registryModule } from './registry/registry.module.js';
 import { tenantsModule } from './tenants/tenants.module.js';
 import { usersModule } from './users/users.module.js';
 
 /** Every feature of the API, in dependency order. */
-export const modules = [authModule, tenantsModule, usersModule, registryModule, healthModule];
+export const modules: readonly FeatureModule[] = [
+  authModule,
+  tenantsModule,
+  usersModule,
+  registryModule,
+  healthModule,
+];
 
 /** The request-scoped loaders of every feature, built fresh for each request. */
 export function createRequestLoaders(em: EntityManager): RequestLoaders {

@@ -40,6 +40,15 @@ export async function buildAppSchema(pubSub: PubSub): Promise<GraphQLSchema> {
   const typeDefs = gql`${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}`;
   // type-graphql's resolver map and Apollo's differ only in typing (type-graphql issue 1768).
   const resolverMap = createResolversMap(schema) as GraphQLResolverMap<unknown>;
+  for (const module of modules) {
+    for (const [typeName, resolveReference] of Object.entries(module.references ?? {})) {
+      // Apollo's map types each entry as field resolvers; __resolveReference is the subgraph's own hook.
+      resolverMap[typeName] = {
+        ...resolverMap[typeName],
+        __resolveReference: resolveReference,
+      } as GraphQLResolverMap<unknown>[string];
+    }
+  }
   return buildSubgraphSchema({ typeDefs, resolvers: resolverMap });
 }
 
