@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -6,24 +5,22 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
-import express, { type Request, type Response } from 'express';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import express from 'express';
 import { ensureAdminApiKey } from './auth/api-key.service.js';
 import { authenticate } from './auth/authenticate.js';
 import type { AppConfig } from './config.js';
-import { type DatabaseTarget, databaseTarget, type EntityManager, initOrm, type Orm } from './db/orm.js';
+import { type DatabaseTarget, databaseTarget, initOrm, type Orm } from './db/orm.js';
 import { entities } from './entities.js';
 import type { Viewer } from './graphql/access.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { formatError, requestIdPlugin } from './graphql/error-masking.js';
+import { healthRoutes } from './http/health-routes.js';
+import { bodyErrors, MAX_PAYLOAD_BYTES, requestId } from './http/request-middleware.js';
+import { serveWebSockets } from './http/websocket.js';
 import type { Logger } from './logger.js';
 import { createRequestLoaders } from './modules.js';
 import { createEventBus, type EventBus } from './pubsub/pubsub.js';
 import { buildAppSchema } from './schema.js';
-
-/** Largest request body (HTTP) or message (websocket) the API accepts. */
-const MAX_PAYLOAD_BYTES = 1024 * 1024;
 
 export interface AppOptions {
   readonly config: AppConfig;
@@ -41,11 +38,6 @@ export interface RunningApp {
   readonly eventBus: EventBus;
   /** Drains HTTP and websockets, then closes the database and Redis. Safe to call twice. */
   close(): Promise<void>;
-}
-
-/** `x-request-id` from the client when it is a sane token, otherwise a fresh one. */
-function requestIdOf(header: unknown): string {
-  return typeof header === 'string' && /^[\w.-]{1,64}$/.test(header) ? header : randomUUID();
 }
 
 /**
@@ -84,39 +76,10 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
 
-  const contextFor = (em: EntityManager, viewer: Viewer, requestId: string, clientIp: string | null) =>
+  // One EntityManager fork and one set of loaders per request (and per websocket operation).
+  const contextFor = (viewer: Viewer, requestId: string, clientIp: string | null, em = orm.em.fork()) =>
     ({ requestId, em, viewer, clientIp, loaders: createRequestLoaders(em) }) satisfies GraphQLContext;
-
-  const wsServer = new WebSocketServer({
-    server: httpServer,
-    path: '/graphql',
-    maxPayload: MAX_PAYLOAD_BYTES,
-  });
-  const wsHandle = useServer<Record<string, unknown>, { viewer?: Viewer }>(
-    {
-      schema,
-      // Authentication happens once, in connection_init; a bad key closes the socket with 4403.
-      onConnect: async (ctx) => {
-        try {
-          ctx.extra.viewer = await authenticate(orm.em.fork(), ctx.connectionParams?.authorization);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      context: (ctx) => {
-        const viewer = ctx.extra.viewer;
-        if (viewer === undefined) throw new Error('websocket context without an authenticated viewer');
-        return contextFor(
-          orm.em.fork(),
-          viewer,
-          randomUUID(),
-          ctx.extra.request.socket.remoteAddress ?? null,
-        );
-      },
-    },
-    wsServer,
-  );
+  const webSockets = serveWebSockets(httpServer, schema, orm, contextFor);
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -130,84 +93,28 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
       requestIdPlugin(log),
       {
         async serverWillStart() {
-          return {
-            async drainServer() {
-              await wsHandle.dispose();
-            },
-          };
+          return { drainServer: () => webSockets.dispose() };
         },
       } satisfies ApolloServerPlugin<GraphQLContext>,
     ],
   });
   await apollo.start();
 
-  app.get('/healthz', (_req: Request, res: Response) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req: Request, res: Response) => {
-    try {
-      const em = orm.em.fork();
-      await em.execute('select 1');
-      const pending = await orm.getMigrator().getPendingMigrations();
-      if (pending.length > 0) {
-        res.status(503).json({ status: 'migrations pending', pending: pending.map((m) => m.name) });
-        return;
-      }
-      res.json({ status: 'ready', eventBus: eventBus.kind });
-    } catch (error) {
-      log.warn({ err: error instanceof Error ? error.message : String(error) }, 'readiness check failed');
-      res.status(503).json({ status: 'database unreachable' });
-    }
-  });
-
+  app.use(healthRoutes(orm, eventBus, log));
   app.use(
     '/graphql',
-    (req: Request, res: Response, next: () => void) => {
-      const requestId = requestIdOf(req.headers['x-request-id']);
-      res.locals.requestId = requestId;
-      res.setHeader('x-request-id', requestId);
-      next();
-    },
+    requestId,
     cors<express.Request>(),
     express.json({ limit: MAX_PAYLOAD_BYTES }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const em = orm.em.fork();
         const viewer = await authenticate(em, req.headers.authorization);
-        return contextFor(em, viewer, String(res.locals.requestId), req.ip ?? null);
+        return contextFor(viewer, String(res.locals.requestId), req.ip ?? null, em);
       },
     }),
   );
-
-  // Body parsing failures (bad JSON, too large) answer like GraphQL errors, never with Express's HTML page.
-  app.use(
-    (
-      error: { status?: number; type?: string },
-      _req: Request,
-      res: Response,
-      next: (e?: unknown) => void,
-    ) => {
-      if (res.headersSent) return next(error);
-      const tooLarge = error.type === 'entity.too.large';
-      const status = tooLarge ? 413 : (error.status ?? 500) < 500 ? (error.status ?? 400) : 500;
-      const message = tooLarge
-        ? `The request body is larger than ${MAX_PAYLOAD_BYTES} bytes.`
-        : status < 500
-          ? 'The request body is not valid JSON.'
-          : 'Something went wrong on our side.';
-      res.status(status).json({
-        errors: [
-          {
-            message,
-            extensions: {
-              code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR',
-              requestId: res.locals.requestId,
-            },
-          },
-        ],
-      });
-    },
-  );
+  app.use(bodyErrors);
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -218,16 +125,15 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
   });
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const url = `http://${host}:${port}/graphql`;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       await apollo.stop();
-      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+      await webSockets.close();
       await Promise.allSettled([orm.close(), eventBus.close()]);
     })();
     return closing;
   };
-  return { url, orm, eventBus, close };
+  return { url: `http://${host}:${port}/graphql`, orm, eventBus, close };
 }
