@@ -15,6 +15,36 @@ export interface AppConfig {
   readonly logLevel: LogLevel;
   readonly migrateOnStart: boolean;
   readonly nodeEnv: string;
+  readonly health: HealthSettings;
+  readonly circuit: CircuitSettings;
+}
+
+/** How the health checker probes servers and turns probe results into a status. */
+export interface HealthSettings {
+  /** Run the health checker in this process (`HEALTH_CHECKER=off` for API-only instances). */
+  readonly checkerEnabled: boolean;
+  readonly intervalMs: number;
+  /** Deadline for one probe, connection included. */
+  readonly timeoutMs: number;
+  /** Probes in flight at once, per instance. */
+  readonly concurrency: number;
+  /** Consecutive failed probes before a server is UNHEALTHY. */
+  readonly unhealthyAfter: number;
+  /** Consecutive successful probes before an UNHEALTHY server is usable again. */
+  readonly healthyAfter: number;
+  /** Average latency above which a working server is DEGRADED. */
+  readonly degradedLatencyMs: number;
+  /** Probe history older than this is pruned. */
+  readonly historyDays: number;
+  /** Whether the registry may spawn STDIO servers' commands to probe them. */
+  readonly allowStdio: boolean;
+}
+
+/** Circuit breaker defaults for servers registered without their own threshold. */
+export interface CircuitSettings {
+  readonly failureThreshold: number;
+  readonly successThreshold: number;
+  readonly openTimeoutMs: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -36,7 +66,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** Reads and validates the environment. Throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): AppConfig {
   return {
-    port: readPort(env, 'PORT', 4000),
+    port: readInteger(env, 'PORT', 4000, 0, 65535),
     host: readString(env, 'HOST') ?? '0.0.0.0',
     databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: path.resolve(readString(env, 'DATA_DIR') ?? '.data'),
@@ -45,22 +75,38 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel: readEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     migrateOnStart: readBoolean(env, 'MIGRATE_ON_START', true),
     nodeEnv: readString(env, 'NODE_ENV') ?? 'development',
+    health: {
+      checkerEnabled: readBoolean(env, 'HEALTH_CHECKER', true),
+      intervalMs: readInteger(env, 'HEALTH_CHECK_INTERVAL_MS', 30_000, 100, 86_400_000),
+      timeoutMs: readInteger(env, 'HEALTH_CHECK_TIMEOUT_MS', 5_000, 50, 300_000),
+      concurrency: readInteger(env, 'HEALTH_CHECK_CONCURRENCY', 10, 1, 1000),
+      unhealthyAfter: readInteger(env, 'HEALTH_UNHEALTHY_AFTER', 3, 1, 100),
+      healthyAfter: readInteger(env, 'HEALTH_HEALTHY_AFTER', 2, 1, 100),
+      degradedLatencyMs: readInteger(env, 'HEALTH_DEGRADED_LATENCY_MS', 2_000, 1, 300_000),
+      historyDays: readInteger(env, 'HEALTH_HISTORY_DAYS', 7, 1, 3650),
+      allowStdio: readBoolean(env, 'ALLOW_STDIO', false),
+    },
+    circuit: {
+      failureThreshold: readInteger(env, 'CIRCUIT_FAILURE_THRESHOLD', 5, 1, 100),
+      successThreshold: readInteger(env, 'CIRCUIT_SUCCESS_THRESHOLD', 2, 1, 100),
+      openTimeoutMs: readInteger(env, 'CIRCUIT_OPEN_TIMEOUT_MS', 30_000, 100, 86_400_000),
+    },
   };
+}
+
+function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = readString(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
 }
 
 function readString(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
   return value === undefined || value === '' ? undefined : value;
-}
-
-function readPort(env: Env, name: string, fallback: number): number {
-  const raw = readString(env, name);
-  if (raw === undefined) return fallback;
-  const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port > 65535) {
-    throw new ConfigError(name, `expected a port number from 0 to 65535, got "${raw}"`);
-  }
-  return port;
 }
 
 function readUrl(env: Env, name: string, protocols: readonly string[]): string | undefined {

@@ -1,3 +1,4 @@
+import type { AppConfig } from '../config.js';
 import type { EntityManager } from '../db/orm.js';
 import type { Viewer } from './access.js';
 
@@ -18,4 +19,5 @@ export interface GraphQLContext {
   readonly viewer: Viewer | null;
   readonly clientIp: string | null;
   readonly loaders: RequestLoaders;
+  readonly config: AppConfig;
 }

@@ -48,7 +48,7 @@ export class ServerResolver {
     @Ctx() context: GraphQLContext,
     @Arg('input') input: RegisterServerInput,
   ): Promise<MCPServer> {
-    return registerServer(context.em, actorOf(context), viewerOf(context), input);
+    return registerServer(context.em, actorOf(context), viewerOf(context), input, context.config.circuit);
   }
 
   @Authorized(ApiKeyScope.WRITE)

@@ -1,5 +1,6 @@
 import type { QBFilterQuery } from '@mikro-orm/core';
 import { type AuditActor, audited } from '../audit/audit-trail.js';
+import type { CircuitSettings } from '../config.js';
 import { isUniqueViolation } from '../db/errors.js';
 import type { EntityManager } from '../db/orm.js';
 import { isAdmin, tenantFilter, type Viewer } from '../graphql/access.js';
@@ -37,9 +38,6 @@ import { ServerPrompt } from './server-prompt.entity.js';
 import { ServerResource } from './server-resource.entity.js';
 import { ServerTool } from './server-tool.entity.js';
 import { likeSubstring, looksLikeUri } from './uri-template.js';
-
-/** Circuit breaker settings for servers registered without their own. */
-export const DEFAULT_CIRCUIT_SETTINGS = { failureThreshold: 5, successThreshold: 2, openTimeoutMs: 30_000 };
 
 const DEFAULT_ORDER: ServerOrder = { field: ServerOrderField.NAME, direction: OrderDirection.ASC };
 const MAX_FILTER_ITEMS = 50;
@@ -159,7 +157,7 @@ interface Registration {
   readonly prompts: DeclaredPrompt[];
 }
 
-function validateRegistration(input: RegisterServerInput): Registration {
+function validateRegistration(input: RegisterServerInput, circuit: CircuitSettings): Registration {
   return {
     name: requireName(input.name, 'name'),
     endpointUrl: requireEndpoint(input.endpointUrl, input.transportType),
@@ -168,7 +166,7 @@ function validateRegistration(input: RegisterServerInput): Registration {
     headers: input.headers == null ? null : requireHeaders(input.headers),
     failureThreshold:
       input.failureThreshold == null
-        ? DEFAULT_CIRCUIT_SETTINGS.failureThreshold
+        ? circuit.failureThreshold
         : requireFailureThreshold(input.failureThreshold),
     tools: requireTools(input.tools ?? []),
     resources: requireResources(input.resources ?? []),
@@ -186,8 +184,9 @@ export function registerServer(
   actor: AuditActor,
   viewer: Viewer,
   input: RegisterServerInput,
+  circuit: CircuitSettings,
 ): Promise<MCPServer> {
-  const registration = validateRegistration(input);
+  const registration = validateRegistration(input, circuit);
   const entry = {
     action: 'server.register',
     resourceType: 'server',
@@ -208,7 +207,7 @@ export function registerServer(
     tx.persist([
       server,
       new CircuitBreaker(serverRef, {
-        ...DEFAULT_CIRCUIT_SETTINGS,
+        ...circuit,
         failureThreshold: registration.failureThreshold,
       }),
       ...registration.tools.map((tool) => Object.assign(new ServerTool(serverRef, tool.name), tool)),

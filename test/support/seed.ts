@@ -1,11 +1,11 @@
 import { ApiKey } from '../../src/auth/api-key.entity.js';
 import { issueApiKey } from '../../src/auth/api-key.service.js';
+import { loadConfig } from '../../src/config.js';
 import type { Orm } from '../../src/db/orm.js';
 import { ApiKeyScope } from '../../src/graphql/access.js';
 import { CircuitBreaker } from '../../src/registry/circuit-breaker.entity.js';
 import { MCPServer } from '../../src/registry/mcp-server.entity.js';
 import { ServerStatus, TransportType } from '../../src/registry/registry.enums.js';
-import { DEFAULT_CIRCUIT_SETTINGS } from '../../src/registry/server.service.js';
 import { ServerResource } from '../../src/registry/server-resource.entity.js';
 import { ServerTool } from '../../src/registry/server-tool.entity.js';
 import { Tenant } from '../../src/tenants/tenant.entity.js';
@@ -70,7 +70,7 @@ function seededTenant(orm: Orm, tenant: Tenant) {
         const ref = em.getReference(MCPServer, server.id, { wrapped: true });
         em.persist([
           server,
-          new CircuitBreaker(ref, DEFAULT_CIRCUIT_SETTINGS),
+          new CircuitBreaker(ref, loadConfig({}).circuit),
           ...(spec.tools ?? []).map((name) => {
             const tool = new ServerTool(ref, name);
             tool.toolSchema = { type: 'object', properties: { query: { type: 'string' } } };
