@@ -16,7 +16,11 @@ type McpServerDefaults =
   | 'successRate'
   | 'activeConnections'
   | 'lastHealthCheckAt'
-  | 'connectionHeaders';
+  | 'connectionHeaders'
+  | 'consecutiveFailures'
+  | 'consecutiveSuccesses'
+  | 'nextCheckAt'
+  | 'eventVersion';
 
 /**
  * A registered MCP server and what the registry last learned about it. Its tools, resources and prompts
@@ -29,6 +33,13 @@ type McpServerDefaults =
 @Unique({ name: 'mcp_servers_tenant_id_name_unique', properties: ['tenant', 'name'] })
 // Dashboards list a tenant's servers by health status (source index idx_servers_tenant_status).
 @Index({ name: 'mcp_servers_tenant_id_health_status_idx', properties: ['tenant', 'healthStatus'] })
+// The health checker claims servers whose next check is due (maintenance servers are never probed).
+@Index({
+  name: 'mcp_servers_next_check_at_idx',
+  expression:
+    'create index "mcp_servers_next_check_at_idx" on "mcp_servers" ("next_check_at") ' +
+    "where \"health_status\" <> 'maintenance'",
+})
 // Discovery only ever routes to usable servers, fastest first: a partial index keeps it small.
 @Index({
   name: 'mcp_servers_discovery_idx',
@@ -96,6 +107,25 @@ export class MCPServer extends BaseEntity<McpServerDefaults> {
   @Field(() => Date, { nullable: true })
   @Property({ type: 'datetime', columnType: 'timestamptz(3)', nullable: true })
   lastHealthCheckAt: Date | null = null;
+
+  /** Probe results in a row, for the status hysteresis (one resets the other). */
+  @Property({ type: 'integer', default: 0 })
+  consecutiveFailures: number = 0;
+
+  @Property({ type: 'integer', default: 0 })
+  consecutiveSuccesses: number = 0;
+
+  /** When the health checker should probe next; claiming a server moves it one interval ahead. */
+  @Property({ type: 'datetime', columnType: 'timestamptz(3)', defaultRaw: 'now()' })
+  nextCheckAt: Date = new Date();
+
+  /**
+   * Increases with every health or circuit change of this server, so subscribers can drop events that
+   * arrive out of order or repeat what they already have.
+   */
+  @Field(() => Int, { description: 'Increases with every health or circuit breaker change.' })
+  @Property({ type: 'integer', default: 0 })
+  eventVersion: number = 0;
 
   /**
    * Headers (tokens) the registry sends when it connects. Never exposed through GraphQL, never serialised,
