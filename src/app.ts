@@ -78,7 +78,15 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
 
   // One EntityManager fork and one set of loaders per request (and per websocket operation).
   const contextFor = (viewer: Viewer, requestId: string, clientIp: string | null, em = orm.em.fork()) =>
-    ({ requestId, em, viewer, clientIp, config, loaders: createRequestLoaders(em) }) satisfies GraphQLContext;
+    ({
+      requestId,
+      em,
+      viewer,
+      clientIp,
+      config,
+      eventBus,
+      loaders: createRequestLoaders(em),
+    }) satisfies GraphQLContext;
   const webSockets = serveWebSockets(httpServer, schema, orm, contextFor);
 
   const apollo = new ApolloServer<GraphQLContext>({

@@ -27,13 +27,13 @@ export function isAdmin(viewer: Viewer): boolean {
   return viewer.scopes.has(ApiKeyScope.ADMIN);
 }
 
-/** Returns the viewer when it holds `scope` (ADMIN implies every scope); throws otherwise. */
-export function requireScope(viewer: Viewer | null, scope: ApiKeyScope): Viewer {
+/** Returns the viewer when it holds one of `scopes` (ADMIN implies every scope); throws otherwise. */
+export function requireAnyScope(viewer: Viewer | null, scopes: readonly ApiKeyScope[]): Viewer {
   if (viewer === null) throw unauthenticated();
-  if (!viewer.scopes.has(scope) && !isAdmin(viewer)) {
-    throw forbidden(`This operation needs an API key with the ${scope.toUpperCase()} scope.`);
-  }
-  return viewer;
+  if (scopes.length === 0 || isAdmin(viewer) || scopes.some((scope) => viewer.scopes.has(scope)))
+    return viewer;
+  const needed = scopes.map((scope) => scope.toUpperCase()).join(' or ');
+  throw forbidden(`This operation needs an API key with the ${needed} scope.`);
 }
 
 /** Whether the viewer may see data of `tenantId`: platform admins see every tenant, others only their own. */
@@ -59,11 +59,8 @@ export const scopeAuthChecker = (
   { context }: { context: { viewer: Viewer | null } },
   scopes: readonly ApiKeyScope[],
 ): boolean => {
-  const { viewer } = context;
-  if (viewer === null) throw unauthenticated();
-  if (scopes.length === 0 || isAdmin(viewer) || scopes.some((scope) => viewer.scopes.has(scope))) return true;
-  const needed = scopes.map((scope) => scope.toUpperCase()).join(' or ');
-  throw forbidden(`This operation needs an API key with the ${needed} scope.`);
+  requireAnyScope(context.viewer, scopes);
+  return true;
 };
 
 /** The authenticated viewer of a request; resolvers guarded by `@Authorized` always have one. */

@@ -1,5 +1,6 @@
 import type { AppConfig } from '../config.js';
 import type { EntityManager } from '../db/orm.js';
+import type { EventBus } from '../pubsub/pubsub.js';
 import type { Viewer } from './access.js';
 
 /**
@@ -20,4 +21,6 @@ export interface GraphQLContext {
   readonly clientIp: string | null;
   readonly loaders: RequestLoaders;
   readonly config: AppConfig;
+  /** Where live events are published and subscribed to. */
+  readonly eventBus: EventBus;
 }

@@ -1,8 +1,9 @@
 import type { FeatureModule } from '../graphql/feature-module.js';
 import { createHealthLoaders, type HealthLoaders } from './health.loaders.js';
+import { HealthSubscriptionResolver } from './health.subscriptions.js';
 import { HealthHistoryResolver } from './health-history.resolver.js';
 
 export const healthModule = {
-  resolvers: [HealthHistoryResolver],
+  resolvers: [HealthHistoryResolver, HealthSubscriptionResolver],
   createLoaders: createHealthLoaders,
 } satisfies FeatureModule<HealthLoaders>;

@@ -10,15 +10,31 @@ export interface EventBus {
   readonly kind: 'redis' | 'in-process';
   /** Whether the bus can deliver right now (always true in-process). */
   isReady(): boolean;
+  /**
+   * Signals each time the bus has come back after losing Redis. Pub/sub is at-most-once, so whatever was
+   * published meanwhile is gone: listeners reload current state from the database.
+   */
+  resyncs(): AsyncIterable<unknown>;
   close(): Promise<void>;
 }
 
+const RESYNC = 'event-bus.resync';
+
 export function createEventBus(redisUrl: string | undefined, log: Logger): EventBus {
+  // Resync signals concern this process only, so they never travel through Redis.
+  const local = createPubSub<{ [RESYNC]: [] }>();
+  const resyncs = () => local.subscribe(RESYNC);
   if (redisUrl === undefined) {
-    return { pubSub: createPubSub(), kind: 'in-process', isReady: () => true, close: async () => {} };
+    return {
+      pubSub: createPubSub(),
+      kind: 'in-process',
+      isReady: () => true,
+      resyncs,
+      close: async () => {},
+    };
   }
   // A subscriber connection can only subscribe, so publishing needs a second one. Reconnects back off to 5 s.
-  const options = { retryStrategy: (attempt: number) => Math.min(attempt * 200, 5000), lazyConnect: false };
+  const options = { retryStrategy: (attempt: number) => Math.min(attempt * 200, 5000) };
   const publishClient = new Redis(redisUrl, options);
   const subscribeClient = new Redis(redisUrl, options);
   for (const [role, client] of [
@@ -26,13 +42,19 @@ export function createEventBus(redisUrl: string | undefined, log: Logger): Event
     ['subscribe', subscribeClient],
   ] as const) {
     client.on('error', (error: Error) => log.warn({ role, err: error.message }, 'redis connection error'));
-    client.on('ready', () => log.info({ role }, 'redis connection ready'));
   }
+  let connectedBefore = false;
+  subscribeClient.on('ready', () => {
+    log.info({ resync: connectedBefore }, 'redis subscriber ready');
+    if (connectedBefore) local.publish(RESYNC);
+    connectedBefore = true;
+  });
   const eventTarget = createRedisEventTarget({ publishClient, subscribeClient });
   return {
     pubSub: createPubSub({ eventTarget }),
     kind: 'redis',
     isReady: () => publishClient.status === 'ready' && subscribeClient.status === 'ready',
+    resyncs,
     close: async () => {
       await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
     },

@@ -38,7 +38,7 @@ type McpServerDefaults =
   name: 'mcp_servers_next_check_at_idx',
   expression:
     'create index "mcp_servers_next_check_at_idx" on "mcp_servers" ("next_check_at") ' +
-    "where \"health_status\" <> 'maintenance'",
+    'where "health_status" <> \'maintenance\'',
 })
 // Discovery only ever routes to usable servers, fastest first: a partial index keeps it small.
 @Index({
