@@ -1,0 +1,188 @@
+import { print } from 'graphql';
+import { type Client, createClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { ApiKeyScope } from '../src/graphql/access.js';
+import { CircuitBreaker } from '../src/registry/circuit-breaker.entity.js';
+import { CircuitBreakerState } from '../src/registry/registry.enums.js';
+import { CircuitBreakerChangedDocument, ServerHealthChangedDocument } from './sdk/graphql.js';
+import { startTestApp, type TestApp } from './support/app.js';
+import {
+  createPostgresDatabase,
+  postgresAvailable,
+  redisAvailable,
+  type TestDatabase,
+} from './support/database.js';
+import { seed } from './support/seed.js';
+import { REDIS_URL } from './support/services.js';
+
+const RESET = `mutation($serverId: ID!) { resetCircuitBreaker(serverId: $serverId) { state failureCount } }`;
+
+/** A graphql-ws subscription that collects what it receives. */
+function subscribe(app: TestApp, key: string, query: string, variables: Record<string, unknown>) {
+  const client: Client = createClient({
+    url: app.url.replace('http', 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${key}` },
+    retryAttempts: 0,
+  });
+  const events: Record<string, unknown>[] = [];
+  const errors: unknown[] = [];
+  const waiters: (() => void)[] = [];
+  client.subscribe(
+    { query, variables },
+    {
+      next: (value) => {
+        if (value.errors) errors.push(...value.errors);
+        if (value.data) events.push(value.data);
+        for (const wake of waiters.splice(0)) wake();
+      },
+      error: (error) => {
+        errors.push(error);
+        for (const wake of waiters.splice(0)) wake();
+      },
+      complete: () => {},
+    },
+  );
+  return {
+    events,
+    errors,
+    /** Waits until `count` events (or an error) arrived, at most `timeoutMs`. */
+    async until(count: number, timeoutMs = 10_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      while (events.length < count && errors.length === 0 && Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 200);
+        });
+      }
+    },
+    close: () => client.dispose(),
+  };
+}
+
+async function openBreaker(app: TestApp, serverId: string): Promise<void> {
+  const em = app.orm.em.fork();
+  const breaker = await em.findOneOrFail(CircuitBreaker, { server: serverId });
+  Object.assign(breaker, { state: CircuitBreakerState.OPEN, failureCount: 5, openedAt: new Date() });
+  await em.flush();
+}
+
+describe('subscriptions', () => {
+  let app: TestApp;
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await (await import('./support/database.js')).createTestDatabase();
+    app = await startTestApp(db.target);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  it('start with the current state, then deliver changes with increasing versions', async () => {
+    const acme = await seed(app.orm).tenant('acme');
+    const [server] = await acme.servers([{ name: 'flaky' }]);
+    const serverId = server?.id ?? '';
+    await openBreaker(app, serverId);
+    const { key } = await acme.key([ApiKeyScope.READ, ApiKeyScope.WRITE]);
+
+    const breakers = subscribe(app, key, print(CircuitBreakerChangedDocument), { serverId });
+    const health = subscribe(app, key, print(ServerHealthChangedDocument), { serverId });
+    await breakers.until(1);
+    await health.until(1);
+    expect(breakers.events[0]).toMatchObject({
+      circuitBreakerChanged: {
+        serverId,
+        tenantId: acme.id,
+        previousState: null,
+        state: 'OPEN',
+        failureCount: 5,
+      },
+    });
+    expect(health.events[0]).toMatchObject({
+      serverHealthChanged: {
+        serverId,
+        status: 'HEALTHY',
+        previousStatus: null,
+        server: { id: serverId, name: 'flaky' },
+      },
+    });
+
+    const reset = await app.graphql({ query: RESET, variables: { serverId }, key });
+    expect(reset.data).toEqual({ resetCircuitBreaker: { state: 'CLOSED', failureCount: 0 } });
+    await breakers.until(2);
+    expect(breakers.events[1]).toMatchObject({
+      circuitBreakerChanged: { serverId, previousState: 'OPEN', state: 'CLOSED', failureCount: 0 },
+    });
+    expect(breakers.errors).toEqual([]);
+    await Promise.all([breakers.close(), health.close()]);
+  });
+
+  it("never shows another tenant's servers: NOT_FOUND by id, and no events without one", async () => {
+    const owner = await seed(app.orm).tenant('owner');
+    const [server] = await owner.servers([{ name: 'private' }]);
+    const serverId = server?.id ?? '';
+    const outsider = await seed(app.orm).tenant('outsider');
+    const { key } = await outsider.key([ApiKeyScope.READ]);
+
+    const byId = subscribe(app, key, print(CircuitBreakerChangedDocument), { serverId });
+    await byId.until(1);
+    expect(byId.events).toEqual([]);
+    expect(JSON.stringify(byId.errors)).toContain('NOT_FOUND');
+
+    const all = subscribe(app, key, print(CircuitBreakerChangedDocument), {});
+    await app.graphql({ query: RESET, variables: { serverId } }); // the admin resets the owner's breaker
+    await all.until(1, 1000); // nothing may arrive: give a leak a second to show
+    expect(all.events).toEqual([]);
+    await Promise.all([byId.close(), all.close()]);
+  });
+
+  it('needs READ or HEALTH', async () => {
+    const tenant = await seed(app.orm).tenant('metrics-only');
+    const { key } = await tenant.key([ApiKeyScope.METRICS]);
+    const denied = subscribe(app, key, print(CircuitBreakerChangedDocument), {});
+    await denied.until(1);
+    expect(JSON.stringify(denied.errors)).toContain('FORBIDDEN');
+    await denied.close();
+  });
+});
+
+describe.skipIf(!postgresAvailable() || !redisAvailable())('subscriptions across instances', () => {
+  let db: TestDatabase;
+  let instanceA: TestApp;
+  let instanceB: TestApp;
+
+  beforeAll(async () => {
+    db = await createPostgresDatabase();
+    instanceA = await startTestApp(db.target, { REDIS_URL, HEALTH_CHECKER: 'off' });
+    instanceB = await startTestApp(db.target, { REDIS_URL, HEALTH_CHECKER: 'off' });
+  });
+
+  afterAll(async () => {
+    await instanceA?.close();
+    await instanceB?.close();
+    await db?.drop();
+  });
+
+  it('deliver a change made on instance A to a subscriber on instance B through Redis', async () => {
+    const acme = await seed(instanceA.orm).tenant('acme-fleet');
+    const [server] = await acme.servers([{ name: 'shared' }]);
+    const serverId = server?.id ?? '';
+    await openBreaker(instanceA, serverId);
+    const { key } = await acme.key([ApiKeyScope.READ, ApiKeyScope.WRITE]);
+
+    const onB = subscribe(instanceB, key, print(CircuitBreakerChangedDocument), { serverId });
+    await onB.until(1);
+    // The subscription is live once its snapshot arrived; the change happens on the other instance.
+    await instanceA.graphql({ query: RESET, variables: { serverId }, key });
+    await onB.until(2);
+    expect(onB.events.map((event) => (event.circuitBreakerChanged as { state: string }).state)).toEqual([
+      'OPEN',
+      'CLOSED',
+    ]);
+    await onB.close();
+  });
+});
