@@ -11,7 +11,7 @@ import { MCPServer } from '../src/registry/mcp-server.entity.js';
 import { CircuitBreakerState, ServerStatus, TransportType } from '../src/registry/registry.enums.js';
 import { ServerTool } from '../src/registry/server-tool.entity.js';
 import { Tenant } from '../src/tenants/tenant.entity.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { APPLICATION_TABLES, createTestDatabase, type TestDatabase } from './support/database.js';
 
 /**
  * The analytics functions and views of migrations/Migration20261128020000.ts, checked against figures
@@ -434,22 +434,6 @@ describe('get_tenant_usage_summary', () => {
 });
 
 describe('maintenance views', () => {
-  const APPLICATION_TABLES = [
-    'api_keys',
-    'audit_logs',
-    'circuit_breakers',
-    'health_checks',
-    'mcp_servers',
-    'request_logs',
-    'routing_rule_targets',
-    'routing_rules',
-    'server_prompts',
-    'server_resources',
-    'server_tools',
-    'tenants',
-    'users',
-  ];
-
   beforeAll(async () => {
     await orm.em.fork().execute('analyze');
   });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initOrm, type Orm } from '../src/db/orm.js';
 import { entities } from '../src/entities.js';
 import {
+  APPLICATION_TABLES,
   createPgliteDatabase,
   createPostgresDatabase,
   postgresAvailable,
@@ -13,21 +14,6 @@ import {
 
 const MIGRATIONS_TABLE = 'mikro_orm_migrations';
 
-const APPLICATION_TABLES = [
-  'api_keys',
-  'audit_logs',
-  'circuit_breakers',
-  'health_checks',
-  'mcp_servers',
-  'request_logs',
-  'routing_rule_targets',
-  'routing_rules',
-  'server_prompts',
-  'server_resources',
-  'server_tools',
-  'tenants',
-  'users',
-];
 const APPLICATION_FUNCTIONS = [
   'get_request_performance_summary',
   'get_server_health_summary',

@@ -5,6 +5,23 @@ import { inject } from 'vitest';
 import type { DatabaseTarget } from '../../src/db/orm.js';
 import { POSTGRES_ADMIN_URL } from './services.js';
 
+/** Every table the migrations create. */
+export const APPLICATION_TABLES = [
+  'api_keys',
+  'audit_logs',
+  'circuit_breakers',
+  'health_checks',
+  'mcp_servers',
+  'request_logs',
+  'routing_rule_targets',
+  'routing_rules',
+  'server_prompts',
+  'server_resources',
+  'server_tools',
+  'tenants',
+  'users',
+];
+
 export interface TestDatabase {
   readonly target: DatabaseTarget;
   readonly kind: 'postgres' | 'pglite';
