@@ -11,10 +11,16 @@ export class CreateUserInput {
   @Field({ description: 'Stored lowercase, so one address cannot belong to two users.' })
   email!: string;
 
-  @Field(() => UserRole, { nullable: true, description: 'Default USER. Only platform admins may create ADMIN users.' })
+  @Field(() => UserRole, {
+    nullable: true,
+    description: 'Default USER. Only platform admins may create ADMIN users.',
+  })
   role?: UserRole | null;
 
-  @Field(() => ID, { nullable: true, description: "Default: the caller's tenant. Only admins may name another." })
+  @Field(() => ID, {
+    nullable: true,
+    description: "Default: the caller's tenant. Only admins may name another.",
+  })
   tenantId?: string | null;
 
   @Field(() => String, { nullable: true, description: 'The identity provider, e.g. `github` or `oidc`.' })

@@ -9,6 +9,7 @@ import { ServerStatus, TransportType } from '../../src/registry/registry.enums.j
 import { ServerResource } from '../../src/registry/server-resource.entity.js';
 import { ServerTool } from '../../src/registry/server-tool.entity.js';
 import { Tenant } from '../../src/tenants/tenant.entity.js';
+import { User, UserRole } from '../../src/users/user.entity.js';
 
 /**
  * Rows for tests, written straight through the ORM: `const acme = await seed(orm).tenant('acme')`,
@@ -39,6 +40,15 @@ function seededTenant(orm: Orm, tenant: Tenant) {
       changes: Partial<Pick<ApiKey, 'isActive' | 'isLocked' | 'expiresAt'>> = {},
     ) {
       return issueKey(orm, tenant.id, scopes, changes);
+    },
+    /** A user of this tenant (role USER unless told otherwise), with an email made from the username. */
+    async user(username: string, changes: Partial<Pick<User, 'role' | 'isActive' | 'authProvider'>> = {}) {
+      const em = orm.em.fork();
+      const user = new User(username, `${username}@example.test`);
+      Object.assign(user, { role: UserRole.USER, ...changes });
+      user.tenant = em.getReference(Tenant, tenant.id, { wrapped: true });
+      await em.persistAndFlush(user);
+      return user;
     },
     async server(name: string, endpointUrl = `https://${name}.example.test/mcp`) {
       const em = orm.em.fork();
