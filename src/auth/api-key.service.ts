@@ -1,16 +1,8 @@
-import type { FilterQuery } from '@mikro-orm/core';
 import { type AuditActor, audited } from '../audit/audit-trail.js';
 import type { EntityManager } from '../db/orm.js';
-import { ApiKeyScope, isAdmin, type Viewer } from '../graphql/access.js';
+import { ApiKeyScope, isAdmin, requireTenantScope, type Viewer } from '../graphql/access.js';
 import { badUserInput, forbidden, notFound } from '../graphql/errors.js';
-import {
-  type Connection,
-  cursorValue,
-  keysetAfter,
-  keysetOrder,
-  type PageRequest,
-  toConnection,
-} from '../graphql/pagination.js';
+import { type Connection, findPage, type PageRequest } from '../graphql/pagination.js';
 import { isUuid, requireName } from '../graphql/validate.js';
 import { MCPServer } from '../registry/mcp-server.entity.js';
 import { Tenant } from '../tenants/tenant.entity.js';
@@ -86,36 +78,20 @@ export async function ensureAdminApiKey(em: EntityManager, key: string): Promise
 }
 
 /**
- * The keys a viewer may manage. Keys are credentials, so managing them, listing included, takes more than
- * READ: a leaked read-only dashboard key must not reveal which keys exist, what they reach and from where.
- * WRITE manages its own tenant's keys; ADMIN every key. Platform keys (no tenant) are ADMIN's alone: a
- * non-admin platform key could otherwise list or revoke the operator's admin key.
+ * Keys the viewer may manage, newest first. Keys are credentials, so managing them, listing included, takes
+ * more than READ: a leaked read-only dashboard key must not reveal which keys exist, what they reach and
+ * from where. WRITE manages its own tenant's keys; ADMIN every key. Platform keys (no tenant) are ADMIN's
+ * alone: a non-admin platform key could otherwise list or revoke the operator's admin key.
  */
-function manageableKeys(viewer: Viewer): FilterQuery<ApiKey> {
-  if (isAdmin(viewer)) return {};
-  if (viewer.tenantId === null) throw forbidden('Managing platform API keys needs the ADMIN scope.');
-  return { tenant: viewer.tenantId };
-}
-
-/** Keys the viewer may manage, newest first. */
 export async function listApiKeys(
   em: EntityManager,
   viewer: Viewer,
   page: PageRequest,
 ): Promise<Connection<ApiKey>> {
-  const visible = manageableKeys(viewer);
-  const [rows, totalCount] = await Promise.all([
-    em.find(
-      ApiKey,
-      { $and: [visible, keysetAfter('createdAt', 'DESC', page.after)] },
-      { orderBy: keysetOrder('createdAt', 'DESC'), limit: page.first + 1 },
-    ),
-    em.count(ApiKey, visible),
-  ]);
-  return toConnection(rows, page, totalCount, (key) => ({
-    sortValue: cursorValue(key.createdAt),
-    id: key.id,
-  }));
+  return findPage(em, ApiKey, requireTenantScope(viewer, 'platform API keys'), page, {
+    field: 'createdAt',
+    direction: 'DESC',
+  });
 }
 
 /**
@@ -123,7 +99,9 @@ export async function listApiKeys(
  * scope is a platform admin key wherever it sits, so only admins may touch it.
  */
 async function findManageableKey(em: EntityManager, viewer: Viewer, id: string): Promise<ApiKey> {
-  const key = isUuid(id) ? await em.findOne(ApiKey, { $and: [{ id }, manageableKeys(viewer)] }) : null;
+  const key = isUuid(id)
+    ? await em.findOne(ApiKey, { $and: [{ id }, requireTenantScope(viewer, 'platform API keys')] })
+    : null;
   if (!key) throw notFound('API key', id);
   if (key.scopes.includes(ApiKeyScope.ADMIN) && !isAdmin(viewer)) {
     throw forbidden('Only platform admins may manage keys with the ADMIN scope.');

@@ -50,6 +50,16 @@ export function tenantFilter(viewer: Viewer): { tenant?: string | null } {
 }
 
 /**
+ * Like `tenantFilter`, for things only a tenant or an admin can own or manage (users, keys): a platform key
+ * without ADMIN manages nothing, and is told so rather than shown an empty list.
+ */
+export function requireTenantScope(viewer: Viewer, what: string): { tenant?: string } {
+  if (isAdmin(viewer)) return {};
+  if (viewer.tenantId === null) throw forbidden(`Managing ${what} needs the ADMIN scope.`);
+  return { tenant: viewer.tenantId };
+}
+
+/**
  * type-graphql's auth checker: `@Authorized(ApiKeyScope.X)` on a query, mutation or field requires scope X
  * (any of them, if several are listed). Throws rather than returning false so the client gets a message
  * that names the missing scope.

@@ -1,6 +1,7 @@
-import { QueryOrder } from '@mikro-orm/core';
+import { type EntityName, type FilterQuery, QueryOrder, type QueryOrderMap } from '@mikro-orm/core';
 import type { ClassType } from 'type-graphql';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import type { EntityManager } from '../db/orm.js';
 import { badUserInput } from './errors.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -160,4 +161,29 @@ export function keysetOrder(field: string, direction: SortDirection): Record<str
 /** A cursor's sort value from a row's field: dates travel as ISO strings. */
 export function cursorValue(value: string | number | Date | null): string | number | null {
   return value instanceof Date ? value.toISOString() : value;
+}
+
+/**
+ * One page of `entity` rows matching `where`, ordered by `(field, id)`, and how many match in all: the
+ * whole of a simple list query.
+ */
+export async function findPage<T extends { id: string }>(
+  em: EntityManager,
+  entity: EntityName<T>,
+  where: FilterQuery<T>,
+  page: PageRequest,
+  order: { field: keyof T & string; direction: SortDirection },
+): Promise<Connection<T>> {
+  const { field, direction } = order;
+  const [rows, totalCount] = await Promise.all([
+    em.find(entity, { $and: [where, keysetAfter(field, direction, page.after)] } as FilterQuery<T>, {
+      orderBy: keysetOrder(field, direction) as QueryOrderMap<T>,
+      limit: page.first + 1,
+    }),
+    em.count(entity, where),
+  ]);
+  return toConnection(rows, page, totalCount, (row) => ({
+    sortValue: cursorValue(row[field] as string | number | Date | null),
+    id: row.id,
+  }));
 }

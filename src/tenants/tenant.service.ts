@@ -3,36 +3,19 @@ import { isUniqueViolation } from '../db/errors.js';
 import type { EntityManager } from '../db/orm.js';
 import { isAdmin, type Viewer } from '../graphql/access.js';
 import { conflict, forbidden, notFound } from '../graphql/errors.js';
-import {
-  type Connection,
-  keysetAfter,
-  keysetOrder,
-  type PageRequest,
-  toConnection,
-} from '../graphql/pagination.js';
+import { type Connection, findPage, type PageRequest } from '../graphql/pagination.js';
 import { isUuid, requireJsonObject, requireName } from '../graphql/validate.js';
 import { Tenant } from './tenant.entity.js';
 import type { CreateTenantInput, UpdateTenantInput } from './tenant.inputs.js';
 
 /** Tenants visible to the viewer (all for admins, its own otherwise), by name. */
-export async function listTenants(
+export function listTenants(
   em: EntityManager,
   viewer: Viewer,
   page: PageRequest,
 ): Promise<Connection<Tenant>> {
-  const visible = isAdmin(viewer) ? {} : { id: viewer.tenantId };
-  const [rows, totalCount] = await Promise.all([
-    em.find(
-      Tenant,
-      { ...visible, ...keysetAfter('name', 'ASC', page.after) },
-      {
-        orderBy: keysetOrder('name', 'ASC'),
-        limit: page.first + 1,
-      },
-    ),
-    em.count(Tenant, visible),
-  ]);
-  return toConnection(rows, page, totalCount, (tenant) => ({ sortValue: tenant.name, id: tenant.id }));
+  const visible = isAdmin(viewer) ? {} : { id: viewer.tenantId ?? undefined };
+  return findPage(em, Tenant, visible, page, { field: 'name', direction: 'ASC' });
 }
 
 /** The tenant with this id, if the viewer may see it; another tenant's id is NOT_FOUND, as is an unknown one. */

@@ -1,15 +1,9 @@
 import { type AuditActor, audited } from '../audit/audit-trail.js';
 import { isUniqueViolation } from '../db/errors.js';
 import type { EntityManager } from '../db/orm.js';
-import { isAdmin, tenantFilter, type Viewer } from '../graphql/access.js';
+import { isAdmin, requireTenantScope, type Viewer } from '../graphql/access.js';
 import { ApiError, badUserInput, ErrorCode, forbidden } from '../graphql/errors.js';
-import {
-  type Connection,
-  keysetAfter,
-  keysetOrder,
-  type PageRequest,
-  toConnection,
-} from '../graphql/pagination.js';
+import { type Connection, findPage, type PageRequest } from '../graphql/pagination.js';
 import { isUuid } from '../graphql/validate.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { findVisibleTenant } from '../tenants/tenant.service.js';
@@ -26,19 +20,10 @@ export async function listUsers(
   viewer: Viewer,
   page: PageRequest,
 ): Promise<Connection<User>> {
-  if (!isAdmin(viewer) && viewer.tenantId === null) {
-    throw forbidden('Listing platform users needs the ADMIN scope.');
-  }
-  const visible = tenantFilter(viewer);
-  const [rows, totalCount] = await Promise.all([
-    em.find(
-      User,
-      { ...visible, ...keysetAfter('username', 'ASC', page.after) },
-      { orderBy: keysetOrder('username', 'ASC'), limit: page.first + 1 },
-    ),
-    em.count(User, visible),
-  ]);
-  return toConnection(rows, page, totalCount, (user) => ({ sortValue: user.username, id: user.id }));
+  return findPage(em, User, requireTenantScope(viewer, 'platform users'), page, {
+    field: 'username',
+    direction: 'ASC',
+  });
 }
 
 interface NewUser {
