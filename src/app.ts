@@ -14,6 +14,7 @@ import { entities } from './entities.js';
 import type { Viewer } from './graphql/access.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { formatError, requestIdPlugin } from './graphql/error-masking.js';
+import { HealthChecker } from './health/health-checker.js';
 import { healthRoutes } from './http/health-routes.js';
 import { bodyErrors, MAX_PAYLOAD_BYTES, requestId } from './http/request-middleware.js';
 import { serveWebSockets } from './http/websocket.js';
@@ -36,6 +37,8 @@ export interface RunningApp {
   readonly url: string;
   readonly orm: Orm;
   readonly eventBus: EventBus;
+  /** The health checker of this instance, unless `HEALTH_CHECKER=off`. */
+  readonly healthChecker: HealthChecker | null;
   /** Drains HTTP and websockets, then closes the database and Redis. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -134,14 +137,20 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
 
+  const healthChecker = config.health.checkerEnabled
+    ? new HealthChecker(orm, config.health, eventBus.pubSub, log)
+    : null;
+  healthChecker?.start();
+
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      await healthChecker?.stop();
       await apollo.stop();
       await webSockets.close();
       await Promise.allSettled([orm.close(), eventBus.close()]);
     })();
     return closing;
   };
-  return { url: `http://${host}:${port}/graphql`, orm, eventBus, close };
+  return { url: `http://${host}:${port}/graphql`, orm, eventBus, healthChecker, close };
 }

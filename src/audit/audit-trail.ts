@@ -59,11 +59,24 @@ export async function audited<T>(
       return result;
     });
   } catch (error) {
-    const code = errorCode(error);
-    const failure = em.fork();
-    await failure.persistAndFlush(auditLog(actor, entry, false, { ...entry.details, error: code }));
+    await auditFailure(em, actor, entry, error);
     throw error;
   }
+}
+
+/**
+ * Writes the failed audit row of a change that failed before its transaction began (for example while the
+ * registry was talking to an MCP server, which never happens inside a transaction).
+ */
+export async function auditFailure(
+  em: EntityManager,
+  actor: AuditActor,
+  entry: AuditEntry,
+  error: unknown,
+): Promise<void> {
+  await em
+    .fork()
+    .persistAndFlush(auditLog(actor, entry, false, { ...entry.details, error: errorCode(error) }));
 }
 
 function errorCode(error: unknown): string {

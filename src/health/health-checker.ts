@@ -1,29 +1,11 @@
-import { LockMode } from '@mikro-orm/core';
 import type { PubSub } from 'type-graphql';
 import type { HealthSettings } from '../config.js';
-import type { EntityManager, Orm } from '../db/orm.js';
+import type { Orm } from '../db/orm.js';
 import type { Logger } from '../logger.js';
-import { CircuitBreaker } from '../registry/circuit-breaker.entity.js';
-import { MCPServer } from '../registry/mcp-server.entity.js';
 import { TransportType } from '../registry/registry.enums.js';
-import { recordResult } from './circuit-breaker-machine.js';
-import { type CircuitBreakerEvent, HEALTH_TOPICS, type ServerHealthEvent } from './health.events.js';
-import { HealthCheck, ProbeOutcome } from './health-check.entity.js';
-import { applyProbe, type ProbeResult } from './health-status.js';
+import { HealthCheck } from './health-check.entity.js';
+import { checkServer, PROBED_TRANSPORTS, type ProbeTarget } from './probe.js';
 
-/** Where and how to reach a server for a probe. */
-export interface ProbeTarget {
-  readonly serverId: string;
-  readonly endpointUrl: string;
-  readonly transportType: TransportType;
-  readonly headers: Record<string, string> | null;
-}
-
-/** One real MCP exchange with a server; never throws for problems of the server. */
-export type ProbeServer = (target: ProbeTarget, timeoutMs: number) => Promise<ProbeResult>;
-
-/** Transports the checker can probe. WEBSOCKET is not an MCP transport; STDIO needs a spawned process. */
-const PROBED_TRANSPORTS = [TransportType.STREAMABLE_HTTP, TransportType.SSE];
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 interface ClaimedRow {
@@ -47,7 +29,6 @@ export class HealthChecker {
   constructor(
     private readonly orm: Orm,
     private readonly settings: HealthSettings,
-    private readonly probe: ProbeServer,
     private readonly pubSub: PubSub,
     private readonly log: Logger,
   ) {}
@@ -84,18 +65,6 @@ export class HealthChecker {
     return probed;
   }
 
-  /** Probes one server now, outside its schedule (checkServerHealth), and returns its updated row. */
-  async checkNow(em: EntityManager, server: MCPServer): Promise<void> {
-    await em.populate(server, ['connectionHeaders']);
-    await this.check({
-      serverId: server.id,
-      endpointUrl: server.endpointUrl,
-      transportType: server.transportType,
-      headers: server.connectionHeaders,
-    });
-    await em.refresh(server);
-  }
-
   private async claimDue(limit: number): Promise<ProbeTarget[]> {
     const rows: ClaimedRow[] = await this.orm.em.fork().execute(
       `with due as (
@@ -122,86 +91,7 @@ export class HealthChecker {
   }
 
   private async check(target: ProbeTarget): Promise<void> {
-    let result: ProbeResult;
-    if (PROBED_TRANSPORTS.includes(target.transportType)) {
-      result = await this.probe(target, this.settings.timeoutMs);
-    } else {
-      result = {
-        outcome: ProbeOutcome.PROTOCOL_ERROR,
-        latencyMs: null,
-        protocolVersion: null,
-        error: `${target.transportType.toUpperCase()} servers are not probed`,
-      };
-    }
-    const events = await this.record(target.serverId, result);
-    for (const event of events.health) this.pubSub.publish(HEALTH_TOPICS.serverHealthChanged, event);
-    for (const event of events.circuit) this.pubSub.publish(HEALTH_TOPICS.circuitBreakerChanged, event);
-  }
-
-  /** Applies a probe result to the server, its breaker and its history in one transaction. */
-  private async record(
-    serverId: string,
-    result: ProbeResult,
-  ): Promise<{ health: ServerHealthEvent[]; circuit: CircuitBreakerEvent[] }> {
-    const events = { health: [] as ServerHealthEvent[], circuit: [] as CircuitBreakerEvent[] };
-    await this.orm.em.fork().transactional(async (tx) => {
-      const server = await tx.findOne(MCPServer, serverId, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!server) return; // deleted while it was being probed
-      const breaker = await tx.findOne(
-        CircuitBreaker,
-        { server: serverId },
-        { lockMode: LockMode.PESSIMISTIC_WRITE },
-      );
-      const now = new Date();
-      const previousStatus = server.healthStatus;
-      const previousState = breaker?.state ?? null;
-
-      applyProbe(server, result, this.settings);
-      server.lastHealthCheckAt = now;
-      if (result.protocolVersion !== null) server.protocolVersion = result.protocolVersion;
-      if (breaker) recordResult(breaker, result.outcome === ProbeOutcome.OK, now);
-
-      const check = new HealthCheck(
-        tx.getReference(MCPServer, serverId, { wrapped: true }),
-        server.healthStatus,
-        result.outcome,
-      );
-      Object.assign(check, {
-        checkedAt: now,
-        responseTimeMs: result.latencyMs,
-        protocolVersion: result.protocolVersion,
-        error: result.error,
-      });
-      tx.persist(check);
-
-      const tenantId = server.tenant.id;
-      if (server.healthStatus !== previousStatus) {
-        server.eventVersion += 1;
-        events.health.push({
-          serverId,
-          tenantId,
-          previousStatus,
-          status: server.healthStatus,
-          responseTimeMs: result.latencyMs,
-          error: result.error,
-          checkedAt: now,
-          version: server.eventVersion,
-        });
-      }
-      if (breaker && breaker.state !== previousState) {
-        server.eventVersion += 1;
-        events.circuit.push({
-          serverId,
-          tenantId,
-          previousState,
-          state: breaker.state,
-          failureCount: breaker.failureCount,
-          changedAt: now,
-          version: server.eventVersion,
-        });
-      }
-    });
-    return events;
+    await checkServer(this.orm.em.fork(), this.pubSub, this.settings, target);
   }
 
   private async pruneHistory(): Promise<void> {

@@ -11,6 +11,7 @@ import {
   deleteServer,
   findVisibleServer,
   listServers,
+  refreshServerCapabilities,
   registerServer,
   updateServer,
 } from './server.service.js';
@@ -19,6 +20,11 @@ import { ServerResource } from './server-resource.entity.js';
 import { ServerTool } from './server-tool.entity.js';
 
 const ServerConnection = ConnectionType('MCPServer', MCPServer);
+
+const registrySettings = ({ config }: GraphQLContext) => ({
+  circuit: config.circuit,
+  discoveryTimeoutMs: config.health.timeoutMs,
+});
 
 @Resolver(() => MCPServer)
 export class ServerResolver {
@@ -48,7 +54,7 @@ export class ServerResolver {
     @Ctx() context: GraphQLContext,
     @Arg('input') input: RegisterServerInput,
   ): Promise<MCPServer> {
-    return registerServer(context.em, actorOf(context), viewerOf(context), input, context.config.circuit);
+    return registerServer(context.em, actorOf(context), viewerOf(context), input, registrySettings(context));
   }
 
   @Authorized(ApiKeyScope.WRITE)
@@ -59,6 +65,16 @@ export class ServerResolver {
     @Arg('input') input: UpdateServerInput,
   ): Promise<MCPServer> {
     return updateServer(context.em, actorOf(context), viewerOf(context), id, input);
+  }
+
+  @Authorized(ApiKeyScope.WRITE)
+  @Mutation(() => MCPServer, { description: 'Reads the tools, resources and prompts the server offers now.' })
+  refreshServerCapabilities(
+    @Ctx() context: GraphQLContext,
+    @Arg('id', () => ID) id: string,
+  ): Promise<MCPServer> {
+    const { discoveryTimeoutMs } = registrySettings(context);
+    return refreshServerCapabilities(context.em, actorOf(context), viewerOf(context), id, discoveryTimeoutMs);
   }
 
   @Authorized(ApiKeyScope.WRITE)

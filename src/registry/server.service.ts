@@ -1,5 +1,5 @@
 import type { QBFilterQuery } from '@mikro-orm/core';
-import { type AuditActor, audited } from '../audit/audit-trail.js';
+import { type AuditActor, audited, auditFailure } from '../audit/audit-trail.js';
 import type { CircuitSettings } from '../config.js';
 import { isUniqueViolation } from '../db/errors.js';
 import type { EntityManager } from '../db/orm.js';
@@ -15,7 +15,9 @@ import {
   toConnection,
 } from '../graphql/pagination.js';
 import { isUuid, requireName } from '../graphql/validate.js';
+import type { Inspection } from '../mcp/mcp-client.js';
 import { Tenant } from '../tenants/tenant.entity.js';
+import { discoverCapabilities, syncCapabilities } from './capabilities.js';
 import { CircuitBreaker } from './circuit-breaker.entity.js';
 import { MCPServer } from './mcp-server.entity.js';
 import type { RegisterServerInput, ServerFilter, ServerOrder, UpdateServerInput } from './server.inputs.js';
@@ -174,24 +176,52 @@ function validateRegistration(input: RegisterServerInput, circuit: CircuitSettin
   };
 }
 
+export interface RegistrySettings {
+  readonly circuit: CircuitSettings;
+  /** Deadline for reading a server's capabilities. */
+  readonly discoveryTimeoutMs: number;
+}
+
 /**
- * Registers a server with the tools, resources and prompts it declares, and its circuit breaker, in one
- * transaction. Discovery from the server itself (`discover: true`) arrives with the live registry; until
- * then the declared capabilities are stored either way.
+ * Registers a server with its circuit breaker and what it offers, in one transaction. With `discover: true`
+ * the registry asks the server itself (an unreachable server is not registered); with `discover: false` it
+ * stores the declared tools, resources and prompts. The health checker probes it first thing.
  */
-export function registerServer(
+export async function registerServer(
   em: EntityManager,
   actor: AuditActor,
   viewer: Viewer,
   input: RegisterServerInput,
-  circuit: CircuitSettings,
+  settings: RegistrySettings,
 ): Promise<MCPServer> {
-  const registration = validateRegistration(input, circuit);
+  const registration = validateRegistration(input, settings.circuit);
   const entry = {
     action: 'server.register',
     resourceType: 'server',
-    details: { name: registration.name, transportType: input.transportType.toUpperCase() },
+    details: {
+      name: registration.name,
+      transportType: input.transportType.toUpperCase(),
+      discover: input.discover,
+    },
   };
+  // The server is asked before the transaction begins: no database connection waits on the network.
+  let inspection: Inspection | null = null;
+  if (input.discover) {
+    try {
+      await targetTenant(em, viewer, input.tenantId);
+      inspection = await discoverCapabilities(
+        {
+          endpointUrl: registration.endpointUrl,
+          transportType: input.transportType,
+          headers: registration.headers,
+        },
+        settings.discoveryTimeoutMs,
+      );
+    } catch (error) {
+      await auditFailure(em, actor, entry, error);
+      throw error;
+    }
+  }
   return audited(em, actor, entry, async (tx) => {
     const tenant = await targetTenant(tx, viewer, input.tenantId);
     const server = new MCPServer({
@@ -206,16 +236,19 @@ export function registerServer(
     const serverRef = tx.getReference(MCPServer, server.id, { wrapped: true });
     tx.persist([
       server,
-      new CircuitBreaker(serverRef, {
-        ...circuit,
-        failureThreshold: registration.failureThreshold,
-      }),
-      ...registration.tools.map((tool) => Object.assign(new ServerTool(serverRef, tool.name), tool)),
-      ...registration.resources.map((resource) => resourceEntity(serverRef, resource)),
-      ...registration.prompts.map((prompt) =>
-        Object.assign(new ServerPrompt(serverRef, prompt.name), prompt),
-      ),
+      new CircuitBreaker(serverRef, { ...settings.circuit, failureThreshold: registration.failureThreshold }),
     ]);
+    if (inspection) {
+      await syncCapabilities(tx, server, inspection);
+    } else {
+      tx.persist([
+        ...registration.tools.map((tool) => Object.assign(new ServerTool(serverRef, tool.name), tool)),
+        ...registration.resources.map((resource) => resourceEntity(serverRef, resource)),
+        ...registration.prompts.map((prompt) =>
+          Object.assign(new ServerPrompt(serverRef, prompt.name), prompt),
+        ),
+      ]);
+    }
     await flushServer(tx, registration.name);
     return { result: server, resourceId: server.id };
   });
@@ -278,4 +311,40 @@ async function flushServer(em: EntityManager, name: string): Promise<void> {
     }
     throw error;
   }
+}
+
+/**
+ * Reads the server's capabilities again and updates the stored rows: what disappeared is removed, what stayed
+ * keeps its usage statistics. The network exchange happens before the transaction.
+ */
+export async function refreshServerCapabilities(
+  em: EntityManager,
+  actor: AuditActor,
+  viewer: Viewer,
+  id: string,
+  discoveryTimeoutMs: number,
+): Promise<MCPServer> {
+  const entry = { action: 'server.refresh', resourceType: 'server', resourceId: id };
+  let inspection: Inspection;
+  try {
+    const server = await findVisibleServer(em, viewer, id);
+    await em.populate(server, ['connectionHeaders']);
+    inspection = await discoverCapabilities(
+      {
+        endpointUrl: server.endpointUrl,
+        transportType: server.transportType,
+        headers: server.connectionHeaders,
+      },
+      discoveryTimeoutMs,
+    );
+  } catch (error) {
+    await auditFailure(em, actor, entry, error);
+    throw error;
+  }
+  return audited(em, actor, entry, async (tx) => {
+    const server = await findVisibleServer(tx, viewer, id);
+    await syncCapabilities(tx, server, inspection);
+    await tx.flush();
+    return { result: server, resourceId: server.id };
+  });
 }

@@ -34,11 +34,13 @@ export async function startTestApp(
   database: DatabaseTarget,
   env: Record<string, string> = {},
 ): Promise<TestApp> {
+  // The health checker stays off unless a test turns it on: seeded servers point at hosts that do not exist.
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
     ADMIN_API_KEY: ADMIN_KEY,
     LOG_LEVEL: 'silent',
+    HEALTH_CHECKER: 'off',
     ...env,
   });
   let recording: string[] | null = null;

@@ -1,0 +1,34 @@
+import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import { actorOf, audited } from '../audit/audit-trail.js';
+import { ApiKeyScope, viewerOf } from '../graphql/access.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import { MCPServer } from '../registry/mcp-server.entity.js';
+import { findVisibleServer } from '../registry/server.service.js';
+import { checkServer } from './probe.js';
+
+@Resolver(() => MCPServer)
+export class HealthCheckResolver {
+  @Authorized(ApiKeyScope.WRITE, ApiKeyScope.HEALTH)
+  @Mutation(() => MCPServer, { description: 'Probes the server now and returns it with its updated health.' })
+  async checkServerHealth(
+    @Ctx() context: GraphQLContext,
+    @Arg('id', () => ID) id: string,
+  ): Promise<MCPServer> {
+    const { em, eventBus, config } = context;
+    const viewer = viewerOf(context);
+    const server = await findVisibleServer(em, viewer, id);
+    await em.populate(server, ['connectionHeaders']);
+    // The probe runs outside any transaction; its result is recorded (and published) like a scheduled one.
+    await checkServer(em.fork(), eventBus.pubSub, config.health, {
+      serverId: server.id,
+      endpointUrl: server.endpointUrl,
+      transportType: server.transportType,
+      headers: server.connectionHeaders,
+    });
+    const entry = { action: 'server.health_check', resourceType: 'server' };
+    return audited(em, actorOf(context), entry, async (tx) => ({
+      result: await tx.findOneOrFail(MCPServer, server.id, { refresh: true }),
+      resourceId: server.id,
+    }));
+  }
+}

@@ -1,0 +1,64 @@
+import type { PubSub } from 'type-graphql';
+import type { HealthSettings } from '../config.js';
+import type { EntityManager } from '../db/orm.js';
+import { type McpProbeOutcome, probeServer } from '../mcp/mcp-client.js';
+import { TransportType } from '../registry/registry.enums.js';
+import { ProbeOutcome } from './health-check.entity.js';
+import type { ProbeResult } from './health-status.js';
+import { publishHealthEvents, recordProbe } from './probe-recorder.js';
+
+/** Where and how to reach a server for a probe. */
+export interface ProbeTarget {
+  readonly serverId: string;
+  readonly endpointUrl: string;
+  readonly transportType: TransportType;
+  readonly headers: Record<string, string> | null;
+}
+
+/** Transports the registry can probe. WEBSOCKET is not an MCP transport; STDIO would need a spawned process. */
+export const PROBED_TRANSPORTS: readonly TransportType[] = [TransportType.STREAMABLE_HTTP, TransportType.SSE];
+
+const OUTCOMES: Record<McpProbeOutcome, ProbeOutcome> = {
+  ok: ProbeOutcome.OK,
+  timeout: ProbeOutcome.TIMEOUT,
+  unreachable: ProbeOutcome.UNREACHABLE,
+  auth_failed: ProbeOutcome.AUTH_FAILED,
+  protocol_error: ProbeOutcome.PROTOCOL_ERROR,
+};
+
+/** One real MCP exchange with the server (never a bare GET); problems of the server become outcomes. */
+export async function probe(target: ProbeTarget, timeoutMs: number): Promise<ProbeResult> {
+  if (!PROBED_TRANSPORTS.includes(target.transportType)) {
+    return {
+      outcome: ProbeOutcome.PROTOCOL_ERROR,
+      latencyMs: null,
+      protocolVersion: null,
+      error: `${target.transportType.toUpperCase()} servers are not probed`,
+    };
+  }
+  const result = await probeServer(
+    {
+      endpointUrl: target.endpointUrl,
+      transport: target.transportType === TransportType.SSE ? 'sse' : 'streamable_http',
+      headers: target.headers,
+    },
+    { timeoutMs },
+  );
+  return {
+    outcome: OUTCOMES[result.outcome],
+    latencyMs: result.outcome === 'ok' ? result.latencyMs : null,
+    protocolVersion: result.protocolVersion,
+    error: result.error ?? null,
+  };
+}
+
+/** Probes a server, records the result and publishes what changed. */
+export async function checkServer(
+  em: EntityManager,
+  pubSub: PubSub,
+  settings: HealthSettings,
+  target: ProbeTarget,
+): Promise<void> {
+  const result = await probe(target, settings.timeoutMs);
+  publishHealthEvents(pubSub, await recordProbe(em, settings, target.serverId, result));
+}

@@ -1,0 +1,71 @@
+import { type Inspection, negotiatedVersion, readInspection } from './inspection.js';
+import { type McpTarget, withMcpSession } from './mcp-session.js';
+import { McpInspectionError, type McpProbeOutcome } from './probe-outcome.js';
+
+export type {
+  InspectedPrompt,
+  InspectedPromptArgument,
+  InspectedResource,
+  InspectedResourceTemplate,
+  InspectedTool,
+  Inspection,
+} from './inspection.js';
+export type { McpTarget } from './mcp-session.js';
+export { type McpFailureOutcome, McpInspectionError, type McpProbeOutcome } from './probe-outcome.js';
+
+export interface McpClientOptions {
+  /** Budget for the whole exchange, connect and close included. */
+  readonly timeoutMs: number;
+}
+
+export interface McpProbeResult {
+  readonly outcome: McpProbeOutcome;
+  /** Time until the outcome was known (the answer, the failure or the deadline). */
+  readonly latencyMs: number;
+  readonly protocolVersion: string | null;
+  readonly error?: string;
+}
+
+/**
+ * Connects as an MCP client (2026-07-28 first, then the 2025 handshake) and reads the server's identity,
+ * capabilities and every page of its tools, resources, resource templates and prompts.
+ * @throws McpInspectionError for any problem of the server (outcome + message).
+ */
+export async function inspectServer(target: McpTarget, options: McpClientOptions): Promise<Inspection> {
+  const startedAt = performance.now();
+  return withMcpSession(target, options.timeoutMs, async (session) => ({
+    ...(await readInspection(session)),
+    latencyMs: elapsedSince(startedAt),
+  }));
+}
+
+/**
+ * The lightest real MCP exchange: what the client does on connect (`server/discover` for 2026-07-28,
+ * `initialize` before), then `ping` where the era has it. Never throws for problems of the server.
+ */
+export async function probeServer(target: McpTarget, options: McpClientOptions): Promise<McpProbeResult> {
+  const startedAt = performance.now();
+  try {
+    return await withMcpSession(target, options.timeoutMs, async ({ client, requestOptions }) => {
+      // 2026-07-28 has no ping: the connect-time server/discover already was the round trip.
+      if (client.getProtocolEra() === 'legacy') await client.ping(requestOptions());
+      return {
+        outcome: 'ok',
+        latencyMs: elapsedSince(startedAt),
+        protocolVersion: negotiatedVersion(client),
+      };
+    });
+  } catch (error) {
+    if (!(error instanceof McpInspectionError)) throw error;
+    return {
+      outcome: error.outcome,
+      latencyMs: elapsedSince(startedAt),
+      protocolVersion: null,
+      error: error.message,
+    };
+  }
+}
+
+function elapsedSince(startedAt: number): number {
+  return Math.round(performance.now() - startedAt);
+}

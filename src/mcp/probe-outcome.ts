@@ -1,0 +1,70 @@
+import { SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
+
+/** What one exchange with an MCP server found. The values are those of the health check history. */
+export type McpProbeOutcome = 'ok' | 'timeout' | 'unreachable' | 'auth_failed' | 'protocol_error';
+export type McpFailureOutcome = Exclude<McpProbeOutcome, 'ok'>;
+
+/** A server-side problem met while talking to an MCP server, already classified. */
+export class McpInspectionError extends Error {
+  constructor(
+    readonly outcome: McpFailureOutcome,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'McpInspectionError';
+  }
+}
+
+/**
+ * What the HTTP layer saw during one session, recorded by the session's fetch. The SDK reports the same
+ * facts differently per transport and era (an `SdkHttpError` status, an `SseError` code, a message
+ * wrapping the socket error's text), so classification reads them here instead.
+ */
+export interface WireTrace {
+  /** The last non-2xx status the server answered with. */
+  httpStatus?: number;
+  /** Why the last request that never got an answer failed at the network level (refused, DNS, reset). */
+  networkError?: string;
+}
+
+/** Gateway statuses: something in front of the server says it cannot be reached. */
+const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
+const MAX_DETAIL_LENGTH = 300;
+
+/** Turns whatever a failed session threw into an outcome and a message a user can act on. */
+export function classifyFailure(
+  error: unknown,
+  trace: WireTrace,
+  deadline: { readonly signal: AbortSignal; readonly timeoutMs: number },
+): McpInspectionError {
+  if (error instanceof McpInspectionError) return error;
+  const cause = { cause: error };
+  if (deadline.signal.aborted || (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout)) {
+    return new McpInspectionError('timeout', `no answer within ${deadline.timeoutMs} ms`, cause);
+  }
+  const status = trace.httpStatus;
+  if (status === 401 || status === 403) {
+    return new McpInspectionError('auth_failed', `authentication failed (HTTP ${status})`, cause);
+  }
+  if (trace.networkError !== undefined) {
+    return new McpInspectionError('unreachable', `unreachable: ${trace.networkError}`, cause);
+  }
+  if (status !== undefined && UNAVAILABLE_STATUSES.has(status)) {
+    return new McpInspectionError('unreachable', `unreachable: the endpoint answered HTTP ${status}`, cause);
+  }
+  return new McpInspectionError('protocol_error', `protocol error: ${detailOf(error)}`, cause);
+}
+
+/** The innermost useful message of a network error: `connect ECONNREFUSED 127.0.0.1:80` over `fetch failed`. */
+export function networkErrorDetail(error: unknown): string {
+  let current = error;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return detailOf(current);
+}
+
+// SDK messages can embed whole validation reports; one line of bounded length is enough to act on.
+function detailOf(error: unknown): string {
+  const text = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
+  return text.length > MAX_DETAIL_LENGTH ? `${text.slice(0, MAX_DETAIL_LENGTH)}…` : text;
+}

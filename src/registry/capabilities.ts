@@ -1,0 +1,138 @@
+import type { EntityManager } from '../db/orm.js';
+import { ApiError, badUserInput, ErrorCode } from '../graphql/errors.js';
+import type { JsonValue } from '../graphql/scalars.js';
+import { type Inspection, inspectServer, McpInspectionError } from '../mcp/mcp-client.js';
+import { MCPServer } from './mcp-server.entity.js';
+import { TransportType } from './registry.enums.js';
+import { ServerPrompt } from './server-prompt.entity.js';
+import { ServerResource } from './server-resource.entity.js';
+import { ServerTool } from './server-tool.entity.js';
+
+/** Transports the registry can ask for capabilities: the standard HTTP ones. */
+const DISCOVERABLE = new Set([TransportType.STREAMABLE_HTTP, TransportType.SSE]);
+
+export interface DiscoveryTarget {
+  readonly endpointUrl: string;
+  readonly transportType: TransportType;
+  readonly headers: Record<string, string> | null;
+}
+
+/**
+ * Connects to the server as an MCP client and reads what it offers. A server that cannot be read is a problem
+ * of the input: BAD_USER_INPUT, with what failed (TIMEOUT, UNREACHABLE, AUTH_FAILED, PROTOCOL_ERROR) in
+ * `extensions.discovery`.
+ */
+export async function discoverCapabilities(target: DiscoveryTarget, timeoutMs: number): Promise<Inspection> {
+  if (!DISCOVERABLE.has(target.transportType)) {
+    throw badUserInput(
+      `${target.transportType.toUpperCase()} servers cannot be asked for their capabilities: register them with ` +
+        'discover: false and declare their tools, resources and prompts.',
+      'discover',
+    );
+  }
+  try {
+    return await inspectServer(
+      {
+        endpointUrl: target.endpointUrl,
+        transport: target.transportType === TransportType.SSE ? 'sse' : 'streamable_http',
+        headers: target.headers,
+      },
+      { timeoutMs },
+    );
+  } catch (error) {
+    if (!(error instanceof McpInspectionError)) throw error;
+    throw new ApiError(
+      ErrorCode.BAD_USER_INPUT,
+      `The server could not be read as an MCP server: ${error.message}`,
+      {
+        field: 'endpointUrl',
+        discovery: { outcome: error.outcome.toUpperCase(), message: error.message },
+      },
+    );
+  }
+}
+
+/**
+ * Makes the stored capabilities match an inspection: tools, resources and prompts that appeared are added,
+ * those that disappeared are removed, and those that stayed are updated in place, keeping their usage
+ * statistics. The caller flushes (inside its transaction).
+ */
+export async function syncCapabilities(
+  em: EntityManager,
+  server: MCPServer,
+  inspection: Inspection,
+): Promise<void> {
+  server.capabilities = inspection.capabilities;
+  server.protocolVersion = inspection.protocolVersion;
+  server.serverInfo = inspection.serverInfo;
+  const ref = em.getReference(MCPServer, server.id, { wrapped: true });
+  const [tools, resources, prompts] = await Promise.all([
+    em.find(ServerTool, { server: server.id }),
+    em.find(ServerResource, { server: server.id }),
+    em.find(ServerPrompt, { server: server.id }),
+  ]);
+
+  reconcile(
+    em,
+    tools,
+    inspection.tools,
+    (tool) => tool.name,
+    (found) => new ServerTool(ref, found.name),
+    (tool, found) => {
+      tool.description = found.description ?? found.title;
+      tool.toolSchema = found.inputSchema;
+      tool.annotations = found.annotations;
+    },
+  );
+
+  const offered = [
+    ...inspection.resources.map((resource) => ({ ...resource, uriTemplate: resource.uri })),
+    ...inspection.resourceTemplates,
+  ];
+  reconcile(
+    em,
+    resources,
+    offered,
+    (resource) => resource.uriTemplate,
+    (found) => new ServerResource(ref, found.uriTemplate),
+    (resource, found) => {
+      resource.name = found.name;
+      resource.description = found.description;
+      resource.mimeType = found.mimeType;
+    },
+  );
+
+  reconcile(
+    em,
+    prompts,
+    inspection.prompts,
+    (prompt) => prompt.name,
+    (found) => new ServerPrompt(ref, found.name),
+    (prompt, found) => {
+      prompt.description = found.description;
+      prompt.arguments = found.arguments.map((argument) => ({ ...argument }) as JsonValue);
+    },
+  );
+}
+
+/** Keyed three-way merge of stored rows with what the server offers now. */
+function reconcile<Row extends object, Found>(
+  em: EntityManager,
+  stored: Row[],
+  offered: readonly Found[],
+  keyOf: (item: Row | Found) => string,
+  create: (found: Found) => Row,
+  update: (row: Row, found: Found) => void,
+): void {
+  const byKey = new Map(stored.map((row) => [keyOf(row), row]));
+  const seen = new Set<string>();
+  for (const found of offered) {
+    const key = keyOf(found);
+    if (seen.has(key)) continue; // a server listing the same name twice: keep the first
+    seen.add(key);
+    const row = byKey.get(key) ?? create(found);
+    update(row, found);
+    em.persist(row);
+  }
+  for (const [key, row] of byKey) if (!seen.has(key)) em.remove(row);
+}

@@ -1,0 +1,379 @@
+import { randomUUID } from 'node:crypto';
+import {
+  createServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
+import type {
+  Prompt,
+  Resource,
+  ResourceTemplateType as ResourceTemplate,
+  ServerCapabilities,
+  Tool,
+} from '@modelcontextprotocol/client';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { Server as LegacySdkServer } from '@modelcontextprotocol/sdk/server/index.js';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import {
+  ErrorCode,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  McpError,
+} from '@modelcontextprotocol/sdk/types.js';
+import { createMcpHandler, Server as ModernSdkServer, ProtocolError } from '@modelcontextprotocol/server';
+
+/** A real MCP server (or a broken imitation) listening on 127.0.0.1. */
+export interface RunningServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * What a test server offers. A list that is undefined is not served (and, but for resources and their
+ * templates, which share one capability, not announced); an empty list is announced and answers with no
+ * items. The items are plain MCP objects, served as they are.
+ *
+ * The servers are the SDKs' low-level `Server` classes with list handlers of their own: `McpServer` (v1
+ * and v2 alike) never pages its lists, and the client must be shown following `nextCursor`.
+ */
+export interface ServerCatalog {
+  readonly name: string;
+  readonly version: string;
+  readonly instructions?: string;
+  readonly tools?: Tool[];
+  readonly resources?: Resource[];
+  readonly resourceTemplates?: ResourceTemplate[];
+  readonly prompts?: Prompt[];
+  /** Items per list page; the lists answer with `nextCursor` until the last page. Unpaged when unset. */
+  readonly pageSize?: number;
+}
+
+export interface HttpServerOptions {
+  /** Requests without `Authorization: Bearer <token>` get 401, a wrong token gets 403. */
+  readonly bearerToken?: string;
+}
+
+/** A catalog with every kind of item, paged in twos so the client has to follow cursors. */
+export const fullCatalog: ServerCatalog = {
+  name: 'fixture-server',
+  version: '1.4.2',
+  instructions: 'Use search before fetch.',
+  pageSize: 2,
+  tools: [
+    {
+      name: 'search',
+      title: 'Search documents',
+      description: 'Full-text search over the document store.',
+      inputSchema: {
+        type: 'object',
+        properties: { query: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 50 } },
+        required: ['query'],
+      },
+      outputSchema: {
+        type: 'object',
+        properties: { hits: { type: 'array', items: { type: 'string' } } },
+        required: ['hits'],
+      },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    {
+      name: 'delete_document',
+      description: 'Deletes a document by id.',
+      inputSchema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+      annotations: { title: 'Delete', destructiveHint: true, idempotentHint: true },
+    },
+    { name: 'ping_upstream', inputSchema: { type: 'object' } },
+    { name: 'summarize', description: 'Summarizes text.', inputSchema: { type: 'object', properties: {} } },
+    { name: 'translate', inputSchema: { type: 'object', properties: { to: { type: 'string' } } } },
+  ],
+  resources: [
+    { uri: 'docs://readme', name: 'readme', mimeType: 'text/markdown', description: 'The README.' },
+    { uri: 'docs://changelog', name: 'changelog' },
+    { uri: 'file:///etc/app.json', name: 'config', mimeType: 'application/json' },
+  ],
+  resourceTemplates: [
+    { uriTemplate: 'docs://{id}', name: 'document', mimeType: 'text/plain', description: 'One document.' },
+    { uriTemplate: 'users://{userId}/profile', name: 'profile' },
+  ],
+  prompts: [
+    {
+      name: 'review',
+      description: 'Review a document.',
+      arguments: [
+        { name: 'id', description: 'Document id', required: true },
+        { name: 'tone', required: false },
+      ],
+    },
+    { name: 'greet' },
+  ],
+};
+
+/** 2025-11-25 era over Streamable HTTP with sessions (SDK v1): one session per `initialize`. */
+export async function startStreamableHttpServer(
+  catalog: ServerCatalog = fullCatalog,
+  options: HttpServerOptions = {},
+): Promise<RunningServer & { readonly terminatedSessions: () => number }> {
+  const sessions = new Map<string, StreamableHTTPServerTransport>();
+  let terminated = 0;
+  const http = createServer(
+    guarded(options, async (req, res) => {
+      const sessionId = req.headers['mcp-session-id'];
+      const existing = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
+      if (existing) return existing.handleRequest(req, res);
+      // Anything that is not a known session gets a fresh transport: it answers `initialize`, and
+      // rejects everything else (the 2026 `server/discover` probe included) with 400, as deployed servers do.
+      const transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (id) => {
+          sessions.set(id, transport);
+        },
+        onsessionclosed: (id) => {
+          sessions.delete(id);
+          terminated += 1;
+        },
+      });
+      await legacyServer(catalog).connect(transport);
+      await transport.handleRequest(req, res);
+    }),
+  );
+  const url = await listen(http, '/mcp');
+  return {
+    url,
+    terminatedSessions: () => terminated,
+    close: async () => {
+      await Promise.all([...sessions.values()].map((transport) => transport.close()));
+      await closeHttp(http);
+    },
+  };
+}
+
+/** 2025-11-25 era over the legacy HTTP+SSE transport (SDK v1): GET /sse opens the stream, POST /messages. */
+export async function startSseServer(
+  catalog: ServerCatalog = fullCatalog,
+  options: HttpServerOptions = {},
+): Promise<RunningServer> {
+  const streams = new Map<string, SSEServerTransport>();
+  const http = createServer(
+    guarded(options, async (req, res) => {
+      const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+      if (req.method === 'GET' && path === '/sse') {
+        const transport = new SSEServerTransport('/messages', res);
+        streams.set(transport.sessionId, transport);
+        transport.onclose = () => streams.delete(transport.sessionId);
+        await legacyServer(catalog).connect(transport);
+        return;
+      }
+      const sessionId = new URL(req.url ?? '/', 'http://127.0.0.1').searchParams.get('sessionId');
+      const transport = req.method === 'POST' && path === '/messages' && streams.get(sessionId ?? '');
+      if (!transport) {
+        res.writeHead(404).end();
+        return;
+      }
+      await transport.handlePostMessage(req, res);
+    }),
+  );
+  const url = await listen(http, '/sse');
+  return {
+    url,
+    close: async () => {
+      await Promise.all([...streams.values()].map((transport) => transport.close()));
+      await closeHttp(http);
+    },
+  };
+}
+
+/**
+ * 2026-07-28 era (SDK v2 `createMcpHandler`), stateless. `legacy: 'reject'` (default) serves only
+ * 2026-07-28; `'stateless'` also answers 2025-era clients.
+ */
+export async function startModernServer(
+  catalog: ServerCatalog = fullCatalog,
+  options: HttpServerOptions & { readonly legacy?: 'reject' | 'stateless' } = {},
+): Promise<RunningServer> {
+  const handler = createMcpHandler(() => modernServer(catalog), { legacy: options.legacy ?? 'reject' });
+  const serve = toNodeHandler(handler);
+  const http = createServer(guarded(options, (req, res) => serve(req, res)));
+  const url = await listen(http, '/mcp');
+  return {
+    url,
+    close: async () => {
+      await handler.close();
+      await closeHttp(http);
+    },
+  };
+}
+
+/** Accepts TCP connections and never answers a byte. */
+export async function startHangingServer(): Promise<RunningServer> {
+  const sockets = new Set<Socket>();
+  const tcp = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  const url = await listen(tcp, '/mcp');
+  return {
+    url,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    },
+  };
+}
+
+/** Answers every request with the same canned reply: by default HTTP 200 and a body that is not JSON-RPC. */
+export async function startGarbageServer(
+  reply: { readonly status?: number; readonly contentType?: string; readonly body?: string } = {},
+): Promise<RunningServer> {
+  const {
+    status = 200,
+    contentType = 'application/json',
+    body = '{"jsonrpc": "2.0", "result": <<garbage>>',
+  } = reply;
+  const http = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(status, { 'content-type': contentType }).end(body));
+  });
+  const url = await listen(http, '/mcp');
+  return { url, close: () => closeHttp(http) };
+}
+
+/** A URL on 127.0.0.1 where nothing listens (the port was free a moment ago). */
+export async function closedPortUrl(): Promise<string> {
+  const tcp = createTcpServer();
+  const url = await listen(tcp, '/mcp');
+  await new Promise<void>((resolve) => tcp.close(() => resolve()));
+  return url;
+}
+
+function capabilitiesOf(catalog: ServerCatalog): ServerCapabilities {
+  return {
+    ...(catalog.tools && { tools: { listChanged: true } }),
+    ...((catalog.resources || catalog.resourceTemplates) && { resources: {} }),
+    ...(catalog.prompts && { prompts: {} }),
+  };
+}
+
+/** Cursors are the offset of the next page, as a string. */
+function page<T>(items: readonly T[], cursor: string | undefined, pageSize: number | undefined) {
+  const start = cursor === undefined ? 0 : Number(cursor);
+  if (!Number.isInteger(start) || start < 0 || start > items.length) return undefined;
+  const end = pageSize === undefined ? items.length : start + pageSize;
+  return { items: items.slice(start, end), nextCursor: end < items.length ? String(end) : undefined };
+}
+
+function legacyServer(catalog: ServerCatalog): LegacySdkServer {
+  const server = new LegacySdkServer(
+    { name: catalog.name, version: catalog.version },
+    { capabilities: capabilitiesOf(catalog), instructions: catalog.instructions },
+  );
+  const paged = <T>(items: readonly T[], cursor: string | undefined) => {
+    const result = page(items, cursor, catalog.pageSize);
+    if (!result) throw new McpError(ErrorCode.InvalidParams, `Invalid cursor: ${cursor}`);
+    return result;
+  };
+  const { tools, resources, resourceTemplates, prompts } = catalog;
+  if (tools) {
+    server.setRequestHandler(ListToolsRequestSchema, (request) => {
+      const { items, nextCursor } = paged(tools, request.params?.cursor);
+      return { tools: items, nextCursor };
+    });
+  }
+  if (resources) {
+    server.setRequestHandler(ListResourcesRequestSchema, (request) => {
+      const { items, nextCursor } = paged(resources, request.params?.cursor);
+      return { resources: items, nextCursor };
+    });
+  }
+  if (resourceTemplates) {
+    server.setRequestHandler(ListResourceTemplatesRequestSchema, (request) => {
+      const { items, nextCursor } = paged(resourceTemplates, request.params?.cursor);
+      return { resourceTemplates: items, nextCursor };
+    });
+  }
+  if (prompts) {
+    server.setRequestHandler(ListPromptsRequestSchema, (request) => {
+      const { items, nextCursor } = paged(prompts, request.params?.cursor);
+      return { prompts: items, nextCursor };
+    });
+  }
+  return server;
+}
+
+function modernServer(catalog: ServerCatalog): ModernSdkServer {
+  const server = new ModernSdkServer(
+    { name: catalog.name, version: catalog.version },
+    { capabilities: capabilitiesOf(catalog), instructions: catalog.instructions },
+  );
+  const paged = <T>(items: readonly T[], cursor: string | undefined) => {
+    const result = page(items, cursor, catalog.pageSize);
+    if (!result) throw new ProtocolError(-32602, `Invalid cursor: ${cursor}`);
+    return result;
+  };
+  const { tools, resources, resourceTemplates, prompts } = catalog;
+  if (tools) {
+    server.setRequestHandler('tools/list', (request) => {
+      const { items, nextCursor } = paged(tools, request.params?.cursor);
+      return { tools: items, nextCursor };
+    });
+  }
+  if (resources) {
+    server.setRequestHandler('resources/list', (request) => {
+      const { items, nextCursor } = paged(resources, request.params?.cursor);
+      return { resources: items, nextCursor };
+    });
+  }
+  if (resourceTemplates) {
+    server.setRequestHandler('resources/templates/list', (request) => {
+      const { items, nextCursor } = paged(resourceTemplates, request.params?.cursor);
+      return { resourceTemplates: items, nextCursor };
+    });
+  }
+  if (prompts) {
+    server.setRequestHandler('prompts/list', (request) => {
+      const { items, nextCursor } = paged(prompts, request.params?.cursor);
+      return { prompts: items, nextCursor };
+    });
+  }
+  return server;
+}
+
+type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/** Checks the bearer token (when one is required) before the MCP handler sees the request. */
+function guarded(options: HttpServerOptions, handle: NodeHandler) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const expected = options.bearerToken;
+    if (expected !== undefined && req.headers.authorization !== `Bearer ${expected}`) {
+      const status = req.headers.authorization === undefined ? 401 : 403;
+      res
+        .writeHead(status, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="mcp"' })
+        .end(JSON.stringify({ error: status === 401 ? 'unauthorized' : 'forbidden' }));
+      return;
+    }
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500).end(String(error));
+    });
+  };
+}
+
+async function listen(server: HttpServer | TcpServer, path: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
+  return `http://127.0.0.1:${address.port}${path}`;
+}
+
+/** Stops listening and drops open connections (SSE streams included), so nothing outlives the test. */
+async function closeHttp(server: HttpServer): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  await closed;
+}
