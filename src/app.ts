@@ -6,6 +6,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
+import { createRequestLogWriter } from './audit/request-log-writer.js';
 import { ensureAdminApiKey } from './auth/api-key.service.js';
 import { authenticate } from './auth/authenticate.js';
 import type { AppConfig } from './config.js';
@@ -91,6 +92,7 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
       loaders: createRequestLoaders(em),
     }) satisfies GraphQLContext;
   const webSockets = serveWebSockets(httpServer, schema, orm, contextFor);
+  const requestLogs = createRequestLogWriter({ orm, log });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -102,6 +104,7 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
       // Subgraphs trace inline by default; we report no traces to a router.
       ApolloServerPluginInlineTraceDisabled(),
       requestIdPlugin(log),
+      requestLogs.plugin,
       {
         async serverWillStart() {
           return { drainServer: () => webSockets.dispose() };

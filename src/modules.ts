@@ -1,3 +1,5 @@
+import { analyticsModule } from './analytics/analytics.module.js';
+import { auditModule } from './audit/audit.module.js';
 import { authModule } from './auth/auth.module.js';
 import type { EntityManager } from './db/orm.js';
 import type { RequestLoaders } from './graphql/context.js';
@@ -14,6 +16,8 @@ export const modules: readonly FeatureModule[] = [
   usersModule,
   registryModule,
   healthModule,
+  auditModule,
+  analyticsModule,
 ];
 
 /** The request-scoped loaders of every feature, built fresh for each request. */

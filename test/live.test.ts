@@ -1,7 +1,5 @@
 import { print } from 'graphql';
-import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { ApiKeyScope } from '../src/graphql/access.js';
 import { CircuitBreaker } from '../src/registry/circuit-breaker.entity.js';
 import { CircuitBreakerState } from '../src/registry/registry.enums.js';
@@ -15,51 +13,9 @@ import {
 } from './support/database.js';
 import { seed } from './support/seed.js';
 import { REDIS_URL } from './support/services.js';
+import { subscribe } from './support/subscriptions.js';
 
 const RESET = `mutation($serverId: ID!) { resetCircuitBreaker(serverId: $serverId) { state failureCount } }`;
-
-/** A graphql-ws subscription that collects what it receives. */
-function subscribe(app: TestApp, key: string, query: string, variables: Record<string, unknown>) {
-  const client: Client = createClient({
-    url: app.url.replace('http', 'ws'),
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${key}` },
-    retryAttempts: 0,
-  });
-  const events: Record<string, unknown>[] = [];
-  const errors: unknown[] = [];
-  const waiters: (() => void)[] = [];
-  client.subscribe(
-    { query, variables },
-    {
-      next: (value) => {
-        if (value.errors) errors.push(...value.errors);
-        if (value.data) events.push(value.data);
-        for (const wake of waiters.splice(0)) wake();
-      },
-      error: (error) => {
-        errors.push(error);
-        for (const wake of waiters.splice(0)) wake();
-      },
-      complete: () => {},
-    },
-  );
-  return {
-    events,
-    errors,
-    /** Waits until `count` events (or an error) arrived, at most `timeoutMs`. */
-    async until(count: number, timeoutMs = 10_000): Promise<void> {
-      const deadline = Date.now() + timeoutMs;
-      while (events.length < count && errors.length === 0 && Date.now() < deadline) {
-        await new Promise<void>((resolve) => {
-          waiters.push(resolve);
-          setTimeout(resolve, 200);
-        });
-      }
-    },
-    close: () => client.dispose(),
-  };
-}
 
 async function openBreaker(app: TestApp, serverId: string): Promise<void> {
   const em = app.orm.em.fork();

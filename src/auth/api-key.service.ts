@@ -88,7 +88,7 @@ export async function listApiKeys(
   viewer: Viewer,
   page: PageRequest,
 ): Promise<Connection<ApiKey>> {
-  return findPage(em, ApiKey, requireTenantScope(viewer, 'platform API keys'), page, {
+  return findPage(em, ApiKey, requireTenantScope(viewer, 'API keys'), page, {
     field: 'createdAt',
     direction: 'DESC',
   });
@@ -100,7 +100,7 @@ export async function listApiKeys(
  */
 async function findManageableKey(em: EntityManager, viewer: Viewer, id: string): Promise<ApiKey> {
   const key = isUuid(id)
-    ? await em.findOne(ApiKey, { $and: [{ id }, requireTenantScope(viewer, 'platform API keys')] })
+    ? await em.findOne(ApiKey, { $and: [{ id }, requireTenantScope(viewer, 'API keys')] })
     : null;
   if (!key) throw notFound('API key', id);
   if (key.scopes.includes(ApiKeyScope.ADMIN) && !isAdmin(viewer)) {

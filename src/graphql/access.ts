@@ -50,12 +50,12 @@ export function tenantFilter(viewer: Viewer): { tenant?: string | null } {
 }
 
 /**
- * Like `tenantFilter`, for things only a tenant or an admin can own or manage (users, keys): a platform key
- * without ADMIN manages nothing, and is told so rather than shown an empty list.
+ * Like `tenantFilter`, for what only a tenant or an admin may reach (users, keys, logs, analytics): a key
+ * without a tenant and without ADMIN reaches nothing, and is told so rather than shown an empty list.
  */
 export function requireTenantScope(viewer: Viewer, what: string): { tenant?: string } {
   if (isAdmin(viewer)) return {};
-  if (viewer.tenantId === null) throw forbidden(`Managing ${what} needs the ADMIN scope.`);
+  if (viewer.tenantId === null) throw forbidden(`A key without a tenant needs the ADMIN scope for ${what}.`);
   return { tenant: viewer.tenantId };
 }
 

@@ -20,7 +20,10 @@ export function bodyErrors(
   res: Response,
   next: NextFunction,
 ): void {
-  if (res.headersSent) return next(error);
+  if (res.headersSent) {
+    next(error);
+    return;
+  }
   const status =
     error.type === 'entity.too.large' ? 413 : (error.status ?? 500) < 500 ? (error.status ?? 400) : 500;
   const message =

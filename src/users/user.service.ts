@@ -20,7 +20,7 @@ export async function listUsers(
   viewer: Viewer,
   page: PageRequest,
 ): Promise<Connection<User>> {
-  return findPage(em, User, requireTenantScope(viewer, 'platform users'), page, {
+  return findPage(em, User, requireTenantScope(viewer, 'users'), page, {
     field: 'username',
     direction: 'ASC',
   });

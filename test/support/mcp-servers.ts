@@ -56,6 +56,8 @@ export interface ServerCatalog {
 export interface HttpServerOptions {
   /** Requests without `Authorization: Bearer <token>` get 401, a wrong token gets 403. */
   readonly bearerToken?: string;
+  /** Listen on this port (to bring a stopped server back at the same URL); a free one otherwise. */
+  readonly port?: number;
 }
 
 /** A catalog with every kind of item, paged in twos so the client has to follow cursors. */
@@ -141,7 +143,7 @@ export async function startStreamableHttpServer(
       await transport.handleRequest(req, res);
     }),
   );
-  const url = await listen(http, '/mcp');
+  const url = await listen(http, '/mcp', options.port);
   return {
     url,
     terminatedSessions: () => terminated,
@@ -361,10 +363,10 @@ function guarded(options: HttpServerOptions, handle: NodeHandler) {
   };
 }
 
-async function listen(server: HttpServer | TcpServer, path: string): Promise<string> {
+async function listen(server: HttpServer | TcpServer, path: string, port = 0): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('server has no TCP address');

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { AuditLog } from '../../src/audit/audit-log.entity.js';
+import { RequestLog } from '../../src/audit/request-log.entity.js';
 import { ApiKey } from '../../src/auth/api-key.entity.js';
 import { issueApiKey } from '../../src/auth/api-key.service.js';
 import { loadConfig } from '../../src/config.js';
@@ -5,7 +8,7 @@ import type { Orm } from '../../src/db/orm.js';
 import { ApiKeyScope } from '../../src/graphql/access.js';
 import { CircuitBreaker } from '../../src/registry/circuit-breaker.entity.js';
 import { MCPServer } from '../../src/registry/mcp-server.entity.js';
-import { ServerStatus, TransportType } from '../../src/registry/registry.enums.js';
+import { CircuitBreakerState, ServerStatus, TransportType } from '../../src/registry/registry.enums.js';
 import { ServerResource } from '../../src/registry/server-resource.entity.js';
 import { ServerTool } from '../../src/registry/server-tool.entity.js';
 import { Tenant } from '../../src/tenants/tenant.entity.js';
@@ -27,7 +30,72 @@ export function seed(orm: Orm) {
     key(scopes: ApiKeyScope[], changes: Partial<Pick<ApiKey, 'isActive' | 'isLocked' | 'expiresAt'>> = {}) {
       return issueKey(orm, null, scopes, changes);
     },
+    /** Request log rows, as the request log writer would store them; request ids start with `seed-`. */
+    async requestLogs(specs: readonly RequestLogSpec[]): Promise<RequestLog[]> {
+      const em = orm.em.fork();
+      const logs = specs.map((spec) => {
+        const log = new RequestLog({
+          requestId: `seed-${randomUUID()}`,
+          method: 'POST',
+          path: '/graphql',
+          statusCode: spec.statusCode ?? 200,
+          durationMs: spec.durationMs,
+        });
+        return Object.assign(log, {
+          tenantId: spec.tenantId ?? null,
+          apiKeyId: spec.apiKeyId ?? null,
+          operationName: spec.operationName ?? null,
+          createdAt: spec.at,
+          updatedAt: spec.at,
+        });
+      });
+      await em.persistAndFlush(logs);
+      return logs;
+    },
+    /** Audit entries as audited() writes them (successful unless told otherwise). */
+    async auditLogs(specs: readonly AuditLogSpec[]): Promise<AuditLog[]> {
+      const em = orm.em.fork();
+      const logs = specs.map((spec) => {
+        const log = new AuditLog({
+          action: spec.action,
+          resourceType: spec.resourceType,
+          success: spec.success ?? true,
+        });
+        return Object.assign(log, {
+          tenantId: spec.tenantId ?? null,
+          userId: spec.userId ?? null,
+          resourceId: spec.resourceId ?? null,
+          details: spec.details ?? {},
+          ipAddress: spec.ipAddress ?? null,
+          createdAt: spec.at,
+          updatedAt: spec.at,
+        });
+      });
+      await em.persistAndFlush(logs);
+      return logs;
+    },
   };
+}
+
+export interface RequestLogSpec {
+  readonly tenantId?: string | null;
+  readonly apiKeyId?: string | null;
+  readonly operationName?: string | null;
+  readonly statusCode?: number;
+  readonly durationMs: number;
+  readonly at: Date;
+}
+
+export interface AuditLogSpec {
+  readonly tenantId?: string | null;
+  readonly userId?: string | null;
+  readonly action: string;
+  readonly resourceType: string;
+  readonly resourceId?: string | null;
+  readonly success?: boolean;
+  readonly details?: Record<string, string>;
+  readonly ipAddress?: string | null;
+  readonly at: Date;
 }
 
 function seededTenant(orm: Orm, tenant: Tenant) {
@@ -80,10 +148,21 @@ function seededTenant(orm: Orm, tenant: Tenant) {
         const ref = em.getReference(MCPServer, server.id, { wrapped: true });
         em.persist([
           server,
-          new CircuitBreaker(ref, loadConfig({}).circuit),
+          Object.assign(new CircuitBreaker(ref, loadConfig({}).circuit), {
+            state: spec.circuitState ?? CircuitBreakerState.CLOSED,
+          }),
           ...(spec.tools ?? []).map((name) => {
             const tool = new ServerTool(ref, name);
             tool.toolSchema = { type: 'object', properties: { query: { type: 'string' } } };
+            const stats = spec.toolCalls?.[name];
+            if (stats) {
+              const errors = stats.errors ?? 0;
+              Object.assign(tool, {
+                totalCalls: stats.calls,
+                errorCount: errors,
+                successCount: stats.calls - errors,
+              });
+            }
             return tool;
           }),
           ...(spec.resources ?? []).map((uri) => new ServerResource(ref, uri)),
@@ -105,6 +184,9 @@ export interface ServerSpec {
   readonly tags?: string[];
   readonly tools?: string[];
   readonly resources?: string[];
+  readonly circuitState?: CircuitBreakerState;
+  /** The gateway's lifetime counters of some of `tools`, by tool name. */
+  readonly toolCalls?: Record<string, { calls: number; errors?: number }>;
 }
 
 async function issueKey(
