@@ -1,0 +1,332 @@
+import { print } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditLog } from '../src/audit/audit-log.entity.js';
+import { loadConfig } from '../src/config.js';
+import { ApiKeyScope } from '../src/graphql/access.js';
+import { HealthCheck } from '../src/health/health-check.entity.js';
+import { HealthChecker } from '../src/health/health-checker.js';
+import { createLogger } from '../src/logger.js';
+import { MCPServer } from '../src/registry/mcp-server.entity.js';
+import { ServerTool } from '../src/registry/server-tool.entity.js';
+import {
+  CheckServerHealthDocument,
+  CircuitBreakerChangedDocument,
+  RefreshServerCapabilitiesDocument,
+  RegisterServerDocument,
+  ServerHealthChangedDocument,
+} from './sdk/graphql.js';
+import { startTestApp, type TestApp } from './support/app.js';
+import {
+  createPostgresDatabase,
+  createTestDatabase,
+  postgresAvailable,
+  type TestDatabase,
+} from './support/database.js';
+import {
+  closedPortUrl,
+  fullCatalog,
+  type RunningServer,
+  type ServerCatalog,
+  startGarbageServer,
+  startHangingServer,
+  startModernServer,
+  startSseServer,
+  startStreamableHttpServer,
+} from './support/mcp-servers.js';
+import { seed } from './support/seed.js';
+import { subscribe } from './support/subscriptions.js';
+
+const running: RunningServer[] = [];
+async function started<T extends RunningServer>(server: Promise<T>): Promise<T> {
+  const value = await server;
+  running.push(value);
+  return value;
+}
+
+afterAll(async () => {
+  await Promise.all(running.map((server) => server.close().catch(() => {})));
+});
+
+interface Registered {
+  id: string;
+  protocolVersion?: string;
+  tools: { name: string; description: string | null; toolSchema: unknown }[];
+  resources: { uriTemplate: string; mimeType: string | null }[];
+  prompts: { name: string }[];
+  healthStatus: string;
+}
+
+const register = (app: TestApp, key: string, input: Record<string, unknown>) =>
+  app.graphql<{ registerServer: Registered }>({
+    query: print(RegisterServerDocument),
+    variables: { input },
+    key,
+  });
+
+/** What a server with `catalog` must end up as in the registry. */
+function expectedFrom(catalog: ServerCatalog) {
+  return {
+    tools: [...(catalog.tools ?? [])]
+      .map((tool) => ({
+        name: tool.name,
+        description: tool.description ?? tool.title ?? null,
+        toolSchema: tool.inputSchema,
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+    resources: [
+      ...(catalog.resources ?? []).map((resource) => resource.uri),
+      ...(catalog.resourceTemplates ?? []).map((template) => template.uriTemplate),
+    ].sort(),
+    prompts: (catalog.prompts ?? []).map((prompt) => prompt.name).sort(),
+  };
+}
+
+describe('registration reads what the server offers', () => {
+  let db: TestDatabase;
+  let app: TestApp;
+  let key: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await startTestApp(db.target, { HEALTH_CHECK_TIMEOUT_MS: '1500' });
+    key = (await (await seed(app.orm).tenant('acme')).key()).key;
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  it.each([
+    [
+      'a 2025-11-25 server over Streamable HTTP',
+      () => startStreamableHttpServer(),
+      'STREAMABLE_HTTP',
+      '2025-11-25',
+    ],
+    ['a 2025-11-25 server over legacy SSE', () => startSseServer(), 'SSE', '2025-11-25'],
+    ['a stateless 2026-07-28 server', () => startModernServer(), 'STREAMABLE_HTTP', '2026-07-28'],
+  ])('stores exactly what %s lists', async (label, start, transportType, protocolVersion) => {
+    const server = await started(start());
+    const { data, errors } = await register(app, key, {
+      name: label,
+      endpointUrl: server.url,
+      transportType,
+    });
+    expect(errors).toBeUndefined();
+    const stored = await app.orm.em.fork().findOneOrFail(MCPServer, data?.registerServer.id ?? '');
+    expect(stored.protocolVersion).toBe(protocolVersion);
+    expect(stored.capabilities).toHaveProperty('tools');
+    const expected = expectedFrom(fullCatalog);
+    const registered = data?.registerServer;
+    expect(registered?.tools).toEqual(expected.tools);
+    expect(registered?.resources.map((resource) => resource.uriTemplate).sort()).toEqual(expected.resources);
+    expect(registered?.prompts.map((prompt) => prompt.name).sort()).toEqual(expected.prompts);
+    expect(registered?.healthStatus).toBe('UNKNOWN'); // the health checker's first probe decides
+  });
+
+  it('sends the stored headers to a server that needs a token, and refuses to register without them', async () => {
+    const server = await started(startStreamableHttpServer(fullCatalog, { bearerToken: 'sesame' }));
+    const input = { name: 'guarded', endpointUrl: server.url, transportType: 'STREAMABLE_HTTP' };
+    const refused = await register(app, key, input);
+    expect(refused.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'endpointUrl',
+      discovery: { outcome: 'AUTH_FAILED' },
+    });
+    const em = app.orm.em.fork();
+    expect(await em.count(MCPServer, { name: 'guarded' })).toBe(0);
+    const failures = await em.find(AuditLog, { action: 'server.register', success: false });
+    expect(failures.some((row) => row.details.name === 'guarded')).toBe(true);
+
+    const accepted = await register(app, key, { ...input, headers: { Authorization: 'Bearer sesame' } });
+    expect(accepted.errors).toBeUndefined();
+    expect(accepted.data?.registerServer.tools.length).toBe(fullCatalog.tools?.length);
+  });
+
+  it.each([
+    ['a server that hangs', () => startHangingServer(), 'TIMEOUT'],
+    ['a server that speaks broken JSON-RPC', () => startGarbageServer(), 'PROTOCOL_ERROR'],
+  ])('does not register %s, and says what failed', async (label, start, outcome) => {
+    const server = await started(start());
+    const { errors } = await register(app, key, {
+      name: label,
+      endpointUrl: server.url,
+      transportType: 'STREAMABLE_HTTP',
+    });
+    expect(errors?.[0]?.extensions?.discovery).toMatchObject({ outcome });
+    expect(await app.orm.em.fork().count(MCPServer, { name: label })).toBe(0);
+  });
+
+  it('does not register an unreachable server unless discovery is off', async () => {
+    const url = await closedPortUrl();
+    const input = { name: 'offline', endpointUrl: url, transportType: 'STREAMABLE_HTTP' };
+    const { errors } = await register(app, key, input);
+    expect(errors?.[0]?.extensions?.discovery).toMatchObject({ outcome: 'UNREACHABLE' });
+    const declared = await register(app, key, { ...input, discover: false, tools: [{ name: 'later' }] });
+    expect(declared.data?.registerServer.tools.map((tool) => tool.name)).toEqual(['later']);
+  });
+
+  it('refreshes capabilities: new tools added, vanished ones removed, usage statistics of the rest kept', async () => {
+    const catalog = { ...fullCatalog, tools: [...(fullCatalog.tools ?? [])] };
+    const server = await started(startStreamableHttpServer(catalog));
+    const { data } = await register(app, key, {
+      name: 'evolving',
+      endpointUrl: server.url,
+      transportType: 'STREAMABLE_HTTP',
+    });
+    const id = data?.registerServer.id ?? '';
+    const [kept, dropped] = catalog.tools;
+    if (!kept || !dropped) throw new Error('the catalog needs two tools');
+    const em = app.orm.em.fork();
+    await em.nativeUpdate(ServerTool, { server: id, name: kept.name }, { totalCalls: 42, successCount: 40 });
+
+    catalog.tools.splice(1, 1);
+    catalog.tools.push({ name: 'brand_new', description: 'Appeared later', inputSchema: { type: 'object' } });
+    const refreshed = await app.graphql<{ refreshServerCapabilities: { tools: { name: string }[] } }>({
+      query: print(RefreshServerCapabilitiesDocument),
+      variables: { id },
+      key,
+    });
+    expect(refreshed.errors).toBeUndefined();
+    const names = refreshed.data?.refreshServerCapabilities.tools.map((tool) => tool.name) ?? [];
+    expect(names).toContain('brand_new');
+    expect(names).not.toContain(dropped.name);
+    const stats = await app.orm.em.fork().findOneOrFail(ServerTool, { server: id, name: kept.name });
+    expect(stats).toMatchObject({ totalCalls: 42, successCount: 40 });
+  });
+
+  it('probes on demand: checkServerHealth returns the server with its fresh status and history', async () => {
+    const server = await started(startModernServer());
+    const { data } = await register(app, key, {
+      name: 'on-demand',
+      endpointUrl: server.url,
+      transportType: 'STREAMABLE_HTTP',
+    });
+    const id = data?.registerServer.id ?? '';
+    const checked = await app.graphql<{
+      checkServerHealth: { healthStatus: string; lastHealthCheckAt: string };
+    }>({
+      query: print(CheckServerHealthDocument),
+      variables: { id },
+      key,
+    });
+    expect(checked.errors).toBeUndefined();
+    expect(checked.data?.checkServerHealth.healthStatus).toBe('HEALTHY');
+    const history = await app.orm.em.fork().find(HealthCheck, { server: id });
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ outcome: 'ok', protocolVersion: '2026-07-28' });
+  });
+});
+
+const withVersion = (document: string) => document.replace('serverId\n', 'serverId\n    version\n');
+
+describe('the health checker', () => {
+  let db: TestDatabase;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    app = await startTestApp(db.target, {
+      HEALTH_CHECKER: 'on',
+      HEALTH_CHECK_INTERVAL_MS: '150',
+      HEALTH_CHECK_TIMEOUT_MS: '1000',
+      HEALTH_UNHEALTHY_AFTER: '2',
+      HEALTH_HEALTHY_AFTER: '2',
+      CIRCUIT_FAILURE_THRESHOLD: '2',
+      CIRCUIT_SUCCESS_THRESHOLD: '2',
+      CIRCUIT_OPEN_TIMEOUT_MS: '500',
+    });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  it('marks a stopped server UNHEALTHY and opens its circuit, then closes it and recovers when it returns', async () => {
+    const { key } = await (await seed(app.orm).tenant('ops')).key([ApiKeyScope.READ, ApiKeyScope.WRITE]);
+    let server = await started(startStreamableHttpServer());
+    const port = Number(new URL(server.url).port);
+    const { data } = await register(app, key, {
+      name: 'lifecycle',
+      endpointUrl: server.url,
+      transportType: 'STREAMABLE_HTTP',
+    });
+    const serverId = data?.registerServer.id ?? '';
+    // The contract's documents plus `version`, which clients use to drop stale events.
+    const health = subscribe(app, key, withVersion(print(ServerHealthChangedDocument)), { serverId });
+    const circuit = subscribe(app, key, withVersion(print(CircuitBreakerChangedDocument)), { serverId });
+    const statuses = () =>
+      health.events.map((event) => (event.serverHealthChanged as { status: string }).status);
+    const states = () =>
+      circuit.events.map((event) => (event.circuitBreakerChanged as { state: string }).state);
+
+    await health.waitFor(() => statuses().includes('HEALTHY'));
+    expect(statuses().at(-1)).toBe('HEALTHY');
+
+    await server.close();
+    await health.waitFor(() => statuses().at(-1) === 'UNHEALTHY');
+    await circuit.waitFor(() => states().at(-1) === 'OPEN');
+    expect(statuses().at(-1)).toBe('UNHEALTHY');
+    expect(states().at(-1)).toBe('OPEN');
+
+    server = await started(startStreamableHttpServer(fullCatalog, { port }));
+    await circuit.waitFor(() => states().at(-1) === 'CLOSED');
+    await health.waitFor(() => statuses().at(-1) === 'HEALTHY');
+    expect(states().slice(-3)).toEqual(['OPEN', 'HALF_OPEN', 'CLOSED']);
+    expect(statuses().at(-1)).toBe('HEALTHY');
+
+    for (const events of [health.events, circuit.events]) {
+      const versions = events.map((event) => (Object.values(event)[0] as { version: number }).version);
+      expect(versions).toEqual([...versions].sort((a, b) => a - b));
+      expect(new Set(versions).size).toBe(versions.length);
+    }
+    const history = await app.orm.em.fork().find(HealthCheck, { server: serverId });
+    expect(new Set(history.map((check) => check.outcome))).toEqual(new Set(['ok', 'unreachable']));
+    await Promise.all([health.close(), circuit.close()]);
+  }, 60_000);
+});
+
+describe.skipIf(!postgresAvailable())('health checking across instances', () => {
+  let db: TestDatabase;
+  let instanceA: TestApp;
+  let instanceB: TestApp;
+
+  beforeAll(async () => {
+    db = await createPostgresDatabase();
+    instanceA = await startTestApp(db.target);
+    instanceB = await startTestApp(db.target);
+  });
+
+  afterAll(async () => {
+    await instanceA?.close();
+    await instanceB?.close();
+    await db?.drop();
+  });
+
+  it('probes each server once per interval across the fleet', async () => {
+    const tenant = await seed(instanceA.orm).tenant('fleet');
+    const url = await closedPortUrl();
+    const servers = await tenant.servers(
+      Array.from({ length: 12 }, (_, index) => ({ name: `fleet-${index}` })),
+    );
+    await instanceA.orm.em
+      .fork()
+      .nativeUpdate(MCPServer, { id: { $in: servers.map((s) => s.id) } }, { endpointUrl: url });
+
+    const settings = { ...loadConfig({}).health, intervalMs: 60_000, concurrency: 3, timeoutMs: 1000 };
+    const log = createLogger('silent');
+    const checkers = [instanceA, instanceB].map(
+      (instance) => new HealthChecker(instance.orm, settings, instance.eventBus.pubSub, log),
+    );
+    const probed = await Promise.all(checkers.map((checker) => checker.runDueChecks()));
+    expect(probed.reduce((sum, count) => sum + count, 0)).toBe(12);
+    expect(
+      await instanceA.orm.em.fork().count(HealthCheck, { server: { $in: servers.map((s) => s.id) } }),
+    ).toBe(12);
+
+    // Within the same interval nothing is due any more, on either instance.
+    expect(await Promise.all(checkers.map((checker) => checker.runDueChecks()))).toEqual([0, 0]);
+  });
+});
