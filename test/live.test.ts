@@ -2,15 +2,18 @@ import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyScope } from '../src/graphql/access.js';
 import { CircuitBreaker } from '../src/registry/circuit-breaker.entity.js';
+import { MCPServer } from '../src/registry/mcp-server.entity.js';
 import { CircuitBreakerState } from '../src/registry/registry.enums.js';
 import { CircuitBreakerChangedDocument, ServerHealthChangedDocument } from './sdk/graphql.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import {
   createPostgresDatabase,
+  createTestDatabase,
   postgresAvailable,
   redisAvailable,
   type TestDatabase,
 } from './support/database.js';
+import { RedisProcess, redisServerInstalled } from './support/redis-process.js';
 import { seed } from './support/seed.js';
 import { REDIS_URL } from './support/services.js';
 import { subscribe } from './support/subscriptions.js';
@@ -29,7 +32,7 @@ describe('subscriptions', () => {
   let db: TestDatabase;
 
   beforeAll(async () => {
-    db = await (await import('./support/database.js')).createTestDatabase();
+    db = await createTestDatabase();
     app = await startTestApp(db.target);
   });
 
@@ -141,4 +144,48 @@ describe.skipIf(!postgresAvailable() || !redisAvailable())('subscriptions across
     ]);
     await onB.close();
   });
+});
+
+describe.skipIf(!redisServerInstalled)('subscriptions through a Redis outage', () => {
+  let db: TestDatabase;
+  let redis: RedisProcess;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    redis = await RedisProcess.start();
+    db = await createTestDatabase();
+    app = await startTestApp(db.target, { REDIS_URL: redis.url });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+    await redis?.kill();
+  });
+
+  it('end in the correct state after Redis restarts, without the client reconnecting', async () => {
+    const acme = await seed(app.orm).tenant('outage');
+    const [server] = await acme.servers([{ name: 'during-outage' }]);
+    const serverId = server?.id ?? '';
+    await openBreaker(app, serverId);
+    const { key } = await acme.key([ApiKeyScope.READ]);
+    const watcher = subscribe(app, key, print(CircuitBreakerChangedDocument), { serverId });
+    await watcher.until(1);
+    expect(watcher.events.at(-1)).toMatchObject({ circuitBreakerChanged: { state: 'OPEN' } });
+
+    await redis.kill();
+    // Another instance closes the circuit while Redis is down: its event is lost to pub/sub.
+    const em = app.orm.em.fork();
+    const breaker = await em.findOneOrFail(CircuitBreaker, { server: serverId });
+    const row = await em.findOneOrFail(MCPServer, serverId);
+    Object.assign(breaker, { state: CircuitBreakerState.CLOSED, failureCount: 0, openedAt: null });
+    row.eventVersion += 1;
+    await em.flush();
+
+    await redis.resume();
+    await watcher.waitFor((events) => JSON.stringify(events.at(-1)).includes('"CLOSED"'));
+    expect(watcher.events.at(-1)).toMatchObject({ circuitBreakerChanged: { serverId, state: 'CLOSED' } });
+    expect(watcher.errors).toEqual([]);
+    await watcher.close();
+  }, 30_000);
 });
