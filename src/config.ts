@@ -36,6 +36,8 @@ export interface HealthSettings {
   readonly degradedLatencyMs: number;
   /** Probe history older than this is pruned. */
   readonly historyDays: number;
+  /** How often capabilities read from a server are read again. */
+  readonly capabilityRefreshIntervalMs: number;
   /** Whether the registry may spawn STDIO servers' commands to probe them. */
   readonly allowStdio: boolean;
 }
@@ -84,6 +86,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
       healthyAfter: readInteger(env, 'HEALTH_HEALTHY_AFTER', 2, 1, 100),
       degradedLatencyMs: readInteger(env, 'HEALTH_DEGRADED_LATENCY_MS', 2_000, 1, 300_000),
       historyDays: readInteger(env, 'HEALTH_HISTORY_DAYS', 7, 1, 3650),
+      capabilityRefreshIntervalMs: readInteger(
+        env,
+        'CAPABILITY_REFRESH_INTERVAL_MS',
+        3_600_000,
+        1000,
+        604_800_000,
+      ),
       allowStdio: readBoolean(env, 'ALLOW_STDIO', false),
     },
     circuit: {

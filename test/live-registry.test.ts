@@ -196,6 +196,37 @@ describe('registration reads what the server offers', () => {
     expect(stats).toMatchObject({ totalCalls: 42, successCount: 40 });
   });
 
+  it('refreshes discovered capabilities on a schedule, and leaves declared ones alone', async () => {
+    const catalog = { ...fullCatalog, tools: [...(fullCatalog.tools ?? [])] };
+    const server = await started(startStreamableHttpServer(catalog));
+    const discovered = await register(app, key, {
+      name: 'scheduled',
+      endpointUrl: server.url,
+      transportType: 'STREAMABLE_HTTP',
+    });
+    const declared = await register(app, key, {
+      name: 'declared',
+      endpointUrl: server.url,
+      transportType: 'STREAMABLE_HTTP',
+      discover: false,
+      tools: [{ name: 'only-this' }],
+    });
+    const ids = [discovered.data?.registerServer.id ?? '', declared.data?.registerServer.id ?? ''];
+    catalog.tools.push({ name: 'added_since', inputSchema: { type: 'object' } });
+    await app.orm.em
+      .fork()
+      .nativeUpdate(MCPServer, { id: { $in: ids } }, { capabilitiesRefreshedAt: new Date(0) });
+
+    const settings = { ...loadConfig({}).health, capabilityRefreshIntervalMs: 60_000, timeoutMs: 1500 };
+    const checker = new HealthChecker(app.orm, settings, app.eventBus.pubSub, createLogger('silent'));
+    expect(await checker.refreshDueCapabilities()).toBe(1);
+    const toolNames = async (serverId: string) =>
+      (await app.orm.em.fork().find(ServerTool, { server: serverId })).map((tool) => tool.name);
+    expect(await toolNames(ids[0] ?? '')).toContain('added_since');
+    expect(await toolNames(ids[1] ?? '')).toEqual(['only-this']);
+    expect(await checker.refreshDueCapabilities()).toBe(0); // fresh again until the next interval
+  });
+
   it('probes on demand: checkServerHealth returns the server with its fresh status and history', async () => {
     const server = await started(startModernServer());
     const { data } = await register(app, key, {

@@ -2,6 +2,7 @@ import type { PubSub } from 'type-graphql';
 import type { HealthSettings } from '../config.js';
 import type { Orm } from '../db/orm.js';
 import type { Logger } from '../logger.js';
+import { refreshCapabilities } from '../registry/capabilities.js';
 import { TransportType } from '../registry/registry.enums.js';
 import { HealthCheck } from './health-check.entity.js';
 import { checkServer, PROBED_TRANSPORTS, type ProbeTarget } from './probe.js';
@@ -15,11 +16,25 @@ interface ClaimedRow {
   connection_headers: Record<string, string> | string | null;
 }
 
+function probeTarget(row: ClaimedRow): ProbeTarget {
+  return {
+    serverId: row.id,
+    endpointUrl: row.endpoint_url,
+    transportType: row.transport_type,
+    // Drivers differ in whether raw queries return JSONB parsed or as text.
+    headers:
+      typeof row.connection_headers === 'string'
+        ? JSON.parse(row.connection_headers)
+        : row.connection_headers,
+  };
+}
+
 /**
  * Probes every server once per interval across the whole fleet: each instance claims due servers with
  * `FOR UPDATE SKIP LOCKED` and moves their next check one interval ahead in the same statement, so two
  * instances never probe the same server in the same interval. Results update the server, its circuit
- * breaker and its history in one transaction; changes are published on the event bus.
+ * breaker and its history in one transaction; changes are published on the event bus. Capabilities read from
+ * servers are read again on their own, slower schedule.
  */
 export class HealthChecker {
   private timer: NodeJS.Timeout | undefined;
@@ -61,8 +76,37 @@ export class HealthChecker {
       probed += claimed.length;
       if (claimed.length < this.settings.concurrency) break;
     }
+    await this.refreshDueCapabilities();
     await this.pruneHistory();
     return probed;
+  }
+
+  /**
+   * Reads again the capabilities of servers whose last reading is older than the refresh interval, claimed
+   * the same way as probes so the fleet refreshes each server once. Returns how many were refreshed.
+   */
+  async refreshDueCapabilities(): Promise<number> {
+    const rows: ClaimedRow[] = await this.orm.em.fork().execute(
+      `with due as (
+         select id from mcp_servers
+         where capabilities_discovered and transport_type in (?)
+           and capabilities_refreshed_at <= now() - (? * interval '1 millisecond')
+         order by capabilities_refreshed_at
+         limit ?
+         for update skip locked
+       )
+       update mcp_servers s set capabilities_refreshed_at = now()
+       from due where s.id = due.id
+       returning s.id, s.endpoint_url, s.transport_type, s.connection_headers`,
+      [PROBED_TRANSPORTS, this.settings.capabilityRefreshIntervalMs, this.settings.concurrency],
+    );
+    const refreshed = await Promise.all(
+      rows.map((row) => {
+        const target = probeTarget(row);
+        return refreshCapabilities(this.orm.em.fork(), target.serverId, target, this.settings.timeoutMs);
+      }),
+    );
+    return refreshed.filter(Boolean).length;
   }
 
   private async claimDue(limit: number): Promise<ProbeTarget[]> {
@@ -79,15 +123,7 @@ export class HealthChecker {
        returning s.id, s.endpoint_url, s.transport_type, s.connection_headers`,
       [PROBED_TRANSPORTS, limit, this.settings.intervalMs],
     );
-    return rows.map((row) => ({
-      serverId: row.id,
-      endpointUrl: row.endpoint_url,
-      transportType: row.transport_type,
-      headers:
-        typeof row.connection_headers === 'string'
-          ? JSON.parse(row.connection_headers)
-          : row.connection_headers,
-    }));
+    return rows.map(probeTarget);
   }
 
   private async check(target: ProbeTarget): Promise<void> {

@@ -1,3 +1,4 @@
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '../db/orm.js';
 import { ApiError, badUserInput, ErrorCode } from '../graphql/errors.js';
 import type { JsonValue } from '../graphql/scalars.js';
@@ -65,6 +66,8 @@ export async function syncCapabilities(
   server.capabilities = inspection.capabilities;
   server.protocolVersion = inspection.protocolVersion;
   server.serverInfo = inspection.serverInfo;
+  server.capabilitiesDiscovered = true;
+  server.capabilitiesRefreshedAt = new Date();
   const ref = em.getReference(MCPServer, server.id, { wrapped: true });
   const [tools, resources, prompts] = await Promise.all([
     em.find(ServerTool, { server: server.id }),
@@ -135,4 +138,30 @@ function reconcile<Row extends object, Found>(
     em.persist(row);
   }
   for (const [key, row] of byKey) if (!seen.has(key)) em.remove(row);
+}
+
+/**
+ * The scheduled refresh of one server's capabilities (no caller, no audit row): read them, then store them
+ * if the server is still registered. A server that cannot be read keeps what it had; its health probes
+ * report the problem.
+ */
+export async function refreshCapabilities(
+  em: EntityManager,
+  serverId: string,
+  target: DiscoveryTarget,
+  timeoutMs: number,
+): Promise<boolean> {
+  let inspection: Inspection;
+  try {
+    inspection = await discoverCapabilities(target, timeoutMs);
+  } catch (error) {
+    if (error instanceof ApiError) return false;
+    throw error;
+  }
+  return em.transactional(async (tx) => {
+    const server = await tx.findOne(MCPServer, serverId, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!server) return false;
+    await syncCapabilities(tx, server, inspection);
+    return true;
+  });
 }

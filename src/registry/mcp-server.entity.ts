@@ -20,7 +20,9 @@ type McpServerDefaults =
   | 'consecutiveFailures'
   | 'consecutiveSuccesses'
   | 'nextCheckAt'
-  | 'eventVersion';
+  | 'eventVersion'
+  | 'capabilitiesDiscovered'
+  | 'capabilitiesRefreshedAt';
 
 /**
  * A registered MCP server and what the registry last learned about it. Its tools, resources and prompts
@@ -39,6 +41,13 @@ type McpServerDefaults =
   expression:
     'create index "mcp_servers_next_check_at_idx" on "mcp_servers" ("next_check_at") ' +
     'where "health_status" <> \'maintenance\'',
+})
+// Scheduled refreshes claim the servers whose capabilities were read longest ago.
+@Index({
+  name: 'mcp_servers_capabilities_refreshed_at_idx',
+  expression:
+    'create index "mcp_servers_capabilities_refreshed_at_idx" on "mcp_servers" ("capabilities_refreshed_at") ' +
+    'where "capabilities_discovered"',
 })
 // Discovery only ever routes to usable servers, fastest first: a partial index keeps it small.
 @Index({
@@ -114,6 +123,19 @@ export class MCPServer extends BaseEntity<McpServerDefaults> {
 
   @Property({ type: 'integer', default: 0 })
   consecutiveSuccesses: number = 0;
+
+  /**
+   * Whether the stored tools, resources and prompts were read from the server itself (and so are kept fresh
+   * on a schedule) rather than declared at registration.
+   */
+  @Field({ description: 'True when capabilities were read from the server; false when declared.' })
+  @Property({ type: 'boolean', default: false })
+  capabilitiesDiscovered: boolean = false;
+
+  /** When the capabilities were last read from the server; scheduled refreshes claim servers by it. */
+  @Field(() => Date, { nullable: true })
+  @Property({ type: 'datetime', columnType: 'timestamptz(3)', nullable: true })
+  capabilitiesRefreshedAt: Date | null = null;
 
   /** When the health checker should probe next; claiming a server moves it one interval ahead. */
   @Property({ type: 'datetime', columnType: 'timestamptz(3)', defaultRaw: 'now()' })
