@@ -20,6 +20,7 @@ import {
   createPostgresDatabase,
   createTestDatabase,
   postgresAvailable,
+  redisAvailable,
   type TestDatabase,
 } from './support/database.js';
 import {
@@ -34,6 +35,7 @@ import {
   startStreamableHttpServer,
 } from './support/mcp-servers.js';
 import { seed } from './support/seed.js';
+import { REDIS_URL } from './support/services.js';
 import { subscribe } from './support/subscriptions.js';
 
 const running: RunningServer[] = [];
@@ -359,5 +361,50 @@ describe.skipIf(!postgresAvailable())('health checking across instances', () => 
 
     // Within the same interval nothing is due any more, on either instance.
     expect(await Promise.all(checkers.map((checker) => checker.runDueChecks()))).toEqual([0, 0]);
+  });
+});
+
+describe.skipIf(!postgresAvailable() || !redisAvailable())('health changes across instances', () => {
+  let db: TestDatabase;
+  let prober: TestApp;
+  let listener: TestApp;
+
+  beforeAll(async () => {
+    db = await createPostgresDatabase();
+    prober = await startTestApp(db.target, {
+      REDIS_URL,
+      HEALTH_CHECKER: 'on',
+      HEALTH_CHECK_INTERVAL_MS: '150',
+      HEALTH_CHECK_TIMEOUT_MS: '1000',
+    });
+    listener = await startTestApp(db.target, { REDIS_URL });
+  });
+
+  afterAll(async () => {
+    await prober?.close();
+    await listener?.close();
+    await db?.drop();
+  });
+
+  it('reach a subscriber on instance B when instance A detects them', async () => {
+    const { key } = await (await seed(listener.orm).tenant('split')).key([
+      ApiKeyScope.READ,
+      ApiKeyScope.WRITE,
+    ]);
+    const server = await started(startModernServer());
+    // Registered through B, which does not probe: only A's checker can find it healthy.
+    const { data } = await register(listener, key, {
+      name: 'seen-by-a',
+      endpointUrl: server.url,
+      transportType: 'STREAMABLE_HTTP',
+    });
+    const serverId = data?.registerServer.id ?? '';
+    const health = subscribe(listener, key, print(ServerHealthChangedDocument), { serverId });
+    const statuses = () =>
+      health.events.map((event) => (event.serverHealthChanged as { status: string }).status);
+    await health.waitFor(() => statuses().includes('HEALTHY'));
+    expect(statuses().at(-1)).toBe('HEALTHY');
+    expect(listener.healthChecker).toBeNull();
+    await health.close();
   });
 });
