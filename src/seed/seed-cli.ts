@@ -1,0 +1,130 @@
+import 'reflect-metadata';
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config.js';
+import { type DatabaseTarget, databaseTarget, initOrm } from '../db/orm.js';
+import { entities } from '../entities.js';
+import { logLineProgress, terminalProgress } from './progress.js';
+import {
+  DEFAULT_SEED_OPTIONS,
+  type SeedOptions,
+  SeedOptionsError,
+  SeedRefusedError,
+  seedDatabase,
+  validateSeedOptions,
+} from './seed-database.js';
+import { formatKeys, formatSummary, keysDocument } from './summary.js';
+
+const d = DEFAULT_SEED_OPTIONS;
+const USAGE = `Usage: npm run seed -- [options]
+
+Fills the configured database (DATABASE_URL, or the embedded PGlite under DATA_DIR) with realistic tenants,
+servers, tools, health history, audit and request logs, then prints API keys to use it with.
+
+Options:
+  --tenants <n>             tenants (default ${d.tenants})
+  --servers <n>             servers, spread over the tenants (default ${d.servers})
+  --tools-per-server <n>    tools per server (default ${d.toolsPerServer})
+  --request-logs <n>        request log rows over the last 30 days (default ${d.requestLogs})
+  --audit-logs <n>          audit log rows (default ${d.auditLogs})
+  --checks-per-server <n>   health check history per probed server (default ${d.checksPerServer})
+  --seed <n>                random seed: the same seed gives the same data (default ${d.seed})
+  --batch-size <n>          rows per INSERT (default 10000 on PostgreSQL, 2000 on PGlite)
+  --reset                   empty the application tables first (deletes every row in them)
+  --keys-out <file>         write the API keys as JSON to <file> instead of printing them
+  -h, --help                show this help
+
+Migrations are applied first unless MIGRATE_ON_START=false.`;
+
+class UsageError extends Error {}
+
+const NUMERIC_OPTIONS = {
+  tenants: 'tenants',
+  servers: 'servers',
+  'tools-per-server': 'toolsPerServer',
+  'request-logs': 'requestLogs',
+  'audit-logs': 'auditLogs',
+  'checks-per-server': 'checksPerServer',
+  seed: 'seed',
+  'batch-size': 'batchSize',
+} as const;
+
+function parseOptions(argv: string[]): { options: SeedOptions; keysOut: string | undefined; help: boolean } {
+  const numeric = Object.fromEntries(Object.keys(NUMERIC_OPTIONS).map((flag) => [flag, { type: 'string' }]));
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...(numeric as Record<keyof typeof NUMERIC_OPTIONS, { type: 'string' }>),
+      reset: { type: 'boolean' },
+      'keys-out': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const options: Record<string, unknown> = { ...DEFAULT_SEED_OPTIONS, reset: values.reset ?? false };
+  for (const [flag, field] of Object.entries(NUMERIC_OPTIONS)) {
+    const raw = values[flag as keyof typeof NUMERIC_OPTIONS];
+    if (raw === undefined) continue;
+    // 1_000_000 and 1,000,000 read as 1000000.
+    const digits = raw.replace(/[_,]/g, '');
+    if (!/^\d+$/.test(digits)) throw new UsageError(`--${flag} expects a whole number, got "${raw}"`);
+    options[field] = Number(digits);
+  }
+  return {
+    options: options as unknown as SeedOptions,
+    keysOut: values['keys-out'],
+    help: values.help ?? false,
+  };
+}
+
+function describe(target: DatabaseTarget): string {
+  if (target.kind === 'postgres') {
+    const url = new URL(target.url);
+    if (url.password !== '') url.password = '***';
+    return `PostgreSQL ${url.toString()}`;
+  }
+  return target.kind === 'pglite' ? `embedded PGlite in ${target.dataDir}` : 'embedded PGlite';
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { options, keysOut, help } = parseOptions(argv);
+  if (help) {
+    console.log(USAGE);
+    return;
+  }
+  validateSeedOptions(options); // before the database is opened
+  const config = loadConfig();
+  const target = databaseTarget(config);
+  const orm = await initOrm({ target, entities });
+  try {
+    if (config.migrateOnStart) await orm.getMigrator().up();
+    process.stderr.write(`Seeding ${describe(target)} (seed ${options.seed})\n`);
+    const progress = process.stderr.isTTY
+      ? terminalProgress(process.stderr)
+      : logLineProgress(process.stderr);
+    const report = await seedDatabase(orm, options, progress);
+    console.log(formatSummary(report));
+    console.log('');
+    if (keysOut !== undefined) {
+      // The file holds working credentials: readable by its owner only.
+      await writeFile(keysOut, keysDocument(report, new Date()), { mode: 0o600 });
+      console.log(`API keys written to ${keysOut}`);
+    } else {
+      console.log(formatKeys(report.keys));
+    }
+  } finally {
+    await orm.close();
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) console.error(`${error.message}\n\n${USAGE}`);
+  else if (error instanceof SeedOptionsError) {
+    const flag = Object.entries(NUMERIC_OPTIONS).find(([, field]) => field === error.option)?.[0];
+    console.error(`--${flag} must be a whole number from ${error.min} to ${error.max}.\n\n${USAGE}`);
+  } else if (error instanceof ConfigError) console.error(`Invalid configuration: ${error.message}`);
+  else if (error instanceof SeedRefusedError) console.error(error.message);
+  else if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
+    console.error(`${error.message}\n\n${USAGE}`);
+  } else console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exitCode = 1;
+});
