@@ -8,14 +8,17 @@ import cors from 'cors';
 import express from 'express';
 import { createRequestLogWriter } from './audit/request-log-writer.js';
 import { ensureAdminApiKey } from './auth/api-key.service.js';
-import { authenticate } from './auth/authenticate.js';
+import { createAuthenticator } from './auth/authenticate.js';
+import { parseIpRanges } from './auth/ip-range.js';
 import type { AppConfig } from './config.js';
 import { type DatabaseTarget, databaseTarget, initOrm, type Orm } from './db/orm.js';
 import { entities } from './entities.js';
 import type { Viewer } from './graphql/access.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { formatError, requestIdPlugin } from './graphql/error-masking.js';
+import { apolloLimitOptions } from './graphql/limits.js';
 import { HealthChecker } from './health/health-checker.js';
+import { clientAddressOf } from './http/client-address.js';
 import { healthRoutes } from './http/health-routes.js';
 import { bodyErrors, MAX_PAYLOAD_BYTES, requestId } from './http/request-middleware.js';
 import { serveWebSockets } from './http/websocket.js';
@@ -91,7 +94,17 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
       eventBus,
       loaders: createRequestLoaders(em),
     }) satisfies GraphQLContext;
-  const webSockets = serveWebSockets(httpServer, schema, orm, contextFor);
+  const authenticate = createAuthenticator({ maxFailedAttempts: config.security.maxFailedAttempts, log });
+  const trustedProxies = parseIpRanges(config.security.trustedProxies);
+  const clientIpOf = (req: http.IncomingMessage) => clientAddressOf(req, trustedProxies);
+  const limits = apolloLimitOptions(config.security.introspection);
+  const webSockets = serveWebSockets(httpServer, schema, {
+    orm,
+    authenticate,
+    clientIpOf,
+    introspection: config.security.introspection,
+    contextFor,
+  });
   const requestLogs = createRequestLogWriter({ orm, log });
 
   const apollo = new ApolloServer<GraphQLContext>({
@@ -99,7 +112,12 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
     formatError,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
+    introspection: limits.introspection,
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
+    allowBatchedHttpRequests: limits.allowBatchedHttpRequests,
     plugins: [
+      limits.plugin,
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // Subgraphs trace inline by default; we report no traces to a router.
       ApolloServerPluginInlineTraceDisabled(),
@@ -123,8 +141,9 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const em = orm.em.fork();
-        const viewer = await authenticate(em, req.headers.authorization);
-        return contextFor(viewer, String(res.locals.requestId), req.ip ?? null, em);
+        const clientIp = clientIpOf(req);
+        const viewer = await authenticate(em, req.headers.authorization, clientIp);
+        return contextFor(viewer, String(res.locals.requestId), clientIp, em);
       },
     }),
   );

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseIpRange } from './auth/ip-range.js';
 
 /** The runtime configuration, read from the environment once at start-up. */
 export interface AppConfig {
@@ -17,6 +18,17 @@ export interface AppConfig {
   readonly nodeEnv: string;
   readonly health: HealthSettings;
   readonly circuit: CircuitSettings;
+  readonly security: SecuritySettings;
+}
+
+/** What the API reveals about itself, whom it believes about client addresses, and when keys lock. */
+export interface SecuritySettings {
+  /** Schema introspection and "Did you mean" suggestions; off by default when NODE_ENV=production. */
+  readonly introspection: boolean;
+  /** Proxies (addresses and CIDR ranges) whose `X-Forwarded-For` is believed; none by default. */
+  readonly trustedProxies: readonly string[];
+  /** Wrong secrets sent with a key's prefix before that key is locked until `unlockApiKey`. */
+  readonly maxFailedAttempts: number;
 }
 
 /** How the health checker probes servers and turns probe results into a status. */
@@ -67,6 +79,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Reads and validates the environment. Throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): AppConfig {
+  const nodeEnv = readString(env, 'NODE_ENV') ?? 'development';
   return {
     port: readInteger(env, 'PORT', 4000, 0, 65535),
     host: readString(env, 'HOST') ?? '0.0.0.0',
@@ -76,7 +89,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     adminApiKey: readAdminKey(env),
     logLevel: readEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     migrateOnStart: readBoolean(env, 'MIGRATE_ON_START', true),
-    nodeEnv: readString(env, 'NODE_ENV') ?? 'development',
+    nodeEnv,
     health: {
       checkerEnabled: readBoolean(env, 'HEALTH_CHECKER', true),
       intervalMs: readInteger(env, 'HEALTH_CHECK_INTERVAL_MS', 30_000, 100, 86_400_000),
@@ -99,6 +112,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       failureThreshold: readInteger(env, 'CIRCUIT_FAILURE_THRESHOLD', 5, 1, 100),
       successThreshold: readInteger(env, 'CIRCUIT_SUCCESS_THRESHOLD', 2, 1, 100),
       openTimeoutMs: readInteger(env, 'CIRCUIT_OPEN_TIMEOUT_MS', 30_000, 100, 86_400_000),
+    },
+    security: {
+      introspection: readBoolean(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
+      trustedProxies: readIpRanges(env, 'TRUSTED_PROXIES'),
+      maxFailedAttempts: readInteger(env, 'MAX_FAILED_ATTEMPTS', 10, 1, 1000),
     },
   };
 }
@@ -142,6 +160,17 @@ function readBoolean(env: Env, name: string, fallback: boolean): boolean {
   if (['true', '1', 'yes', 'on'].includes(raw)) return true;
   if (['false', '0', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(name, `expected true or false, got "${raw}"`);
+}
+
+/** A comma-separated list of addresses and CIDR ranges. */
+function readIpRanges(env: Env, name: string): string[] {
+  const entries = (readString(env, name) ?? '').split(',').map((entry) => entry.trim());
+  const ranges = entries.filter((entry) => entry !== '');
+  const bad = ranges.find((entry) => parseIpRange(entry) === null);
+  if (bad !== undefined) {
+    throw new ConfigError(name, `"${bad}" is not an IPv4/IPv6 address or CIDR range such as 10.0.0.0/8`);
+  }
+  return ranges;
 }
 
 function readEnum<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {

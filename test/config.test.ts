@@ -48,9 +48,35 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud'],
     ['MIGRATE_ON_START', 'maybe'],
     ['ADMIN_API_KEY', 'short'],
+    ['GRAPHQL_INTROSPECTION', 'sometimes'],
+    ['TRUSTED_PROXIES', '10.0.0.0/8, proxy.internal'],
+    ['TRUSTED_PROXIES', '10.0.0.0/33'],
+    ['MAX_FAILED_ATTEMPTS', '0'],
+    ['MAX_FAILED_ATTEMPTS', 'ten'],
   ])('rejects %s=%s with an error naming the variable', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrowError(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrowError(new RegExp(`^${variable}: `));
+  });
+
+  it('shows introspection and suggestions outside production only, unless GRAPHQL_INTROSPECTION says', () => {
+    const introspection = (env: Record<string, string>) => loadConfig(env).security.introspection;
+    expect(introspection({})).toBe(true);
+    expect(introspection({ NODE_ENV: 'test' })).toBe(true);
+    expect(introspection({ NODE_ENV: 'production' })).toBe(false);
+    expect(introspection({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'on' })).toBe(true);
+    expect(introspection({ GRAPHQL_INTROSPECTION: 'off' })).toBe(false);
+  });
+
+  it('trusts no proxy and locks keys after 10 wrong secrets by default', () => {
+    expect(loadConfig({}).security).toMatchObject({ trustedProxies: [], maxFailedAttempts: 10 });
+    const security = loadConfig({
+      TRUSTED_PROXIES: ' 10.0.0.0/8 ,::1,, 2001:db8::/32 ',
+      MAX_FAILED_ATTEMPTS: '5',
+    }).security;
+    expect(security).toMatchObject({
+      trustedProxies: ['10.0.0.0/8', '::1', '2001:db8::/32'],
+      maxFailedAttempts: 5,
+    });
   });
 
   it('never echoes the admin key in its error', () => {

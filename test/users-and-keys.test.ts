@@ -295,7 +295,8 @@ describe('createApiKey', () => {
           allowedServers: [server?.id ?? ''],
           rateLimitPerHour: 100,
           rateLimitPerDay: 1000,
-          ipWhitelist: ['10.0.0.0/8', '192.168.1.7', '2001:DB8::/32', '::1'],
+          // 127.0.0.1 is where this test calls from: the allow-list is enforced.
+          ipWhitelist: ['10.0.0.0/8', '192.168.1.7', '2001:DB8::/32', '::1', '127.0.0.1'],
           expiresAt,
         },
       },
@@ -313,7 +314,7 @@ describe('createApiKey', () => {
       allowedServers: [server?.id],
       rateLimitPerHour: 100,
       rateLimitPerDay: 1000,
-      ipWhitelist: ['10.0.0.0/8', '192.168.1.7', '2001:db8::/32', '::1'],
+      ipWhitelist: ['10.0.0.0/8', '192.168.1.7', '2001:db8::/32', '::1', '127.0.0.1'],
       expiresAt,
     });
     const stored = await em().findOneOrFail(ApiKey, created?.apiKey.id ?? '');

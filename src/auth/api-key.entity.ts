@@ -41,7 +41,9 @@ export class ApiKey extends BaseEntity<ApiKeyDefaults> {
   @Property({ type: 'string', length: 64, unique: 'api_keys_key_hash_unique', hidden: true })
   keyHash: string;
 
+  /** Wrong secrets sent with a key's prefix count against that key: authentication looks it up by prefix. */
   @Field()
+  @Index({ name: 'api_keys_prefix_idx' })
   @Property({ type: 'string', length: 32 })
   prefix: string;
 

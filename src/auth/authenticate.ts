@@ -1,8 +1,16 @@
 import type { EntityManager } from '../db/orm.js';
 import type { Viewer } from '../graphql/access.js';
 import { unauthenticated } from '../graphql/errors.js';
+import type { Logger } from '../logger.js';
 import { ApiKey } from './api-key.entity.js';
-import { hashApiKey, sameHash } from './api-key-secret.js';
+import { displayPrefix, hashApiKey, sameHash } from './api-key-secret.js';
+import {
+  type AuthFailureReason,
+  AuthFailureThrottle,
+  recordAuthFailure,
+  recordKeyLocked,
+} from './auth-failure-audit.js';
+import { matchesAny, parseIpRanges } from './ip-range.js';
 
 const MAX_KEY_LENGTH = 256;
 
@@ -14,32 +22,108 @@ export function bearerToken(authorization: unknown): string | null {
   return token !== undefined && token.length <= MAX_KEY_LENGTH ? token : null;
 }
 
-/**
- * Resolves an `Authorization` value to the viewer it identifies. Missing, unknown, inactive, locked and
- * expired keys all get the same UNAUTHENTICATED error: a caller learns nothing about which it was.
- */
-export async function authenticate(
+/** Resolves an `Authorization` value, sent from `clientIp`, to the viewer it identifies. */
+export type Authenticate = (
   em: EntityManager,
   authorization: unknown,
-  now = new Date(),
-): Promise<Viewer> {
-  const token = bearerToken(authorization);
-  if (token === null) throw unauthenticated();
-  const hash = hashApiKey(token);
-  const key = await em.findOne(ApiKey, { keyHash: hash });
-  if (
-    key === null ||
-    !sameHash(key.keyHash, hash) ||
-    !key.isActive ||
-    key.isLocked ||
-    (key.expiresAt !== null && key.expiresAt <= now)
-  ) {
+  clientIp: string | null,
+  now?: Date,
+) => Promise<Viewer>;
+
+export interface AuthenticatorOptions {
+  readonly maxFailedAttempts: number;
+  readonly log: Logger;
+  readonly throttle?: AuthFailureThrottle;
+}
+
+/** A key's row as the wrong-secret counter leaves it. */
+interface CountedKey {
+  id: string;
+  tenant_id: string | null;
+  failed_attempts: number;
+  locked_now: boolean;
+}
+
+/**
+ * Authentication, one per process (it holds the audit throttle). Missing, unknown, revoked, expired, locked
+ * and wrong-address keys, and wrong secrets, all get the same UNAUTHENTICATED error; only the audit trail
+ * says which it was. Every refused key costs the same work whatever the reason (one indexed lookup by hash,
+ * one indexed update by prefix, one throttled audit row), so the answer's timing tells no more than its body.
+ */
+export function createAuthenticator(options: AuthenticatorOptions): Authenticate {
+  const throttle = options.throttle ?? new AuthFailureThrottle();
+  const { log, maxFailedAttempts } = options;
+
+  return async (em, authorization, clientIp, now = new Date()) => {
+    const token = bearerToken(authorization);
+    if (token === null) {
+      const failure = { prefix: null, clientIp, apiKeyId: null, tenantId: null };
+      await recordAuthFailure(em, throttle, log, { ...failure, reason: 'missing_key' });
+      throw unauthenticated();
+    }
+    const hash = hashApiKey(token);
+    const found = await em.findOne(ApiKey, { keyHash: hash });
+    const key = found !== null && sameHash(found.keyHash, hash) ? found : null;
+    const refusal = key === null ? null : refusalOf(key, clientIp, now);
+    if (key !== null && refusal === null) {
+      return {
+        apiKeyId: key.id,
+        tenantId: key.tenant?.id ?? null,
+        userId: key.user?.id ?? null,
+        scopes: new Set(key.scopes),
+      };
+    }
+    const prefix = displayPrefix(token);
+    const counted = await countWrongSecret(em, prefix, hash, maxFailedAttempts);
+    for (const locked of counted.filter((row) => row.locked_now)) {
+      const lockedKey = { id: locked.id, tenantId: locked.tenant_id, failedAttempts: locked.failed_attempts };
+      await recordKeyLocked(em, log, lockedKey, clientIp);
+    }
+    const named = key === null ? counted[0] : undefined;
+    await recordAuthFailure(em, throttle, log, {
+      reason: refusal ?? (named ? 'wrong_secret' : 'unknown_key'),
+      // A prefix that would be all of what was sent could be someone's whole secret: not recorded then.
+      prefix: token.length >= 2 * prefix.length ? prefix : null,
+      clientIp,
+      apiKeyId: key?.id ?? named?.id ?? null,
+      tenantId: key?.tenant?.id ?? named?.tenant_id ?? null,
+    });
     throw unauthenticated();
-  }
-  return {
-    apiKeyId: key.id,
-    tenantId: key.tenant?.id ?? null,
-    userId: key.user?.id ?? null,
-    scopes: new Set(key.scopes),
   };
+}
+
+/** Why a key that matched its secret may not be used now, or `null` when it may. */
+function refusalOf(key: ApiKey, clientIp: string | null, now: Date): AuthFailureReason | null {
+  if (!key.isActive) return 'revoked';
+  if (key.isLocked) return 'locked';
+  if (key.expiresAt !== null && key.expiresAt <= now) return 'expired';
+  if (key.ipWhitelist !== null && !matchesAny(clientIp, parseIpRanges(key.ipWhitelist))) {
+    return 'ip_not_allowed';
+  }
+  return null;
+}
+
+/**
+ * Counts a wrong secret against every key that shares the prefix of what was sent but not its hash, and
+ * locks those that reach `maxFailedAttempts`, in one atomic statement (concurrent attempts all count). Runs
+ * for every refused key, matching or not, so an unknown prefix costs as much as a known one.
+ */
+async function countWrongSecret(
+  em: EntityManager,
+  prefix: string,
+  hash: string,
+  maxFailedAttempts: number,
+): Promise<CountedKey[]> {
+  return em.execute(
+    `with named as (
+       select id, is_locked from api_keys where prefix = ? and key_hash <> ? for update
+     )
+     update api_keys k
+     set failed_attempts = k.failed_attempts + 1,
+         is_locked = k.is_locked or k.failed_attempts + 1 >= ?,
+         updated_at = now()
+     from named where k.id = named.id
+     returning k.id, k.tenant_id, k.failed_attempts, (k.is_locked and not named.is_locked) as locked_now`,
+    [prefix, hash, maxFailedAttempts],
+  );
 }

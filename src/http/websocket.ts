@@ -3,10 +3,11 @@ import type http from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { authenticate } from '../auth/authenticate.js';
+import type { Authenticate } from '../auth/authenticate.js';
 import type { Orm } from '../db/orm.js';
 import type { Viewer } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { checkOperation } from '../graphql/limits.js';
 import { MAX_PAYLOAD_BYTES } from './request-middleware.js';
 
 export interface WebSocketEndpoint {
@@ -15,27 +16,39 @@ export interface WebSocketEndpoint {
   close(): Promise<void>;
 }
 
+export interface WebSocketOptions {
+  readonly orm: Orm;
+  readonly authenticate: Authenticate;
+  /** The client's address, as for HTTP requests (`X-Forwarded-For` behind trusted proxies). */
+  readonly clientIpOf: (request: http.IncomingMessage) => string | null;
+  readonly introspection: boolean;
+  readonly contextFor: (viewer: Viewer, requestId: string, clientIp: string | null) => GraphQLContext;
+}
+
 /**
  * graphql-ws on `/graphql`, sharing the HTTP server. Authentication happens once, in connection_init
- * (`connectionParams.authorization`); a bad key closes the socket with 4403.
+ * (`connectionParams.authorization`); a bad key closes the socket with 4403. Operations meet the same
+ * limits as over HTTP.
  */
 export function serveWebSockets(
   httpServer: http.Server,
   schema: GraphQLSchema,
-  orm: Orm,
-  contextFor: (viewer: Viewer, requestId: string, clientIp: string | null) => GraphQLContext,
+  options: WebSocketOptions,
 ): WebSocketEndpoint {
+  const { orm, authenticate, clientIpOf, introspection, contextFor } = options;
   const wsServer = new WebSocketServer({
     server: httpServer,
     path: '/graphql',
     maxPayload: MAX_PAYLOAD_BYTES,
   });
-  const handle = useServer<Record<string, unknown>, { viewer?: Viewer }>(
+  const handle = useServer<Record<string, unknown>, { viewer?: Viewer; clientIp?: string | null }>(
     {
       schema,
       onConnect: async (ctx) => {
         try {
-          ctx.extra.viewer = await authenticate(orm.em.fork(), ctx.connectionParams?.authorization);
+          const clientIp = clientIpOf(ctx.extra.request);
+          ctx.extra.clientIp = clientIp;
+          ctx.extra.viewer = await authenticate(orm.em.fork(), ctx.connectionParams?.authorization, clientIp);
           return true;
         } catch {
           return false;
@@ -44,7 +57,17 @@ export function serveWebSockets(
       context: (ctx) => {
         const viewer = ctx.extra.viewer;
         if (viewer === undefined) throw new Error('websocket context without an authenticated viewer');
-        return contextFor(viewer, randomUUID(), ctx.extra.request.socket.remoteAddress ?? null);
+        return contextFor(viewer, randomUUID(), ctx.extra.clientIp ?? null);
+      },
+      onSubscribe: (_ctx, _id, payload) => {
+        const checked = checkOperation(schema, payload.query, { introspection });
+        if ('errors' in checked) return checked.errors;
+        return {
+          schema,
+          document: checked.document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+        };
       },
     },
     wsServer,

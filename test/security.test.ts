@@ -1,0 +1,489 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type DefinitionNode,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  getIntrospectionQuery,
+  Kind,
+  type OperationDefinitionNode,
+  parse,
+  print,
+  visit,
+} from 'graphql';
+import { createClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { AuditLog } from '../src/audit/audit-log.entity.js';
+import { ApiKey } from '../src/auth/api-key.entity.js';
+import { checkOperation, OPERATION_LIMITS } from '../src/graphql/limits.js';
+import { createLogger } from '../src/logger.js';
+import { createEventBus } from '../src/pubsub/pubsub.js';
+import { buildAppSchema } from '../src/schema.js';
+import { UnlockApiKeyDocument } from './sdk/graphql.js';
+import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { seed } from './support/seed.js';
+
+const MAX_FAILED_ATTEMPTS = 3;
+const VIEWER = '{ viewer { apiKey { id } } }';
+
+let db: TestDatabase;
+/** Trusts its loopback peer as a proxy, so `x-forwarded-for` stands for other client addresses. */
+let app: TestApp;
+/** NODE_ENV=production and no trusted proxies: the defaults an operator gets. */
+let production: TestApp;
+let acme: Awaited<ReturnType<ReturnType<typeof seed>['tenant']>>;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  app = await startTestApp(db.target, {
+    TRUSTED_PROXIES: '127.0.0.1, ::1',
+    MAX_FAILED_ATTEMPTS: String(MAX_FAILED_ATTEMPTS),
+  });
+  production = await startTestApp(db.target, { NODE_ENV: 'production', MIGRATE_ON_START: 'false' });
+  acme = await seed(app.orm).tenant('acme');
+});
+
+afterAll(async () => {
+  await production?.close();
+  await app?.close();
+  await db?.drop();
+});
+
+const em = () => app.orm.em.fork();
+const errorsOf = (response: { errors?: { extensions?: Record<string, unknown> }[] }) =>
+  response.errors?.map((error) => error.extensions) ?? [];
+/** A distinct client address per call, so the audit throttle never hides a row a test looks for. */
+let addressCounter = 0;
+const nextAddress = () => `198.51.100.${++addressCounter}`;
+const from = (address: string) => ({ 'x-forwarded-for': address });
+
+/** Every operation of the contract (schema/operations/*.graphql), each with the fragments it uses. */
+function contractOperations(): { name: string; query: string }[] {
+  const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../schema/operations');
+  const operations: { name: string; query: string }[] = [];
+  for (const file of readdirSync(dir).filter((name) => name.endsWith('.graphql'))) {
+    const document = parse(readFileSync(path.join(dir, file), 'utf8'));
+    const fragments = new Map(
+      document.definitions
+        .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+        .map((fragment) => [fragment.name.value, fragment]),
+    );
+    for (const operation of document.definitions) {
+      if (operation.kind !== Kind.OPERATION_DEFINITION) continue;
+      const used = new Map<string, FragmentDefinitionNode>();
+      const collect = (node: DefinitionNode) =>
+        visit(node, {
+          FragmentSpread(spread) {
+            const fragment = fragments.get(spread.name.value);
+            if (fragment && !used.has(fragment.name.value)) {
+              used.set(fragment.name.value, fragment);
+              collect(fragment);
+            }
+          },
+        });
+      collect(operation);
+      const single: DocumentNode = { kind: Kind.DOCUMENT, definitions: [operation, ...used.values()] };
+      operations.push({
+        name: (operation as OperationDefinitionNode).name?.value ?? file,
+        query: print(single),
+      });
+    }
+  }
+  return operations;
+}
+
+describe('operation limits', () => {
+  const operations = contractOperations();
+
+  it('finds the contract operations', () => {
+    expect(operations.length).toBeGreaterThan(20);
+  });
+
+  it.each(operations)('lets the contract operation $name through every limit', async ({ query }) => {
+    // Variables are left out: operations that need them stop at variable coercion, after validation.
+    const response = await app.graphql({ query });
+    const codes = errorsOf(response).map((extensions) => extensions?.code);
+    expect(codes).not.toContain('GRAPHQL_VALIDATION_FAILED');
+    expect(codes).not.toContain('GRAPHQL_PARSE_FAILED');
+  });
+
+  it('keeps headroom: every contract operation passes at half the cost and token limits, two levels less depth', async () => {
+    const eventBus = createEventBus(undefined, createLogger('silent'));
+    const schema = await buildAppSchema(eventBus.pubSub);
+    await eventBus.close();
+    const tight = {
+      ...OPERATION_LIMITS,
+      maxDepth: OPERATION_LIMITS.maxDepth - 2,
+      maxCost: OPERATION_LIMITS.maxCost / 2,
+      maxTokens: OPERATION_LIMITS.maxTokens / 2,
+    };
+    for (const { name, query } of operations) {
+      const checked = checkOperation(schema, query, { introspection: false, limits: tight });
+      expect({ name, errors: 'errors' in checked ? checked.errors.map((e) => e.message) : [] }).toEqual({
+        name,
+        errors: [],
+      });
+    }
+  });
+
+  const nested = (levels: number, leaf = 'name') =>
+    `${'ofType { '.repeat(levels)}${leaf}${' }'.repeat(levels)}`;
+
+  it.each([
+    [
+      'too deep',
+      'MAX_DEPTH',
+      `{ __type(name: "Query") { fields { type { ${nested(OPERATION_LIMITS.maxDepth)} } } } }`,
+    ],
+    [
+      'too deep inside a fragment named __schema',
+      'MAX_DEPTH',
+      `{ __type(name: "Query") { fields { type { ...__schema } } } }
+       fragment __schema on __Type { ${nested(OPERATION_LIMITS.maxDepth)} }`,
+    ],
+    [
+      'too deep in an operation named __schema',
+      'MAX_DEPTH',
+      `query __schema { __type(name: "Query") { fields { type { ${nested(OPERATION_LIMITS.maxDepth)} } } } }`,
+    ],
+    [
+      'too deep through a fragment reused deeper than it was first seen',
+      'MAX_DEPTH',
+      `{ __type(name: "Query") { ...Deep fields { type { ${nested(3, '...Deep')} } } } }
+       fragment Deep on __Type { ${nested(OPERATION_LIMITS.maxDepth - 4)} }`,
+    ],
+    [
+      'too many aliases',
+      'MAX_ALIASES',
+      `{ ${Array.from({ length: OPERATION_LIMITS.maxAliases + 1 }, (_, i) => `a${i}: viewer { apiKey { id } }`).join(' ')} }`,
+    ],
+    [
+      'too many directives',
+      'MAX_DIRECTIVES',
+      `{ viewer { apiKey { ${Array.from({ length: OPERATION_LIMITS.maxDirectives + 1 }, (_, i) => `d${i}: id @include(if: true)`).join(' ')} } } }`,
+    ],
+    [
+      'too costly',
+      'MAX_COST',
+      '{ servers(first: 100) { edges { node { id name tools { id name description } resources { id name } } } } }',
+    ],
+  ])(
+    'rejects an operation %s with GRAPHQL_VALIDATION_FAILED and limit %s, before running it',
+    async (_label, limit, query) => {
+      const { key } = await acme.key();
+      const { statements, result } = await app.countStatements(() => app.graphql({ query, key }));
+      expect(result.status).toBe(400);
+      expect(result.data ?? null).toBeNull();
+      expect(errorsOf(result)).toContainEqual(
+        expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED', limit }),
+      );
+      // Authentication reads the key; nothing of the operation itself reaches the database.
+      expect(statements).toHaveLength(1);
+    },
+  );
+
+  it('rejects a document with too many tokens while parsing (GRAPHQL_PARSE_FAILED, limit MAX_TOKENS)', async () => {
+    const query = `{ viewer { apiKey { ${'id '.repeat(OPERATION_LIMITS.maxTokens)} } } }`;
+    const response = await app.graphql({ query });
+    expect(response.status).toBe(400);
+    expect(errorsOf(response)).toEqual([
+      expect.objectContaining({
+        code: 'GRAPHQL_PARSE_FAILED',
+        limit: 'MAX_TOKENS',
+        max: OPERATION_LIMITS.maxTokens,
+      }),
+    ]);
+  });
+
+  it('applies the same limits to operations over graphql-ws', async () => {
+    const client = createClient({
+      url: app.url.replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    try {
+      const run = (query: string) =>
+        new Promise<unknown>((resolve) => {
+          client.subscribe({ query }, { next: resolve, error: resolve, complete: () => {} });
+        });
+      const deep = await run(
+        `query __schema { __type(name: "Query") { fields { type { ${nested(OPERATION_LIMITS.maxDepth)} } } } }`,
+      );
+      expect(deep).toEqual([
+        expect.objectContaining({ extensions: expect.objectContaining({ limit: 'MAX_DEPTH' }) }),
+      ]);
+      const tokens = await run(`{ viewer { ${'__typename '.repeat(OPERATION_LIMITS.maxTokens)} } }`);
+      expect(tokens).toEqual([
+        expect.objectContaining({ extensions: expect.objectContaining({ limit: 'MAX_TOKENS' }) }),
+      ]);
+      expect(await run('{ viewer { apiKey { name } } }')).toMatchObject({
+        data: { viewer: { apiKey: { name: 'ADMIN_API_KEY' } } },
+      });
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('exempts only the real __schema field from depth: the standard introspection query passes', async () => {
+    const response = await app.graphql({ query: getIntrospectionQuery() });
+    expect(response.errors).toBeUndefined();
+  });
+});
+
+describe('HTTP request shapes', () => {
+  it('refuses batched requests (an array body)', async () => {
+    const response = await fetch(app.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
+      body: JSON.stringify([{ query: VIEWER }, { query: VIEWER }]),
+    });
+    expect(response.status).toBe(400);
+    const body = await response.text();
+    expect(body).toMatch(/batching/i);
+    expect(body).not.toContain('"data"');
+  });
+
+  it('refuses GET and simple-content-type POST requests without a preflight header (CSRF prevention)', async () => {
+    const authorization = `Bearer ${ADMIN_KEY}`;
+    const get = await fetch(`${app.url}?query=${encodeURIComponent(VIEWER)}`, { headers: { authorization } });
+    expect(get.status).toBe(400);
+    expect(await get.text()).toMatch(/Cross-Site Request Forgery/);
+    const textPost = await fetch(app.url, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', authorization },
+      body: JSON.stringify({ query: VIEWER }),
+    });
+    expect(textPost.status).toBe(400);
+    expect(await textPost.text()).toMatch(/Cross-Site Request Forgery/);
+    const preflighted = await fetch(`${app.url}?query=${encodeURIComponent(VIEWER)}`, {
+      headers: { authorization, 'apollo-require-preflight': 'true' },
+    });
+    expect(preflighted.status).toBe(200);
+  });
+});
+
+describe('introspection and suggestions', () => {
+  const INTROSPECTION = '{ __schema { queryType { name } } }';
+  const TYPO = '{ viewr { apiKey { id } } }';
+
+  it('are on outside production', async () => {
+    expect((await app.graphql({ query: INTROSPECTION })).errors).toBeUndefined();
+    const typo = await app.graphql({ query: TYPO });
+    expect(typo.errors?.[0]?.message).toContain('Did you mean "viewer"?');
+  });
+
+  it('are off in production: introspection is refused and no error suggests a name', async () => {
+    const introspection = await production.graphql({ query: INTROSPECTION });
+    expect(introspection.status).toBe(400);
+    expect(errorsOf(introspection)[0]?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(introspection.errors?.[0]?.message).toMatch(/introspection/i);
+    const typo = await production.graphql({ query: TYPO });
+    expect(typo.errors?.[0]?.message).toBe('Cannot query field "viewr" on type "Query".');
+    const badEnum = await production.graphql({
+      query: 'mutation($input: CreateUserInput!) { createUser(input: $input) { id } }',
+      variables: { input: { username: 'x', email: 'x@example.test', role: 'ADMINN' } },
+    });
+    expect(errorsOf(badEnum)[0]?.code).toBe('BAD_USER_INPUT');
+    expect(badEnum.errors?.[0]?.message).not.toMatch(/Did you mean/);
+  });
+
+  it('stay off over graphql-ws in production', async () => {
+    const client = createClient({
+      url: production.url.replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    try {
+      const result = await new Promise<unknown>((resolve) => {
+        client.subscribe({ query: INTROSPECTION }, { next: resolve, error: resolve, complete: () => {} });
+      });
+      expect(result).toContainEqual(
+        expect.objectContaining({ message: expect.stringMatching(/introspection has been disabled/) }),
+      );
+    } finally {
+      await client.dispose();
+    }
+  });
+});
+
+async function restrictKey(id: string, ipWhitelist: string[]): Promise<void> {
+  await em().nativeUpdate(ApiKey, { id }, { ipWhitelist });
+}
+
+describe('IP allow-lists', () => {
+  it.each([
+    [['10.0.0.0/8'], '10.1.2.3', true],
+    [['10.0.0.0/8'], '11.0.0.1', false],
+    [['10.0.0.0/8'], '::ffff:10.1.2.3', true],
+    [['192.0.2.7'], '192.0.2.7', true],
+    [['192.0.2.7'], '192.0.2.8', false],
+    [['2001:db8::/32'], '2001:db8:ffff::1', true],
+    [['2001:db8::/32'], '2001:db9::1', false],
+    [['10.0.0.0/8'], '2001:db8::1', false],
+    // The right-most address that is not a trusted proxy is the client; what is left of it is ignored.
+    [['10.0.0.0/8'], '11.0.0.1, 10.1.2.3', true],
+    [['10.0.0.0/8'], '10.1.2.3, 11.0.0.1', false],
+    [['10.0.0.0/8'], '10.1.2.3, 127.0.0.1', true],
+    [['10.0.0.0/8'], 'not-an-address', false],
+  ])('a key limited to %j, used from %s, is accepted: %s', async (whitelist, forwardedFor, accepted) => {
+    const { key, id } = await acme.key();
+    await restrictKey(id, whitelist);
+    const response = await app.graphql({ query: VIEWER, key, headers: from(forwardedFor) });
+    if (accepted) {
+      expect(response.errors).toBeUndefined();
+    } else {
+      expect(response.status).toBe(401);
+      expect(errorsOf(response)[0]?.code).toBe('UNAUTHENTICATED');
+    }
+  });
+
+  it('ignores x-forwarded-for unless the peer is a trusted proxy (none by default)', async () => {
+    const { key, id } = await acme.key();
+    await restrictKey(id, ['10.0.0.0/8']);
+    const spoofed = await production.graphql({ query: VIEWER, key, headers: from('10.1.2.3') });
+    expect(spoofed.status).toBe(401);
+    await restrictKey(id, ['127.0.0.1']);
+    const direct = await production.graphql({ query: VIEWER, key, headers: from('10.1.2.3') });
+    expect(direct.errors).toBeUndefined();
+  });
+
+  it('records the client address, not the proxy, in the audit trail', async () => {
+    const address = nextAddress();
+    const response = await app.graphql({
+      query: 'mutation($input: CreateTenantInput!) { createTenant(input: $input) { id } }',
+      variables: { input: { name: 'audited-from-afar' } },
+      headers: from(address),
+    });
+    expect(response.errors).toBeUndefined();
+    const row = await em().findOneOrFail(AuditLog, { action: 'tenant.create', ipAddress: address });
+    expect(row.success).toBe(true);
+  });
+});
+
+describe('failed attempts and lockout', () => {
+  const wrongSecret = (key: string, variant: number) =>
+    `${key.slice(0, 12)}${String(variant).padEnd(35, 'x')}`;
+
+  it(`locks a key after ${MAX_FAILED_ATTEMPTS} wrong secrets (even sent at once), until it is unlocked`, async () => {
+    const { key, id } = await acme.key();
+    const attempts = Array.from({ length: MAX_FAILED_ATTEMPTS }, (_, i) =>
+      app.graphql({ query: VIEWER, key: wrongSecret(key, i), headers: from(nextAddress()) }),
+    );
+    for (const response of await Promise.all(attempts)) expect(response.status).toBe(401);
+    const locked = await em().findOneOrFail(ApiKey, id);
+    expect(locked).toMatchObject({ isLocked: true, failedAttempts: MAX_FAILED_ATTEMPTS });
+    expect(await em().count(AuditLog, { action: 'api_key.lock', resourceId: id })).toBe(1);
+
+    const refused = await app.graphql({ query: VIEWER, key });
+    expect(refused.status).toBe(401);
+
+    const unlocked = await app.graphql({ query: print(UnlockApiKeyDocument), variables: { id } });
+    expect(unlocked.data).toEqual({ unlockApiKey: { id, isLocked: false, failedAttempts: 0 } });
+    const accepted = await app.graphql({ query: VIEWER, key });
+    expect(accepted.errors).toBeUndefined();
+  });
+
+  it('does not count the right secret refused for another reason, nor an unknown prefix', async () => {
+    const { key, id } = await acme.key();
+    await restrictKey(id, ['10.0.0.0/8']);
+    await app.graphql({ query: VIEWER, key, headers: from('11.0.0.1') });
+    await app.graphql({ query: VIEWER, key: `mcp_unknown0${'y'.repeat(35)}` });
+    expect((await em().findOneOrFail(ApiKey, id)).failedAttempts).toBe(0);
+  });
+});
+
+describe('refused keys', () => {
+  it('get byte-identical answers and the same database work, whatever the reason', async () => {
+    const revoked = await acme.key(undefined, { isActive: false });
+    const expired = await acme.key(undefined, { expiresAt: new Date(Date.now() - 1000) });
+    const locked = await acme.key(undefined, { isLocked: true });
+    const elsewhere = await acme.key();
+    await restrictKey(elsewhere.id, ['10.0.0.0/8']);
+    const wrong = await acme.key();
+    const attempts: Record<string, string> = {
+      unknown: `mcp_${'z'.repeat(43)}`,
+      revoked: revoked.key,
+      expired: expired.key,
+      locked: locked.key,
+      'wrong address': elsewhere.key,
+      'wrong secret': `${wrong.key.slice(0, 12)}${'w'.repeat(35)}`,
+    };
+    const answers = new Map<string, { status: number; body: string; statements: number }>();
+    for (const [label, key] of Object.entries(attempts)) {
+      const { result, statements } = await app.countStatements(() =>
+        fetch(app.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${key}`,
+            ...from(nextAddress()),
+          },
+          body: JSON.stringify({ query: VIEWER }),
+        }).then(async (response) => ({ status: response.status, body: await response.text() })),
+      );
+      answers.set(label, { ...result, statements: statements.length });
+    }
+    const distinct = new Set([...answers.values()].map((answer) => JSON.stringify(answer)));
+    expect(distinct.size, JSON.stringify(Object.fromEntries(answers))).toBe(1);
+    const [answer] = answers.values();
+    expect(answer?.status).toBe(401);
+    expect(JSON.parse(answer?.body ?? '{}').errors[0].extensions.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('leave one audit row per failure, with reason, prefix and address, never the key', async () => {
+    const { key, id } = await acme.key(undefined, { isActive: false });
+    const address = nextAddress();
+    await app.graphql({ query: VIEWER, key, headers: from(address) });
+    const noKeyAddress = nextAddress();
+    await app.graphql({ query: VIEWER, key: null, headers: from(noKeyAddress) });
+    const shortAddress = nextAddress();
+    await app.graphql({ query: VIEWER, key: 'hunter2', headers: from(shortAddress) });
+
+    const rows = await em().find(AuditLog, {
+      action: 'auth.failure',
+      ipAddress: { $in: [address, noKeyAddress, shortAddress] },
+    });
+    const byAddress = new Map(rows.map((row) => [row.ipAddress, row]));
+    expect(byAddress.get(address)).toMatchObject({
+      success: false,
+      apiKeyId: id,
+      tenantId: acme.id,
+      details: { reason: 'revoked', prefix: key.slice(0, 12) },
+    });
+    expect(byAddress.get(noKeyAddress)?.details).toEqual({ reason: 'missing_key' });
+    // A short token's "prefix" would be the whole of it: not recorded.
+    expect(byAddress.get(shortAddress)?.details).toEqual({ reason: 'unknown_key' });
+    const stored = JSON.stringify(rows);
+    expect(stored).not.toContain(key);
+    expect(stored).not.toContain('hunter2');
+  });
+
+  it('do not flood the audit table: one row per prefix and address per minute', async () => {
+    // An app of its own: its throttle's first minute starts with this test.
+    const fresh = await startTestApp(db.target, { MIGRATE_ON_START: 'false', TRUSTED_PROXIES: '127.0.0.1' });
+    try {
+      await flood(fresh);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
+/** Sends one key 5 times and 40 random keys from one address; counts the audit rows they leave. */
+async function flood(target: TestApp): Promise<void> {
+  const address = nextAddress();
+  const key = `mcp_flood000${'f'.repeat(35)}`;
+  for (let i = 0; i < 5; i++) await target.graphql({ query: VIEWER, key, headers: from(address) });
+  for (let i = 0; i < 40; i++) {
+    const random = `mcp_${String(i).padStart(8, '0')}${'r'.repeat(35)}`;
+    await target.graphql({ query: VIEWER, key: random, headers: from(address) });
+  }
+  const rows = await em().count(AuditLog, { action: 'auth.failure', ipAddress: address });
+  // One for the repeated key, then distinct prefixes up to the cap per address: 20 in all.
+  expect(rows).toBe(20);
+}
