@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../src/audit/audit-log.entity.js';
+import { ApiKey } from '../src/auth/api-key.entity.js';
 import { ApiKeyScope } from '../src/graphql/access.js';
 import { Tenant } from '../src/tenants/tenant.entity.js';
 import { startTestApp, type TestApp } from './support/app.js';
@@ -90,6 +91,23 @@ describe('identity', () => {
       expect(response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     }
     expect(messages.size).toBe(1);
+  });
+
+  it('records when a key was last used, at most once a minute, off the request path', async () => {
+    const { key, id } = await acme.key([ApiKeyScope.READ]);
+    const lastUsed = async () => (await app.orm.em.fork().findOneOrFail(ApiKey, id)).lastUsedAt;
+    expect(await lastUsed()).toBeNull();
+    await app.graphql({ query: VIEWER, key });
+    let first: Date | null = null;
+    for (let attempt = 0; attempt < 50 && first === null; attempt++) {
+      first = await lastUsed();
+      if (first === null) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(first).not.toBeNull();
+    const { statements } = await app.countStatements(() => app.graphql({ query: VIEWER, key }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await lastUsed()).toEqual(first);
+    expect(statements.some((statement) => statement.includes('last_used_at'))).toBe(false);
   });
 
   it('accepts a key that has not expired yet', async () => {

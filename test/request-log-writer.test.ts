@@ -138,7 +138,7 @@ describe('buffering and batches', () => {
     statements.length = 0;
     await logs.flush();
     expect(statements).toEqual([
-      expect.stringMatching(/^\[query\] \(request-log-writer\) insert into "request_logs"/),
+      expect.stringMatching(/^\[query\] \(background:request-log\) insert into "request_logs"/),
     ]);
   });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
-import type { Orm } from '../db/orm.js';
+import { backgroundFork, type Orm } from '../db/orm.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { ErrorCode } from '../graphql/errors.js';
 import type { Logger } from '../logger.js';
@@ -20,9 +20,6 @@ export interface RequestLogEntry {
   /** When the request arrived. */
   readonly createdAt: Date;
 }
-
-/** The label of the writer's statements in the ORM's query log: `[query] (request-log-writer) insert ...`. */
-export const WRITER_LABEL = 'request-log-writer';
 
 export interface RequestLogWriterOptions {
   readonly orm: Orm;
@@ -128,9 +125,7 @@ export function createRequestLogWriter(options: RequestLogWriterOptions): Reques
 
   async function write(batch: RequestLogEntry[]): Promise<void> {
     try {
-      await orm.em
-        // Labelled in the query log: these statements belong to no request (statement counts can skip them).
-        .fork({ loggerContext: { label: WRITER_LABEL } })
+      await backgroundFork(orm.em, 'request-log')
         .createQueryBuilder(RequestLog)
         .insert(batch.map(toRow))
         // Clients may send their own x-request-id; a repeated one must not cost the rest of the batch.

@@ -1,4 +1,4 @@
-import type { EntityManager } from '../db/orm.js';
+import { backgroundFork, type EntityManager } from '../db/orm.js';
 import type { Viewer } from '../graphql/access.js';
 import { unauthenticated } from '../graphql/errors.js';
 import type { Logger } from '../logger.js';
@@ -66,6 +66,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
     const key = found !== null && sameHash(found.keyHash, hash) ? found : null;
     const refusal = key === null ? null : refusalOf(key, clientIp, now);
     if (key !== null && refusal === null) {
+      touchLastUsed(em, key, now, log);
       return {
         apiKeyId: key.id,
         tenantId: key.tenant?.id ?? null,
@@ -90,6 +91,28 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
     });
     throw unauthenticated();
   };
+}
+
+/** How stale `lastUsedAt` may get: it is written at most once a minute per key, not on every request. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/**
+ * Records that the key was used, when its `lastUsedAt` is more than a minute old. The update is conditional,
+ * so a fleet of instances writes it once per minute between them, and runs off the request path: a request
+ * never waits for it, and a failure only costs a late timestamp.
+ */
+function touchLastUsed(em: EntityManager, key: ApiKey, now: Date, log: Logger): void {
+  if (key.lastUsedAt !== null && now.getTime() - key.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
+  const stale = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
+  backgroundFork(em, 'last-used')
+    .nativeUpdate(
+      ApiKey,
+      { id: key.id, $or: [{ lastUsedAt: null }, { lastUsedAt: { $lt: stale } }] },
+      { lastUsedAt: now },
+    )
+    .catch((error: unknown) =>
+      log.warn({ err: error instanceof Error ? error.message : String(error) }, 'lastUsedAt not recorded'),
+    );
 }
 
 /** Why a key that matched its secret may not be used now, or `null` when it may. */

@@ -89,3 +89,13 @@ function openPglite(dataDir: string): PGlite {
   mkdirSync(dataDir, { recursive: true });
   return new PGlite(dataDir);
 }
+
+/**
+ * A fork for work done off the request path (batched log writes, usage timestamps). Its statements are
+ * labelled `(background:<task>)` in the query log, so per-request statement counts can leave them out.
+ */
+export function backgroundFork(em: EntityManager, task: string): EntityManager {
+  return em.fork({ loggerContext: { label: `${BACKGROUND_LABEL}:${task}` } });
+}
+
+export const BACKGROUND_LABEL = 'background';

@@ -1,7 +1,6 @@
 import { type RunningApp, startApp } from '../../src/app.js';
-import { WRITER_LABEL } from '../../src/audit/request-log-writer.js';
 import { loadConfig } from '../../src/config.js';
-import type { DatabaseTarget } from '../../src/db/orm.js';
+import { BACKGROUND_LABEL, type DatabaseTarget } from '../../src/db/orm.js';
 import { createLogger } from '../../src/logger.js';
 
 /** The platform admin key every test app is started with. */
@@ -45,9 +44,9 @@ export async function startTestApp(
     ...env,
   });
   let recording: string[] | null = null;
-  // The request-log writer's batches run in the background: they are not part of any request's cost.
+  // Background work (request-log batches, usage timestamps) is not part of any request's cost.
   const onQuery = (message: string) => {
-    if (!message.includes(`(${WRITER_LABEL})`)) recording?.push(message);
+    if (!message.includes(`(${BACKGROUND_LABEL}:`)) recording?.push(message);
   };
   const app = await startApp({ config, log: createLogger(config.logLevel), database, onQuery });
   const origin = new URL(app.url).origin;
