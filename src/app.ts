@@ -9,7 +9,7 @@ import express from 'express';
 import { createRequestLogWriter } from './audit/request-log-writer.js';
 import { ensureAdminApiKey } from './auth/api-key.service.js';
 import { createAuthenticator } from './auth/authenticate.js';
-import { parseIpRanges } from './auth/ip-range.js';
+import { parseIpRanges } from './net/ip-range.js';
 import type { AppConfig } from './config.js';
 import { type DatabaseTarget, databaseTarget, initOrm, type Orm } from './db/orm.js';
 import { entities } from './entities.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { parseIpRange } from './auth/ip-range.js';
+import { parseIpRange } from './net/ip-range.js';
 
 /** The runtime configuration, read from the environment once at start-up. */
 export interface AppConfig {

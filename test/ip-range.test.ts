@@ -6,7 +6,7 @@ import {
   parseIpAddress,
   parseIpRange,
   parseIpRanges,
-} from '../src/auth/ip-range.js';
+} from '../src/net/ip-range.js';
 import { clientAddress } from '../src/http/client-address.js';
 
 const matches = (address: string, range: string) => matchesAny(address, parseIpRanges([range]));

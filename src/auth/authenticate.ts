@@ -10,7 +10,7 @@ import {
   recordAuthFailure,
   recordKeyLocked,
 } from './auth-failure-audit.js';
-import { matchesAny, parseIpRanges } from './ip-range.js';
+import { matchesAny, parseIpRanges } from '../net/ip-range.js';
 
 const MAX_KEY_LENGTH = 256;
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { formatIpAddress, type IpRange, matchesAny, parseIpAddress } from '../auth/ip-range.js';
+import { formatIpAddress, type IpRange, matchesAny, parseIpAddress } from '../net/ip-range.js';
 
 /**
  * The address of the client behind a request. `X-Forwarded-For` is believed only when the direct peer is a
