@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../src/audit/audit-log.entity.js';
@@ -15,7 +18,7 @@ import {
   RegisterServerDocument,
   ServerHealthChangedDocument,
 } from './sdk/graphql.js';
-import { startTestApp, type TestApp } from './support/app.js';
+import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.js';
 import {
   createPostgresDatabase,
   createTestDatabase,
@@ -33,6 +36,7 @@ import {
   startModernServer,
   startSseServer,
   startStreamableHttpServer,
+  stdioServerCommand,
 } from './support/mcp-servers.js';
 import { seed } from './support/seed.js';
 import { REDIS_URL } from './support/services.js';
@@ -249,6 +253,139 @@ describe('registration reads what the server offers', () => {
     const history = await app.orm.em.fork().find(HealthCheck, { server: id });
     expect(history).toHaveLength(1);
     expect(history[0]).toMatchObject({ outcome: 'ok', protocolVersion: '2026-07-28' });
+  });
+});
+
+describe('STDIO servers', () => {
+  let pidDir: string;
+
+  beforeAll(async () => {
+    pidDir = await mkdtemp(path.join(tmpdir(), 'stdio-registry-'));
+  });
+
+  afterAll(async () => {
+    await rm(pidDir, { recursive: true, force: true });
+  });
+
+  /** The pids of every process started from a command line with this pid file; none when never spawned. */
+  const spawned = async (pidFile: string) =>
+    (await readFile(pidFile, 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  describe('with ALLOW_STDIO=true', () => {
+    let db: TestDatabase;
+    let app: TestApp;
+    let key: string;
+    let tenantId: string;
+
+    beforeAll(async () => {
+      db = await createTestDatabase();
+      app = await startTestApp(db.target, { ALLOW_STDIO: 'true', HEALTH_CHECK_TIMEOUT_MS: '5000' });
+      // STDIO commands run on the registry's host: only platform admins register them.
+      const tenant = await seed(app.orm).tenant('local');
+      tenantId = tenant.id;
+      key = ADMIN_KEY;
+    });
+
+    afterAll(async () => {
+      await app?.close();
+      await db?.drop();
+    });
+
+    it('registers with what the spawned server lists, and a health probe finds it HEALTHY', async () => {
+      const pidFile = path.join(pidDir, 'allowed');
+      const { data, errors } = await register(app, key, {
+        name: 'local-files',
+        endpointUrl: stdioServerCommand('legacy', { pidFile }),
+        transportType: 'STDIO',
+        tenantId,
+      });
+      expect(errors).toBeUndefined();
+      const registered = data?.registerServer;
+      const expected = expectedFrom(fullCatalog);
+      expect(registered?.tools).toEqual(expected.tools);
+      expect(registered?.resources.map((resource) => resource.uriTemplate).sort()).toEqual(
+        expected.resources,
+      );
+      expect(registered?.prompts.map((prompt) => prompt.name).sort()).toEqual(expected.prompts);
+      const id = registered?.id ?? '';
+      const em = app.orm.em.fork();
+      expect(await em.findOneOrFail(MCPServer, id)).toMatchObject({
+        protocolVersion: '2025-11-25',
+        healthStatus: 'unknown',
+      });
+
+      const settings = { ...loadConfig({ ALLOW_STDIO: 'true' }).health, timeoutMs: 5000 };
+      const checker = new HealthChecker(app.orm, settings, app.eventBus.pubSub, createLogger('silent'));
+      expect(await checker.runDueChecks()).toBe(1);
+      const server = await app.orm.em.fork().findOneOrFail(MCPServer, id);
+      expect(server.healthStatus).toBe('healthy');
+      const history = await app.orm.em.fork().find(HealthCheck, { server: id });
+      expect(history).toHaveLength(1);
+      expect(history[0]).toMatchObject({ outcome: 'ok', protocolVersion: '2025-11-25' });
+
+      const pids = await spawned(pidFile);
+      expect(pids.length).toBeGreaterThanOrEqual(2); // registration and probe (and the SDK's version probes)
+      expect(pids.filter(alive)).toEqual([]);
+    });
+  });
+
+  describe('by default (ALLOW_STDIO=false)', () => {
+    let db: TestDatabase;
+    let app: TestApp;
+    let key: string;
+    let tenantId: string;
+
+    beforeAll(async () => {
+      db = await createTestDatabase();
+      app = await startTestApp(db.target);
+      // STDIO commands run on the registry's host: only platform admins register them.
+      const tenant = await seed(app.orm).tenant('cautious');
+      tenantId = tenant.id;
+      key = ADMIN_KEY;
+    });
+
+    afterAll(async () => {
+      await app?.close();
+      await db?.drop();
+    });
+
+    it('refuses to discover a STDIO server, and the checker never spawns one declared by hand', async () => {
+      const pidFile = path.join(pidDir, 'refused');
+      const input = {
+        name: 'local-files',
+        endpointUrl: stdioServerCommand('legacy', { pidFile }),
+        transportType: 'STDIO',
+        tenantId,
+      };
+      const refused = await register(app, key, input);
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'discover' });
+      expect(refused.errors?.[0]?.message).toContain('ALLOW_STDIO=true');
+      expect(await app.orm.em.fork().count(MCPServer, { name: input.name })).toBe(0);
+
+      const declared = await register(app, key, {
+        ...input,
+        discover: false,
+        tools: [{ name: 'read_file' }],
+      });
+      expect(declared.errors).toBeUndefined();
+      const id = declared.data?.registerServer.id ?? '';
+      const defaults = loadConfig({}).health;
+      const checker = new HealthChecker(app.orm, defaults, app.eventBus.pubSub, createLogger('silent'));
+      expect(await checker.runDueChecks()).toBe(0);
+
+      const em = app.orm.em.fork();
+      expect((await em.findOneOrFail(MCPServer, id)).healthStatus).toBe('unknown');
+      expect(await em.count(HealthCheck, { server: id })).toBe(0);
+      expect(await spawned(pidFile)).toEqual([]);
+    });
   });
 });
 

@@ -1,8 +1,14 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport as V1SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StdioClientTransport as V1StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport as V1StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommandLineError, parseCommandLine } from '../src/mcp/command-line.js';
 import {
   type Inspection,
   inspectServer,
@@ -19,6 +25,7 @@ import {
   startModernServer,
   startSseServer,
   startStreamableHttpServer,
+  stdioServerCommand,
 } from './support/mcp-servers.js';
 
 const TIMEOUT_MS = 500;
@@ -293,8 +300,160 @@ describe('failures are classified, never thrown raw', () => {
   });
 });
 
+describe('command lines of STDIO servers', () => {
+  it.each([
+    ['npx -y @acme/files', ['npx', '-y', '@acme/files']],
+    ['  node   server.js\t--port 3 ', ['node', 'server.js', '--port', '3']],
+    [`python -c 'print("hi there")'`, ['python', '-c', 'print("hi there")']],
+    [`run "a \\"b\\" \\\\ \\n" c`, ['run', 'a "b" \\ \\n', 'c']],
+    [`echo 'it'\\''s' a\\ b \\'x`, ['echo', "it's", 'a b', "'x"]],
+    [`cmd '' "" x''y`, ['cmd', '', '', 'xy']],
+    [
+      'tool $HOME *.txt; rm -rf / | cat > out',
+      ['tool', '$HOME', '*.txt;', 'rm', '-rf', '/', '|', 'cat', '>', 'out'],
+    ],
+  ])('%s', (line, words) => {
+    expect(parseCommandLine(line)).toEqual(words);
+  });
+
+  it.each([
+    [`node 'server.js`, 'unterminated single quote'],
+    ['node "server.js', 'unterminated double quote'],
+    ['node server.js \\', 'lone backslash'],
+    ['   ', 'names no program'],
+    ["'' --flag", 'names no program'],
+  ])('refuses %j', (line, problem) => {
+    expect(() => parseCommandLine(line)).toThrow(CommandLineError);
+    expect(() => parseCommandLine(line)).toThrow(problem);
+  });
+});
+
+describe('STDIO servers', () => {
+  let pidDir: string;
+  let pidFiles = 0;
+  const pidFile = () => path.join(pidDir, `pids-${++pidFiles}`);
+  /** Every process started from the command line is gone: exited and reaped. */
+  async function expectAllGone(file: string, atLeast = 1): Promise<void> {
+    const pids = (await readFile(file, 'utf8')).split('\n').filter(Boolean).map(Number);
+    expect(pids.length).toBeGreaterThanOrEqual(atLeast);
+    for (const pid of pids) expect(isAlive(pid), `pid ${pid}`).toBe(false);
+  }
+
+  beforeAll(async () => {
+    pidDir = await mkdtemp(path.join(tmpdir(), 'stdio-pids-'));
+  });
+
+  afterAll(async () => {
+    await rm(pidDir, { recursive: true, force: true });
+  });
+
+  it('2025-11-25: inspected from its command line, as the v1 SDK client lists it', async () => {
+    const target = stdioTarget(stdioServerCommand('legacy'));
+    const inspection = await inspectServer(target, OPTIONS);
+
+    const listed = await listWithV1Sdk(target);
+    expect(inspection).toEqual(expectedInspection(listed));
+    expect(inspection.protocolVersion).toBe('2025-11-25');
+    expectFullCatalog(inspection);
+  });
+
+  it('2026-07-28 (2025 rejected): inspected as the v2 SDK client lists it', async () => {
+    const target = stdioTarget(stdioServerCommand('modern'));
+    const inspection = await inspectServer(target, OPTIONS);
+
+    const listed = await listWithV2Sdk(target);
+    expect(inspection).toEqual(expectedInspection(listed));
+    expect(inspection.protocolVersion).toBe('2026-07-28');
+    expectFullCatalog(inspection);
+  });
+
+  it('probes OK in both eras, and leaves no process behind', async () => {
+    const files = [pidFile(), pidFile()];
+    const results = await Promise.all([
+      probeServer(stdioTarget(stdioServerCommand('legacy', { pidFile: files[0] })), OPTIONS),
+      probeServer(stdioTarget(stdioServerCommand('modern', { pidFile: files[1] })), OPTIONS),
+    ]);
+
+    expect(results).toEqual([
+      { outcome: 'ok', latencyMs: expect.any(Number), protocolVersion: '2025-11-25' },
+      { outcome: 'ok', latencyMs: expect.any(Number), protocolVersion: '2026-07-28' },
+    ]);
+    for (const file of files) await expectAllGone(file);
+  });
+
+  /** Probes and inspects the command within `timeoutMs`; both must agree on the outcome. */
+  async function failures(commandLine: string, timeoutMs = 2_000) {
+    const target = stdioTarget(commandLine);
+    const probe = await probeServer(target, { timeoutMs });
+    const inspection = await inspectServer(target, { timeoutMs }).catch((error: unknown) => error);
+    expect(inspection, commandLine).toBeInstanceOf(McpInspectionError);
+    expect(inspection, commandLine).toMatchObject({ outcome: probe.outcome, message: probe.error });
+    expect(probe.protocolVersion).toBeNull();
+    return probe;
+  }
+
+  it('a command that does not exist, cannot be split, or exits before answering is UNREACHABLE', async () => {
+    const missing = await failures('/nonexistent/mcp-files --root /srv');
+    const unsplittable = await failures(`node 'server.js`);
+    const file = pidFile();
+    const exits = await failures(stdioServerCommand('exit', { pidFile: file }));
+
+    expect(missing).toMatchObject({
+      outcome: 'unreachable',
+      error: 'could not start: ENOENT (command not found): /nonexistent/mcp-files',
+    });
+    expect(unsplittable).toMatchObject({
+      outcome: 'unreachable',
+      error: 'could not start: the command line has an unterminated single quote',
+    });
+    expect(exits).toMatchObject({
+      outcome: 'unreachable',
+      error: 'the command exited before answering: fatal: MCP_FILES_ROOT is not set',
+    });
+    await expectAllGone(file);
+  });
+
+  it('JSON that is not JSON-RPC, and answers that fit no MCP schema, are PROTOCOL_ERRORs', async () => {
+    const files = [pidFile(), pidFile()];
+    const notJsonRpc = await failures(stdioServerCommand('not-json-rpc', { pidFile: files[0] }), 1_000);
+    const broken = await failures(stdioServerCommand('broken-json-rpc', { pidFile: files[1] }));
+
+    expect(notJsonRpc).toMatchObject({
+      outcome: 'protocol_error',
+      error: 'protocol error: the command wrote something on stdout that is not a JSON-RPC message',
+    });
+    expect(broken.outcome).toBe('protocol_error');
+    expect(broken.error).toMatch(/^protocol error: [^\n]{10,310}$/);
+    for (const file of files) await expectAllGone(file);
+  });
+
+  it('a command that never answers is a TIMEOUT, and is killed even when it ignores SIGTERM', async () => {
+    const file = pidFile();
+    const startedAt = performance.now();
+    const probe = await failures(stdioServerCommand('hang', { pidFile: file }));
+
+    expect(probe).toMatchObject({ outcome: 'timeout', error: 'no answer within 2000 ms' });
+    // Probe and inspection: the deadline each, then SIGTERM's grace, then SIGKILL.
+    expect(performance.now() - startedAt).toBeLessThan(2 * (2_000 + 1_500));
+    await expectAllGone(file, 2);
+  });
+});
+
 function httpTarget(endpointUrl: string): McpTarget {
   return { endpointUrl, transport: 'streamable_http', headers: null };
+}
+
+function stdioTarget(commandLine: string): McpTarget {
+  return { endpointUrl: commandLine, transport: 'stdio', headers: null };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The whole catalog came through: every page of every list, in order, every stored field. */
@@ -350,14 +509,30 @@ class RecordingSSEClientTransport extends V1SSEClientTransport {
   }
 }
 
+/** The v1 client hands the negotiated version to a transport that takes it; the stdio one does not. */
+class RecordingStdioClientTransport extends V1StdioClientTransport {
+  protocolVersion: string | undefined;
+
+  setProtocolVersion(version: string): void {
+    this.protocolVersion = version;
+  }
+}
+
+/** The oracles spawn the command as the registry splits it. */
+function stdioParameters(target: McpTarget) {
+  const [command, ...args] = parseCommandLine(target.endpointUrl);
+  return { command, args };
+}
+
 /** The 2025-era oracle: the v1 SDK client, paging by hand, over the target's transport. */
 async function listWithV1Sdk(target: McpTarget): Promise<Listed> {
   const client = new V1Client({ name: 'oracle', version: '1.0.0' });
-  const url = new URL(target.endpointUrl);
   const transport =
-    target.transport === 'sse'
-      ? new RecordingSSEClientTransport(url)
-      : new V1StreamableHTTPClientTransport(url);
+    target.transport === 'stdio'
+      ? new RecordingStdioClientTransport(stdioParameters(target))
+      : target.transport === 'sse'
+        ? new RecordingSSEClientTransport(new URL(target.endpointUrl))
+        : new V1StreamableHTTPClientTransport(new URL(target.endpointUrl));
   await client.connect(transport);
   try {
     const [tools, resources, resourceTemplates, prompts] = await Promise.all([
@@ -394,7 +569,11 @@ async function listWithV1Sdk(target: McpTarget): Promise<Listed> {
 /** The 2026-era oracle: the v2 SDK client's own list calls (the v1 client cannot speak 2026-07-28). */
 async function listWithV2Sdk(target: McpTarget): Promise<Listed> {
   const client = new Client({ name: 'oracle', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
-  await client.connect(new StreamableHTTPClientTransport(new URL(target.endpointUrl)));
+  await client.connect(
+    target.transport === 'stdio'
+      ? new StdioClientTransport(stdioParameters(target))
+      : new StreamableHTTPClientTransport(new URL(target.endpointUrl)),
+  );
   try {
     const [{ tools }, { resources }, { resourceTemplates }, { prompts }] = await Promise.all([
       client.listTools(),

@@ -132,15 +132,23 @@ describe('registerServer', () => {
     expect(await app.orm.em.fork().count(MCPServer)).toBe(before);
   });
 
-  it('accepts a command line for STDIO servers', async () => {
-    const { errors } = await app.graphql({
-      query: print(RegisterServerDocument),
-      key: acmeKey,
-      variables: {
-        input: registerInput('local-files', { transportType: 'STDIO', endpointUrl: 'npx -y @acme/files' }),
-      },
+  it("takes a STDIO server's command line from platform admins only, and checks that it parses", async () => {
+    const input = registerInput('local-files', {
+      transportType: 'STDIO',
+      endpointUrl: "npx -y '@acme/files'",
+      tenantId: acme.id,
     });
-    expect(errors).toBeUndefined();
+    const register = (key: string | undefined, variables: Record<string, unknown>) =>
+      app.graphql({ query: print(RegisterServerDocument), key, variables: { input: variables } });
+    const tenantKey = await register(acmeKey, input);
+    expect(tenantKey.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const unparsable = await register(undefined, { ...input, endpointUrl: 'npx "unterminated' });
+    expect(unparsable.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'endpointUrl',
+    });
+    const admin = await register(undefined, input);
+    expect(admin.errors).toBeUndefined();
   });
 
   it('answers CONFLICT for a name the tenant already uses, leaving one server and a failed audit row', async () => {

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { refreshCapabilities } from '../registry/capabilities.js';
 import { TransportType } from '../registry/registry.enums.js';
 import { HealthCheck } from './health-check.entity.js';
-import { checkServer, PROBED_TRANSPORTS, type ProbeTarget } from './probe.js';
+import { checkServer, type ProbeTarget, probedTransports } from './probe.js';
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
@@ -30,9 +30,10 @@ function probeTarget(row: ClaimedRow): ProbeTarget {
 }
 
 /**
- * Probes every server once per interval across the whole fleet: each instance claims due servers with
- * `FOR UPDATE SKIP LOCKED` and moves their next check one interval ahead in the same statement, so two
- * instances never probe the same server in the same interval. Results update the server, its circuit
+ * Probes every server it can talk to (STDIO ones only with `ALLOW_STDIO=true`, WEBSOCKET ones never) once
+ * per interval across the whole fleet: each instance claims due servers with `FOR UPDATE SKIP LOCKED` and
+ * moves their next check one interval ahead in the same statement, so two instances never probe the same
+ * server in the same interval. Results update the server, its circuit
  * breaker and its history in one transaction; changes are published on the event bus. Capabilities read from
  * servers are read again on their own, slower schedule.
  */
@@ -98,12 +99,16 @@ export class HealthChecker {
        update mcp_servers s set capabilities_refreshed_at = now()
        from due where s.id = due.id
        returning s.id, s.endpoint_url, s.transport_type, s.connection_headers`,
-      [PROBED_TRANSPORTS, this.settings.capabilityRefreshIntervalMs, this.settings.concurrency],
+      [
+        probedTransports(this.settings.allowStdio),
+        this.settings.capabilityRefreshIntervalMs,
+        this.settings.concurrency,
+      ],
     );
     const refreshed = await Promise.all(
       rows.map((row) => {
         const target = probeTarget(row);
-        return refreshCapabilities(this.orm.em.fork(), target.serverId, target, this.settings.timeoutMs);
+        return refreshCapabilities(this.orm.em.fork(), target.serverId, target, this.settings);
       }),
     );
     return refreshed.filter(Boolean).length;
@@ -121,7 +126,7 @@ export class HealthChecker {
        update mcp_servers s set next_check_at = now() + (? * interval '1 millisecond')
        from due where s.id = due.id
        returning s.id, s.endpoint_url, s.transport_type, s.connection_headers`,
-      [PROBED_TRANSPORTS, limit, this.settings.intervalMs],
+      [probedTransports(this.settings.allowStdio), limit, this.settings.intervalMs],
     );
     return rows.map(probeTarget);
   }

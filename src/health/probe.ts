@@ -2,6 +2,7 @@ import type { PubSub } from 'type-graphql';
 import type { HealthSettings } from '../config.js';
 import type { EntityManager } from '../db/orm.js';
 import { type McpProbeOutcome, probeServer } from '../mcp/mcp-client.js';
+import { mcpTransportOf } from '../registry/capabilities.js';
 import { TransportType } from '../registry/registry.enums.js';
 import { ProbeOutcome } from './health-check.entity.js';
 import type { ProbeResult } from './health-status.js';
@@ -15,8 +16,13 @@ export interface ProbeTarget {
   readonly headers: Record<string, string> | null;
 }
 
-/** Transports the registry can probe. WEBSOCKET is not an MCP transport; STDIO would need a spawned process. */
-export const PROBED_TRANSPORTS: readonly TransportType[] = [TransportType.STREAMABLE_HTTP, TransportType.SSE];
+/** Transports the registry probes; see `mcpTransportOf`. */
+export function probedTransports(allowStdio: boolean): TransportType[] {
+  return Object.values(TransportType).filter((type) => mcpTransportOf(type, allowStdio) !== null);
+}
+
+/** What a probe needs of the health settings. */
+export type ProbeSettings = Pick<HealthSettings, 'timeoutMs' | 'allowStdio'>;
 
 const OUTCOMES: Record<McpProbeOutcome, ProbeOutcome> = {
   ok: ProbeOutcome.OK,
@@ -27,22 +33,20 @@ const OUTCOMES: Record<McpProbeOutcome, ProbeOutcome> = {
 };
 
 /** One real MCP exchange with the server (never a bare GET); problems of the server become outcomes. */
-export async function probe(target: ProbeTarget, timeoutMs: number): Promise<ProbeResult> {
-  if (!PROBED_TRANSPORTS.includes(target.transportType)) {
+export async function probe(target: ProbeTarget, settings: ProbeSettings): Promise<ProbeResult> {
+  const transport = mcpTransportOf(target.transportType, settings.allowStdio);
+  if (transport === null) {
+    const unless = target.transportType === TransportType.STDIO ? ' unless ALLOW_STDIO=true' : '';
     return {
       outcome: ProbeOutcome.PROTOCOL_ERROR,
       latencyMs: null,
       protocolVersion: null,
-      error: `${target.transportType.toUpperCase()} servers are not probed`,
+      error: `${target.transportType.toUpperCase()} servers are not probed${unless}`,
     };
   }
   const result = await probeServer(
-    {
-      endpointUrl: target.endpointUrl,
-      transport: target.transportType === TransportType.SSE ? 'sse' : 'streamable_http',
-      headers: target.headers,
-    },
-    { timeoutMs },
+    { endpointUrl: target.endpointUrl, transport, headers: target.headers },
+    { timeoutMs: settings.timeoutMs },
   );
   return {
     outcome: OUTCOMES[result.outcome],
@@ -59,6 +63,6 @@ export async function checkServer(
   settings: HealthSettings,
   target: ProbeTarget,
 ): Promise<void> {
-  const result = await probe(target, settings.timeoutMs);
+  const result = await probe(target, settings);
   publishHealthEvents(pubSub, await recordProbe(em, settings, target.serverId, result));
 }

@@ -14,7 +14,10 @@ export type { McpTarget } from './mcp-session.js';
 export { type McpFailureOutcome, McpInspectionError, type McpProbeOutcome } from './probe-outcome.js';
 
 export interface McpClientOptions {
-  /** Budget for the whole exchange, connect and close included. */
+  /**
+   * Budget for the whole exchange, connect (for STDIO: starting the process) and close included; a STDIO
+   * child still running at the deadline takes up to a second more to kill.
+   */
   readonly timeoutMs: number;
 }
 

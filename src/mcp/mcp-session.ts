@@ -4,15 +4,18 @@ import {
   type RequestOptions,
   SSEClientTransport,
   StreamableHTTPClientTransport,
+  type VersionNegotiationOptions,
 } from '@modelcontextprotocol/client';
 import { Deadline } from './deadline.js';
 import { classifyFailure, networkErrorDetail, type WireTrace } from './probe-outcome.js';
+import { StdioChild } from './stdio-child.js';
 
-/** Where an MCP server listens and what to send it. */
+/** Where an MCP server listens (or, for STDIO, the command that starts it) and what to send it. */
 export interface McpTarget {
+  /** An http(s) URL, or for STDIO the command line (split into words, never run by a shell). */
   readonly endpointUrl: string;
-  readonly transport: 'streamable_http' | 'sse';
-  /** Sent on every HTTP request of the session (e.g. `Authorization`). */
+  readonly transport: 'streamable_http' | 'sse' | 'stdio';
+  /** Sent on every HTTP request of the session (e.g. `Authorization`); not used for STDIO. */
   readonly headers: Record<string, string> | null;
 }
 
@@ -30,8 +33,9 @@ const MAX_LIST_PAGES = 1000;
 
 /**
  * Connects to the target, runs `work`, and closes the session whatever happens: a Streamable HTTP session
- * gets its DELETE, then the client and transport close. Everything, connect and close included, happens
- * within `timeoutMs`. Failures are thrown as a classified `McpInspectionError`.
+ * gets its DELETE, then the client and transport close; a STDIO server's process is ended. Everything,
+ * spawn and connect included, happens within `timeoutMs` (closing a STDIO child that ignores its closed
+ * stdin takes a moment more). Failures are thrown as a classified `McpInspectionError`.
  */
 export async function withMcpSession<T>(
   target: McpTarget,
@@ -40,12 +44,10 @@ export async function withMcpSession<T>(
 ): Promise<T> {
   const deadline = new Deadline(timeoutMs);
   const trace: WireTrace = {};
-  let transport: StreamableHTTPClientTransport | SSEClientTransport | undefined;
+  let connection: StdioChild | HttpTransport | undefined;
+  let connecting: Promise<void> | undefined;
   const client = new Client(CLIENT_INFO, {
-    // 'auto' probes with the 2026-07-28 `server/discover` and falls back to the 2025 `initialize`
-    // handshake. Legacy HTTP+SSE predates 2026-07-28, so SSE servers get `initialize` directly: some old
-    // SSE servers never answer a request sent before `initialize`, which 'auto' would report as a timeout.
-    versionNegotiation: { mode: target.transport === 'sse' ? 'legacy' : 'auto' },
+    versionNegotiation: versionNegotiation(target.transport, timeoutMs),
     listMaxPages: MAX_LIST_PAGES,
   });
   const session: McpSession = {
@@ -53,33 +55,56 @@ export async function withMcpSession<T>(
     requestOptions: () => ({ signal: deadline.signal, timeout: deadline.remainingMs() }),
   };
   try {
-    const url = new URL(target.endpointUrl);
-    const options = {
-      requestInit: { headers: target.headers ?? {} },
-      fetch: tracedFetch(trace, deadline.signal),
-    };
-    transport =
-      target.transport === 'sse'
-        ? new SSEClientTransport(url, options)
-        : new StreamableHTTPClientTransport(url, options);
-    const connected = transport;
+    connection =
+      target.transport === 'stdio'
+        ? new StdioChild(target.endpointUrl, trace)
+        : httpTransport(target, trace, deadline);
+    const transport = connection instanceof StdioChild ? connection.transport : connection;
     // The race also bounds the steps the SDK gives no timeout, like opening the SSE stream.
     return await deadline.race(async () => {
-      await client.connect(connected, session.requestOptions());
+      connecting = client.connect(transport, session.requestOptions());
+      await connecting;
       return work(session);
     });
   } catch (error) {
     throw classifyFailure(error, trace, deadline);
   } finally {
-    await close(client, transport, deadline);
+    if (connection instanceof StdioChild) await connection.close(client, connecting, deadline);
+    else await close(client, connection, deadline);
   }
+}
+
+type HttpTransport = StreamableHTTPClientTransport | SSEClientTransport;
+
+function httpTransport(target: McpTarget, trace: WireTrace, deadline: Deadline): HttpTransport {
+  const url = new URL(target.endpointUrl);
+  const options = {
+    requestInit: { headers: target.headers ?? {} },
+    fetch: tracedFetch(trace, deadline.signal),
+  };
+  return target.transport === 'sse'
+    ? new SSEClientTransport(url, options)
+    : new StreamableHTTPClientTransport(url, options);
+}
+
+/**
+ * 'auto' probes with the 2026-07-28 `server/discover` and falls back to the 2025 `initialize` handshake.
+ * Legacy HTTP+SSE predates 2026-07-28, so SSE servers get `initialize` directly: some old SSE servers never
+ * answer a request sent before `initialize`, which 'auto' would report as a timeout. On STDIO the SDK
+ * probes on a short-lived sibling process and takes silence for a 2025 server: a third of the budget for
+ * that leaves the session's own process time to start and answer `initialize`.
+ */
+function versionNegotiation(transport: McpTarget['transport'], timeoutMs: number): VersionNegotiationOptions {
+  if (transport === 'sse') return { mode: 'legacy' };
+  if (transport === 'stdio') return { mode: 'auto', probe: { timeoutMs: Math.ceil(timeoutMs / 3) } };
+  return { mode: 'auto' };
 }
 
 // `Client.close()` does not end a Streamable HTTP session; `terminateSession()` sends the DELETE (2025
 // era only: it is a no-op without a session id, as on 2026-07-28 and stateless servers).
 async function close(
   client: Client,
-  transport: StreamableHTTPClientTransport | SSEClientTransport | undefined,
+  transport: HttpTransport | undefined,
   deadline: Deadline,
 ): Promise<void> {
   if (transport instanceof StreamableHTTPClientTransport && transport.sessionId !== undefined) {

@@ -17,15 +17,22 @@ export class McpInspectionError extends Error {
 }
 
 /**
- * What the HTTP layer saw during one session, recorded by the session's fetch. The SDK reports the same
- * facts differently per transport and era (an `SdkHttpError` status, an `SseError` code, a message
- * wrapping the socket error's text), so classification reads them here instead.
+ * What the HTTP layer (recorded by the session's fetch) or the STDIO child process saw during one session.
+ * The SDK reports the same facts differently per transport and era (an `SdkHttpError` status, an
+ * `SseError` code, a message wrapping the socket error's text, a bare "Connection closed"), so
+ * classification reads them here instead.
  */
 export interface WireTrace {
   /** The last non-2xx status the server answered with. */
   httpStatus?: number;
   /** Why the last request that never got an answer failed at the network level (refused, DNS, reset). */
   networkError?: string;
+  /** STDIO: the child wrote something on stdout that is not a JSON-RPC message. */
+  invalidOutput?: boolean;
+  /** STDIO: the child's output closed (it exited) while the session was still using it. */
+  exited?: boolean;
+  /** STDIO: the end of what the child wrote on stderr, to say why it exited. */
+  stderrTail?: string;
 }
 
 /** Gateway statuses: something in front of the server says it cannot be reached. */
@@ -40,8 +47,24 @@ export function classifyFailure(
 ): McpInspectionError {
   if (error instanceof McpInspectionError) return error;
   const cause = { cause: error };
+  const spawnFailure = spawnFailureOf(error);
+  if (spawnFailure !== undefined) {
+    return new McpInspectionError('unreachable', `could not start: ${spawnFailure}`, cause);
+  }
+  // Before the deadline: a child that keeps writing something else than JSON-RPC is never answered.
+  if (trace.invalidOutput) {
+    return new McpInspectionError(
+      'protocol_error',
+      'protocol error: the command wrote something on stdout that is not a JSON-RPC message',
+      cause,
+    );
+  }
   if (deadline.signal.aborted || (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout)) {
     return new McpInspectionError('timeout', `no answer within ${deadline.timeoutMs} ms`, cause);
+  }
+  if (trace.exited) {
+    const stderr = trace.stderrTail ? `: ${detailOf(trace.stderrTail)}` : ' (nothing on stderr)';
+    return new McpInspectionError('unreachable', `the command exited before answering${stderr}`, cause);
   }
   const status = trace.httpStatus;
   if (status === 401 || status === 403) {
@@ -61,6 +84,20 @@ export function networkErrorDetail(error: unknown): string {
   let current = error;
   while (current instanceof Error && current.cause instanceof Error) current = current.cause;
   return detailOf(current);
+}
+
+const SPAWN_HINTS: Record<string, string> = { ENOENT: 'command not found', EACCES: 'permission denied' };
+
+/** `ENOENT (command not found): mcp-files` for the error of a child process that could not be spawned. */
+function spawnFailureOf(error: unknown): string | undefined {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    const { code, syscall, path } = current as NodeJS.ErrnoException;
+    if (typeof code === 'string' && syscall?.startsWith('spawn')) {
+      const hint = SPAWN_HINTS[code];
+      return `${code}${hint ? ` (${hint})` : ''}: ${path ?? syscall.slice('spawn '.length)}`;
+    }
+  }
+  return undefined;
 }
 
 // SDK messages can embed whole validation reports; one line of bounded length is enough to act on.

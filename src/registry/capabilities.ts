@@ -2,15 +2,12 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '../db/orm.js';
 import { ApiError, badUserInput, ErrorCode } from '../graphql/errors.js';
 import type { JsonValue } from '../graphql/scalars.js';
-import { type Inspection, inspectServer, McpInspectionError } from '../mcp/mcp-client.js';
+import { type Inspection, inspectServer, McpInspectionError, type McpTarget } from '../mcp/mcp-client.js';
 import { MCPServer } from './mcp-server.entity.js';
 import { TransportType } from './registry.enums.js';
 import { ServerPrompt } from './server-prompt.entity.js';
 import { ServerResource } from './server-resource.entity.js';
 import { ServerTool } from './server-tool.entity.js';
-
-/** Transports the registry can ask for capabilities: the standard HTTP ones. */
-const DISCOVERABLE = new Set([TransportType.STREAMABLE_HTTP, TransportType.SSE]);
 
 export interface DiscoveryTarget {
   readonly endpointUrl: string;
@@ -18,27 +15,54 @@ export interface DiscoveryTarget {
   readonly headers: Record<string, string> | null;
 }
 
+export interface DiscoverySettings {
+  /** Deadline for the whole exchange (for STDIO, starting the process included). */
+  readonly timeoutMs: number;
+  /** Whether the registry may spawn a STDIO server's command (`ALLOW_STDIO`). */
+  readonly allowStdio: boolean;
+}
+
 /**
- * Connects to the server as an MCP client and reads what it offers. A server that cannot be read is a problem
- * of the input: BAD_USER_INPUT, with what failed (TIMEOUT, UNREACHABLE, AUTH_FAILED, PROTOCOL_ERROR) in
- * `extensions.discovery`.
+ * The MCP transport the registry speaks to a server of this type (to discover or probe it): the HTTP ones,
+ * STDIO only when the operator lets it spawn commands (`ALLOW_STDIO`); WEBSOCKET is not an MCP transport.
  */
-export async function discoverCapabilities(target: DiscoveryTarget, timeoutMs: number): Promise<Inspection> {
-  if (!DISCOVERABLE.has(target.transportType)) {
+export function mcpTransportOf(type: TransportType, allowStdio: boolean): McpTarget['transport'] | null {
+  switch (type) {
+    case TransportType.STREAMABLE_HTTP:
+    case TransportType.SSE:
+      return type;
+    case TransportType.STDIO:
+      return allowStdio ? type : null;
+    case TransportType.WEBSOCKET:
+      return null;
+  }
+}
+
+/**
+ * Connects to the server as an MCP client (for STDIO: spawns its command) and reads what it offers. A server
+ * that cannot be read is a problem of the input: BAD_USER_INPUT, with what failed (TIMEOUT, UNREACHABLE,
+ * AUTH_FAILED, PROTOCOL_ERROR) in `extensions.discovery`.
+ */
+export async function discoverCapabilities(
+  target: DiscoveryTarget,
+  settings: DiscoverySettings,
+): Promise<Inspection> {
+  const transport = mcpTransportOf(target.transportType, settings.allowStdio);
+  if (transport === null) {
+    const why =
+      target.transportType === TransportType.STDIO
+        ? 'the registry starts their command only when it runs with ALLOW_STDIO=true'
+        : 'they are not MCP servers the registry can talk to';
     throw badUserInput(
-      `${target.transportType.toUpperCase()} servers cannot be asked for their capabilities: register them with ` +
-        'discover: false and declare their tools, resources and prompts.',
+      `${target.transportType.toUpperCase()} servers cannot be asked for their capabilities (${why}): ` +
+        'register them with discover: false and declare their tools, resources and prompts.',
       'discover',
     );
   }
   try {
     return await inspectServer(
-      {
-        endpointUrl: target.endpointUrl,
-        transport: target.transportType === TransportType.SSE ? 'sse' : 'streamable_http',
-        headers: target.headers,
-      },
-      { timeoutMs },
+      { endpointUrl: target.endpointUrl, transport, headers: target.headers },
+      { timeoutMs: settings.timeoutMs },
     );
   } catch (error) {
     if (!(error instanceof McpInspectionError)) throw error;
@@ -149,11 +173,11 @@ export async function refreshCapabilities(
   em: EntityManager,
   serverId: string,
   target: DiscoveryTarget,
-  timeoutMs: number,
+  settings: DiscoverySettings,
 ): Promise<boolean> {
   let inspection: Inspection;
   try {
-    inspection = await discoverCapabilities(target, timeoutMs);
+    inspection = await discoverCapabilities(target, settings);
   } catch (error) {
     if (error instanceof ApiError) return false;
     throw error;

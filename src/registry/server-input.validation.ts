@@ -1,6 +1,7 @@
 import { badUserInput } from '../graphql/errors.js';
 import type { JsonObject } from '../graphql/scalars.js';
 import { requireJsonObject, requireName } from '../graphql/validate.js';
+import { CommandLineError, parseCommandLine } from '../mcp/command-line.js';
 import { TransportType } from './registry.enums.js';
 import type {
   ServerPromptInput,
@@ -31,7 +32,7 @@ export function requireEndpoint(value: string, transport: TransportType): string
     throw badUserInput(`"endpointUrl" must be 1 to ${MAX_URI_LENGTH} characters.`, 'endpointUrl');
   }
   const schemes = URL_SCHEMES[transport];
-  if (schemes === undefined) return endpoint; // STDIO: the command the registry would spawn.
+  if (schemes === undefined) return requireCommandLine(endpoint);
   let url: URL;
   try {
     url = new URL(endpoint);
@@ -45,6 +46,17 @@ export function requireEndpoint(value: string, transport: TransportType): string
     );
   }
   return url.toString();
+}
+
+/** STDIO: the command the registry would spawn (never through a shell), so it must parse as one. */
+function requireCommandLine(endpoint: string): string {
+  try {
+    parseCommandLine(endpoint);
+  } catch (error) {
+    if (!(error instanceof CommandLineError)) throw error;
+    throw badUserInput(`"endpointUrl" is not a usable command line: ${error.message}`, 'endpointUrl');
+  }
+  return endpoint;
 }
 
 export function optionalDescription(value: string | null | undefined, field = 'description'): string | null {

@@ -11,6 +11,7 @@ import {
   deleteServer,
   findVisibleServer,
   listServers,
+  type RegistrySettings,
   refreshServerCapabilities,
   registerServer,
   updateServer,
@@ -21,9 +22,10 @@ import { ServerTool } from './server-tool.entity.js';
 
 const ServerConnection = ConnectionType('MCPServer', MCPServer);
 
-const registrySettings = ({ config }: GraphQLContext) => ({
+const registrySettings = ({ config }: GraphQLContext): RegistrySettings => ({
   circuit: config.circuit,
   discoveryTimeoutMs: config.health.timeoutMs,
+  allowStdio: config.health.allowStdio,
 });
 
 @Resolver(() => MCPServer)
@@ -73,8 +75,13 @@ export class ServerResolver {
     @Ctx() context: GraphQLContext,
     @Arg('id', () => ID) id: string,
   ): Promise<MCPServer> {
-    const { discoveryTimeoutMs } = registrySettings(context);
-    return refreshServerCapabilities(context.em, actorOf(context), viewerOf(context), id, discoveryTimeoutMs);
+    return refreshServerCapabilities(
+      context.em,
+      actorOf(context),
+      viewerOf(context),
+      id,
+      registrySettings(context),
+    );
   }
 
   @Authorized(ApiKeyScope.WRITE)

@@ -4,7 +4,7 @@ import type { CircuitSettings } from '../config.js';
 import { isUniqueViolation } from '../db/errors.js';
 import type { EntityManager } from '../db/orm.js';
 import { isAdmin, tenantFilter, type Viewer } from '../graphql/access.js';
-import { badUserInput, conflict, notFound } from '../graphql/errors.js';
+import { badUserInput, conflict, forbidden, notFound } from '../graphql/errors.js';
 import {
   type Connection,
   cursorValue,
@@ -20,6 +20,7 @@ import { Tenant } from '../tenants/tenant.entity.js';
 import { discoverCapabilities, syncCapabilities } from './capabilities.js';
 import { CircuitBreaker } from './circuit-breaker.entity.js';
 import { MCPServer } from './mcp-server.entity.js';
+import { TransportType } from './registry.enums.js';
 import type { RegisterServerInput, ServerFilter, ServerOrder, UpdateServerInput } from './server.inputs.js';
 import { ServerOrderField } from './server.inputs.js';
 import {
@@ -133,6 +134,18 @@ function requireFilterList(values: readonly string[], field: string): string[] {
   return trimmed;
 }
 
+/**
+ * A STDIO server's endpoint is a command the registry runs on its own host (where ALLOW_STDIO permits), so
+ * only platform admins may register one or change its command, whatever ALLOW_STDIO says today.
+ */
+function requireStdioAdmin(viewer: Viewer, transportType: TransportType): void {
+  if (transportType === TransportType.STDIO && !isAdmin(viewer)) {
+    throw forbidden(
+      "A STDIO server's command runs on the registry's host: registering or changing one needs the ADMIN scope.",
+    );
+  }
+}
+
 /** The tenant a new server goes to: the caller's own, or for admins any existing tenant they name. */
 async function targetTenant(
   em: EntityManager,
@@ -180,6 +193,12 @@ export interface RegistrySettings {
   readonly circuit: CircuitSettings;
   /** Deadline for reading a server's capabilities. */
   readonly discoveryTimeoutMs: number;
+  /** Whether STDIO servers may be asked for their capabilities, by spawning their command (`ALLOW_STDIO`). */
+  readonly allowStdio: boolean;
+}
+
+function discoverySettings(settings: Pick<RegistrySettings, 'discoveryTimeoutMs' | 'allowStdio'>) {
+  return { timeoutMs: settings.discoveryTimeoutMs, allowStdio: settings.allowStdio };
 }
 
 /**
@@ -195,6 +214,7 @@ export async function registerServer(
   settings: RegistrySettings,
 ): Promise<MCPServer> {
   const registration = validateRegistration(input, settings.circuit);
+  requireStdioAdmin(viewer, input.transportType);
   const entry = {
     action: 'server.register',
     resourceType: 'server',
@@ -215,7 +235,7 @@ export async function registerServer(
           transportType: input.transportType,
           headers: registration.headers,
         },
-        settings.discoveryTimeoutMs,
+        discoverySettings(settings),
       );
     } catch (error) {
       await auditFailure(em, actor, entry, error);
@@ -273,6 +293,8 @@ export function updateServer(
   return audited(em, actor, entry, async (tx) => {
     const server = await findVisibleServer(tx, viewer, id);
     const changes = validateServerChanges(input, server);
+    if (changes.endpointUrl !== undefined)
+      requireStdioAdmin(viewer, changes.transportType ?? server.transportType);
     if (changes.name !== undefined) server.name = changes.name;
     if (changes.description !== undefined) server.description = changes.description;
     if (changes.endpointUrl !== undefined) server.endpointUrl = changes.endpointUrl;
@@ -322,7 +344,7 @@ export async function refreshServerCapabilities(
   actor: AuditActor,
   viewer: Viewer,
   id: string,
-  discoveryTimeoutMs: number,
+  settings: Pick<RegistrySettings, 'discoveryTimeoutMs' | 'allowStdio'>,
 ): Promise<MCPServer> {
   const entry = { action: 'server.refresh', resourceType: 'server', resourceId: id };
   let inspection: Inspection;
@@ -335,7 +357,7 @@ export async function refreshServerCapabilities(
         transportType: server.transportType,
         headers: server.connectionHeaders,
       },
-      discoveryTimeoutMs,
+      discoverySettings(settings),
     );
   } catch (error) {
     await auditFailure(em, actor, entry, error);

@@ -6,6 +6,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type {
   Prompt,
   Resource,
@@ -250,6 +251,31 @@ export async function closedPortUrl(): Promise<string> {
   const url = await listen(tcp, '/mcp');
   await new Promise<void>((resolve) => tcp.close(() => resolve()));
   return url;
+}
+
+/** What test/support/stdio-server.mjs does; see the top of that file. */
+export type StdioServerMode = 'legacy' | 'modern' | 'hang' | 'not-json-rpc' | 'broken-json-rpc' | 'exit';
+
+export interface StdioServerOptions {
+  /** Served by the `legacy` and `modern` modes; `fullCatalog` by default. */
+  readonly catalog?: ServerCatalog;
+  /** Every process started from the command line appends its pid to this file. */
+  readonly pidFile?: string;
+}
+
+/**
+ * The command line of a STDIO server: this node binary running test/support/stdio-server.mjs with its
+ * options as one JSON argument, every word single-quoted (as a shell would need it, and as the registry
+ * splits it).
+ */
+export function stdioServerCommand(mode: StdioServerMode, options: StdioServerOptions = {}): string {
+  const script = fileURLToPath(new URL('./stdio-server.mjs', import.meta.url));
+  const config = { mode, catalog: options.catalog ?? fullCatalog, pidFile: options.pidFile };
+  return [process.execPath, script, JSON.stringify(config)].map(singleQuoted).join(' ');
+}
+
+function singleQuoted(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
 function capabilitiesOf(catalog: ServerCatalog): ServerCapabilities {
