@@ -253,6 +253,19 @@ describe('registration reads what the server offers', () => {
     const history = await app.orm.em.fork().find(HealthCheck, { server: id });
     expect(history).toHaveLength(1);
     expect(history[0]).toMatchObject({ outcome: 'ok', protocolVersion: '2026-07-28' });
+
+    const websocket = await register(app, key, {
+      name: 'not-mcp',
+      endpointUrl: 'wss://socket.example.test/mcp',
+      transportType: 'WEBSOCKET',
+      discover: false,
+    });
+    const refused = await app.graphql({
+      query: print(CheckServerHealthDocument),
+      variables: { id: websocket.data?.registerServer.id },
+      key,
+    });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'id' });
   });
 });
 

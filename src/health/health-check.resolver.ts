@@ -2,7 +2,10 @@ import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
 import { actorOf, audited } from '../audit/audit-trail.js';
 import { ApiKeyScope, viewerOf } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { badUserInput } from '../graphql/errors.js';
+import { mcpTransportOf } from '../registry/capabilities.js';
 import { MCPServer } from '../registry/mcp-server.entity.js';
+import { TransportType } from '../registry/registry.enums.js';
 import { findVisibleServer } from '../registry/server.service.js';
 import { checkServer } from './probe.js';
 
@@ -17,6 +20,10 @@ export class HealthCheckResolver {
     const { em, eventBus, config } = context;
     const viewer = viewerOf(context);
     const server = await findVisibleServer(em, viewer, id);
+    if (mcpTransportOf(server.transportType, config.health.allowStdio) === null) {
+      const unless = server.transportType === TransportType.STDIO ? ' unless ALLOW_STDIO=true' : '';
+      throw badUserInput(`${server.transportType.toUpperCase()} servers are not probed${unless}.`, 'id');
+    }
     await em.populate(server, ['connectionHeaders']);
     // The probe runs outside any transaction; its result is recorded (and published) like a scheduled one.
     await checkServer(em.fork(), eventBus.pubSub, config.health, {
