@@ -9,7 +9,6 @@ import express from 'express';
 import { createRequestLogWriter } from './audit/request-log-writer.js';
 import { ensureAdminApiKey } from './auth/api-key.service.js';
 import { createAuthenticator } from './auth/authenticate.js';
-import { parseIpRanges } from './net/ip-range.js';
 import type { AppConfig } from './config.js';
 import { type DatabaseTarget, databaseTarget, initOrm, type Orm } from './db/orm.js';
 import { entities } from './entities.js';
@@ -24,6 +23,7 @@ import { bodyErrors, MAX_PAYLOAD_BYTES, requestId } from './http/request-middlew
 import { serveWebSockets } from './http/websocket.js';
 import type { Logger } from './logger.js';
 import { createRequestLoaders } from './modules.js';
+import { parseIpRanges } from './net/ip-range.js';
 import { createEventBus, type EventBus } from './pubsub/pubsub.js';
 import { buildAppSchema } from './schema.js';
 

@@ -359,6 +359,50 @@ describe('servers: filters, order and pages', () => {
   });
 });
 
+describe('keys limited to some servers', () => {
+  it('see and touch only those servers, on every path', async () => {
+    const tenant = await seed(app.orm).tenant('limited');
+    const [allowed, hidden] = await tenant.servers([{ name: 'allowed' }, { name: 'hidden' }]);
+    const allowedId = allowed?.id ?? '';
+    const hiddenId = hidden?.id ?? '';
+    const { key } = await tenant.key([ApiKeyScope.READ, ApiKeyScope.WRITE], { allowedServers: [allowedId] });
+
+    const list = await app.graphql<ServerPage>({
+      query: print(ServerListDocument),
+      variables: { first: 10 },
+      key,
+    });
+    expect(list.data?.servers.totalCount).toBe(1);
+    expect(names(list.data)).toEqual(['allowed']);
+
+    const detail = await app.graphql({
+      query: print(ServerDetailDocument),
+      variables: { id: hiddenId },
+      key,
+    });
+    expect(detail.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const update = await app.graphql({
+      query: print(UpdateServerDocument),
+      variables: { id: hiddenId, input: { description: 'touched' } },
+      key,
+    });
+    expect(update.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const register = await app.graphql({
+      query: print(RegisterServerDocument),
+      variables: { input: registerInput('sneaky') },
+      key,
+    });
+    expect(register.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+    const entities = await app.graphql<{ _entities: ({ id: string } | null)[] }>({
+      query: 'query($r: [_Any!]!) { _entities(representations: $r) { ... on MCPServer { id } } }',
+      variables: { r: [allowedId, hiddenId].map((id) => ({ __typename: 'MCPServer', id })) },
+      key,
+    });
+    expect(entities.data?._entities).toEqual([{ id: allowedId }, null]);
+  });
+});
+
 describe('ServerList and ServerDetail', () => {
   it('loads a page of 100 servers with tools, resources, tenant and breaker in a constant number of statements', async () => {
     const big = await seed(app.orm).tenant('big');

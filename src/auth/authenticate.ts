@@ -2,6 +2,7 @@ import { backgroundFork, type EntityManager } from '../db/orm.js';
 import type { Viewer } from '../graphql/access.js';
 import { unauthenticated } from '../graphql/errors.js';
 import type { Logger } from '../logger.js';
+import { matchesAny, parseIpRanges } from '../net/ip-range.js';
 import { ApiKey } from './api-key.entity.js';
 import { displayPrefix, hashApiKey, sameHash } from './api-key-secret.js';
 import {
@@ -10,7 +11,6 @@ import {
   recordAuthFailure,
   recordKeyLocked,
 } from './auth-failure-audit.js';
-import { matchesAny, parseIpRanges } from '../net/ip-range.js';
 
 const MAX_KEY_LENGTH = 256;
 
@@ -72,6 +72,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
         tenantId: key.tenant?.id ?? null,
         userId: key.user?.id ?? null,
         scopes: new Set(key.scopes),
+        allowedServers: key.allowedServers === null ? null : new Set(key.allowedServers),
       };
     }
     const prefix = displayPrefix(token);

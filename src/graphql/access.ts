@@ -20,6 +20,8 @@ export interface Viewer {
   readonly tenantId: string | null;
   readonly userId: string | null;
   readonly scopes: ReadonlySet<ApiKeyScope>;
+  /** The servers the key is limited to; `null` for every server of its tenant. */
+  readonly allowedServers: ReadonlySet<string> | null;
 }
 
 /** A key with the ADMIN scope administers the whole platform: every tenant, users and keys. */
@@ -47,6 +49,17 @@ export function canAccessTenant(viewer: Viewer, tenantId: string): boolean {
  */
 export function tenantFilter(viewer: Viewer): { tenant?: string | null } {
   return isAdmin(viewer) ? {} : { tenant: viewer.tenantId };
+}
+
+/** Whether the viewer may see or touch this server: its tenant's, and among the key's allowed servers. */
+export function canAccessServer(viewer: Viewer, server: { id: string; tenantId: string }): boolean {
+  return canAccessTenant(viewer, server.tenantId) && (viewer.allowedServers?.has(server.id) ?? true);
+}
+
+/** `tenantFilter` for servers: also limited to the key's allowed servers, when it has a list. */
+export function serverFilter(viewer: Viewer): { tenant?: string | null; id?: { $in: string[] } } {
+  const allowed = viewer.allowedServers;
+  return { ...tenantFilter(viewer), ...(allowed === null ? {} : { id: { $in: [...allowed] } }) };
 }
 
 /**

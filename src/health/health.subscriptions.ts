@@ -1,9 +1,9 @@
 import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
 import {
   ApiKeyScope,
-  canAccessTenant,
+  canAccessServer,
   requireAnyScope,
-  tenantFilter,
+  serverFilter,
   type Viewer,
 } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
@@ -27,8 +27,9 @@ async function watch(context: GraphQLContext, args: WatchArgs) {
   const serverId = args.serverId ?? null;
   if (serverId !== null) await findVisibleServer(context.em.fork(), viewer, serverId);
   const accepts = (event: { tenantId: string; serverId: string }) =>
-    canAccessTenant(viewer, event.tenantId) && (serverId === null || event.serverId === serverId);
-  const where = { ...tenantFilter(viewer), ...(serverId === null ? {} : { id: serverId }) };
+    canAccessServer(viewer, { id: event.serverId, tenantId: event.tenantId }) &&
+    (serverId === null || event.serverId === serverId);
+  const where = { $and: [serverFilter(viewer), serverId === null ? {} : { id: serverId }] };
   return { viewer, accepts, where };
 }
 

@@ -1,4 +1,4 @@
-import { canAccessTenant, viewerOf } from '../graphql/access.js';
+import { canAccessServer, viewerOf } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { isUuid } from '../graphql/validate.js';
 import { MCPServer } from './mcp-server.entity.js';
@@ -13,7 +13,9 @@ export async function resolveServerReference(
 ): Promise<MCPServer | null> {
   if (!isUuid(reference.id)) return null;
   const server = await context.em.getReference(MCPServer, reference.id, { wrapped: true }).load();
-  return server && canAccessTenant(viewerOf(context), server.tenant.id) ? server : null;
+  return server && canAccessServer(viewerOf(context), { id: server.id, tenantId: server.tenant.id })
+    ? server
+    : null;
 }
 
 export async function resolveToolReference(

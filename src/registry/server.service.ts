@@ -3,7 +3,7 @@ import { type AuditActor, audited, auditFailure } from '../audit/audit-trail.js'
 import type { CircuitSettings } from '../config.js';
 import { isUniqueViolation } from '../db/errors.js';
 import type { EntityManager } from '../db/orm.js';
-import { isAdmin, tenantFilter, type Viewer } from '../graphql/access.js';
+import { isAdmin, serverFilter, type Viewer } from '../graphql/access.js';
 import { badUserInput, conflict, forbidden, notFound } from '../graphql/errors.js';
 import {
   type Connection,
@@ -47,7 +47,7 @@ const MAX_FILTER_ITEMS = 50;
 
 /** The server with this id if the viewer's tenant owns it (or the viewer is an admin); NOT_FOUND otherwise. */
 export async function findVisibleServer(em: EntityManager, viewer: Viewer, id: string): Promise<MCPServer> {
-  const server = isUuid(id) ? await em.findOne(MCPServer, { id, ...tenantFilter(viewer) }) : null;
+  const server = isUuid(id) ? await em.findOne(MCPServer, { $and: [{ id }, serverFilter(viewer)] }) : null;
   if (!server) throw notFound('Server', id);
   return server;
 }
@@ -82,7 +82,7 @@ export async function listServers(
 
 /** Conditions on the server row itself. */
 function serverConditions(viewer: Viewer, filter: ServerFilter): QBFilterQuery<MCPServer> {
-  const conditions: QBFilterQuery<MCPServer>[] = [tenantFilter(viewer)];
+  const conditions: QBFilterQuery<MCPServer>[] = [serverFilter(viewer)];
   if (filter.tenantId != null) conditions.push({ tenant: isUuid(filter.tenantId) ? filter.tenantId : null });
   if (filter.healthStatus?.length) conditions.push({ healthStatus: { $in: filter.healthStatus } });
   if (filter.transportType?.length) conditions.push({ transportType: { $in: filter.transportType } });
@@ -215,6 +215,9 @@ export async function registerServer(
 ): Promise<MCPServer> {
   const registration = validateRegistration(input, settings.circuit);
   requireStdioAdmin(viewer, input.transportType);
+  if (viewer.allowedServers !== null) {
+    throw forbidden('This key is limited to some servers: it cannot register new ones.');
+  }
   const entry = {
     action: 'server.register',
     resourceType: 'server',

@@ -14,6 +14,9 @@ import { ServerTool } from '../../src/registry/server-tool.entity.js';
 import { Tenant } from '../../src/tenants/tenant.entity.js';
 import { User, UserRole } from '../../src/users/user.entity.js';
 
+/** Fields a test may set on a key it seeds. */
+type KeyChanges = Partial<Pick<ApiKey, 'isActive' | 'isLocked' | 'expiresAt' | 'allowedServers'>>;
+
 /**
  * Rows for tests, written straight through the ORM: `const acme = await seed(orm).tenant('acme')`,
  * then `acme.key()`, `acme.server('search')`.
@@ -27,7 +30,7 @@ export function seed(orm: Orm) {
       return seededTenant(orm, tenant);
     },
     /** A platform key (no tenant) with the given scopes. */
-    key(scopes: ApiKeyScope[], changes: Partial<Pick<ApiKey, 'isActive' | 'isLocked' | 'expiresAt'>> = {}) {
+    key(scopes: ApiKeyScope[], changes: KeyChanges = {}) {
       return issueKey(orm, null, scopes, changes);
     },
     /** Request log rows, as the request log writer would store them; request ids start with `seed-`. */
@@ -103,10 +106,7 @@ function seededTenant(orm: Orm, tenant: Tenant) {
     id: tenant.id,
     name: tenant.name,
     /** A key of this tenant; READ and WRITE unless told otherwise. */
-    key(
-      scopes: ApiKeyScope[] = [ApiKeyScope.READ, ApiKeyScope.WRITE],
-      changes: Partial<Pick<ApiKey, 'isActive' | 'isLocked' | 'expiresAt'>> = {},
-    ) {
+    key(scopes: ApiKeyScope[] = [ApiKeyScope.READ, ApiKeyScope.WRITE], changes: KeyChanges = {}) {
       return issueKey(orm, tenant.id, scopes, changes);
     },
     /** A user of this tenant (role USER unless told otherwise), with an email made from the username. */
@@ -193,7 +193,7 @@ async function issueKey(
   orm: Orm,
   tenantId: string | null,
   scopes: ApiKeyScope[],
-  changes: Partial<Pick<ApiKey, 'isActive' | 'isLocked' | 'expiresAt'>>,
+  changes: KeyChanges,
 ): Promise<{ key: string; id: string }> {
   const em = orm.em.fork();
   const { apiKey, key } = issueApiKey(em, { name: `test key ${scopes.join('+')}`, scopes, tenantId });
