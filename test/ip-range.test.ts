@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AuthFailureThrottle } from '../src/auth/auth-failure-audit.js';
+import { clientAddress } from '../src/http/client-address.js';
 import {
   formatIpAddress,
   matchesAny,
@@ -7,7 +8,6 @@ import {
   parseIpRange,
   parseIpRanges,
 } from '../src/net/ip-range.js';
-import { clientAddress } from '../src/http/client-address.js';
 
 const matches = (address: string, range: string) => matchesAny(address, parseIpRanges([range]));
 
