@@ -1,0 +1,135 @@
+import { bytes, fixed, percent, textTable, whole } from './format.js';
+import type { LoadRun } from './load.js';
+import type { ProfileSummary } from './profile.js';
+import type { HttpScenarioResult } from './results.js';
+import type { SubscriptionResult } from './subscriptions.js';
+import type { TargetVerdict } from './targets.js';
+
+export const RUN_HEADERS = [
+  'connections',
+  'req/s',
+  'p50 ms',
+  'p95 ms',
+  'p99 ms',
+  'errors',
+  'bytes/resp',
+  'SQL/req',
+  'server CPU s',
+  'req/CPU-s',
+  'PG CPU s',
+  'client CPU s',
+];
+
+export function runRows(scenario: HttpScenarioResult): string[][] {
+  return scenario.runs.map((run: LoadRun) => [
+    String(run.connections),
+    fixed(run.requestsPerSecond),
+    fixed(run.latencyMs.p50),
+    fixed(run.latencyMs.p95),
+    fixed(run.latencyMs.p99),
+    whole(run.errors),
+    bytes(run.bytesPerResponse),
+    whole(scenario.statementsPerRequest),
+    fixed(run.serverCpuSeconds, 2),
+    fixed(run.requestsPerCpuSecond),
+    fixed(run.postgresCpuSeconds, 2),
+    fixed(run.loadGeneratorCpuSeconds, 2),
+  ]);
+}
+
+export function subscriptionRows(result: SubscriptionResult): string[][] {
+  const ms = (value: number) => `${fixed(value)} ms`;
+  return [
+    ['subscribers (graphql-ws, one socket each)', whole(result.subscribers)],
+    ['tenant / first states per subscriber', `${result.tenant} / ${whole(result.snapshotEvents)}`],
+    ['time to subscribe all and deliver first states', `${fixed(result.subscribeSeconds)} s`],
+    ['burst: resetCircuitBreaker mutations sent at once', whole(result.burst)],
+    ['mutation latency p50 / p99', `${ms(result.mutationMs.p50)} / ${ms(result.mutationMs.p99)}`],
+    [
+      'changes delivered / expected',
+      `${whole(result.deliveries.received)} / ${whole(result.deliveries.expected)}`,
+    ],
+    [
+      'delivery from the change (changedAt) p50 / p95 / p99 / max',
+      [
+        result.latencyFromChangeMs.p50,
+        result.latencyFromChangeMs.p95,
+        result.latencyFromChangeMs.p99,
+        result.latencyFromChangeMs.max,
+      ]
+        .map(ms)
+        .join(' / '),
+    ],
+    [
+      'delivery from sending the mutation p50 / p95 / p99 / max',
+      [
+        result.latencyFromRequestMs.p50,
+        result.latencyFromRequestMs.p95,
+        result.latencyFromRequestMs.p99,
+        result.latencyFromRequestMs.max,
+      ]
+        .map(ms)
+        .join(' / '),
+    ],
+    [
+      'delivery after the response p50 / p99',
+      `${ms(result.latencyFromResponseMs.p50)} / ${ms(result.latencyFromResponseMs.p99)}`,
+    ],
+    ['first mutation sent → last change received', `${fixed(result.burstSeconds, 2)} s`],
+    ['server CPU during the burst', `${fixed(result.serverCpuSeconds, 2)} s`],
+    [
+      'server RSS: before / subscribed / after burst / after close',
+      [
+        result.rssBytes.before,
+        result.rssBytes.subscribed,
+        result.rssBytes.afterBurst,
+        result.rssBytes.afterClose,
+      ]
+        .map(bytes)
+        .join(' / '),
+    ],
+    ['subscription errors', whole(result.errors.length)],
+  ];
+}
+
+export function targetRows(verdicts: readonly TargetVerdict[]): string[][] {
+  return verdicts.map((verdict) => [
+    verdict.target,
+    verdict.measured,
+    verdict.met === null ? 'not measured' : verdict.met ? 'met' : 'NOT met',
+  ]);
+}
+
+export function profileRows(
+  profile: ProfileSummary,
+  part: 'byOrigin' | 'topFunctions',
+  limit: number,
+): string[][] {
+  return profile[part].slice(0, limit).map((entry) => [entry.name, fixed(entry.ms, 0), percent(entry.share)]);
+}
+
+export function printScenario(scenario: HttpScenarioResult): void {
+  console.log(`\n${scenario.title}: ${scenario.description}`);
+  console.log(`checked: ${scenario.check}`);
+  console.log(textTable(RUN_HEADERS, runRows(scenario)));
+  const failed = scenario.runs.find((run) => run.errorDetail.sample !== null);
+  if (failed) console.log(`first error: ${failed.errorDetail.sample}`);
+}
+
+export function printSubscriptions(result: SubscriptionResult): void {
+  console.log(`\nSubscriptions: circuitBreakerChanged (no serverId) with a tenant key`);
+  console.log(textTable(['measure', 'value'], subscriptionRows(result), 2));
+}
+
+export function printProfile(profile: ProfileSummary): void {
+  console.log(
+    `\nServerList CPU profile (20 connections, ${fixed(profile.seconds)} s, busy ${percent(profile.busyShare)})`,
+  );
+  console.log(textTable(['self time by origin', 'ms', 'share'], profileRows(profile, 'byOrigin', 12)));
+  console.log(textTable(['function', 'ms', 'share'], profileRows(profile, 'topFunctions', 15)));
+}
+
+export function printTargets(verdicts: readonly TargetVerdict[]): void {
+  console.log('\nTargets (issue 6)');
+  console.log(textTable(['target', 'measured', 'verdict'], targetRows(verdicts), 3));
+}

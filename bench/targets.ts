@@ -1,0 +1,102 @@
+import type { ExplainedStatement } from './explain.js';
+import { bytes, fixed, whole } from './format.js';
+import type { LoadRun } from './load.js';
+import type { ScenarioName } from './options.js';
+import type { HttpScenarioResult } from './results.js';
+import type { SubscriptionResult } from './subscriptions.js';
+
+/** One target of the performance issue, what was measured, and whether it is met (null: not measured). */
+export interface TargetVerdict {
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean | null;
+}
+
+/** Tables too large to read whole on a dashboard request. */
+const LARGE_TABLES = ['request_logs', 'server_tools', 'health_checks', 'audit_logs'];
+/** Memory the burst may add to the server and still count as bounded. */
+const BURST_MEMORY_BUDGET = 64 * 1024 * 1024;
+
+interface Measured {
+  readonly scenarios: readonly HttpScenarioResult[];
+  readonly explains: readonly ExplainedStatement[];
+  readonly subscriptions: SubscriptionResult | null;
+}
+
+export function evaluateTargets({ scenarios, explains, subscriptions }: Measured): TargetVerdict[] {
+  const run = (name: ScenarioName, connections: number): LoadRun | undefined =>
+    scenarios.find((scenario) => scenario.name === name)?.runs.find((r) => r.connections === connections);
+  const list = scenarios.find((scenario) => scenario.name === 'server-list');
+  const verdicts: TargetVerdict[] = [];
+
+  const list20 = run('server-list', 20);
+  verdicts.push(
+    atLeast(
+      'ServerList, 20 connections: ≥ 60 requests per server CPU-second',
+      list20?.requestsPerCpuSecond,
+      60,
+      'req/CPU-s',
+    ),
+    atMost('ServerList: ≤ 3 SQL statements per request', list?.statementsPerRequest, 3, 'statements'),
+    below('ServerList, 1 connection: p99 < 40 ms', run('server-list', 1)?.latencyMs.p99, 40),
+    below('DiscoverServers, 1 connection: p99 < 50 ms', run('discover', 1)?.latencyMs.p99, 50),
+    below('DashboardOverview, 1 connection: p99 < 200 ms', run('dashboard', 1)?.latencyMs.p99, 200),
+    indexVerdict(explains),
+  );
+  if (subscriptions === null) {
+    verdicts.push(
+      { target: 'Subscriptions: p99 delivery < 250 ms', measured: 'not measured', met: null },
+      { target: 'Subscriptions: memory bounded', measured: 'not measured', met: null },
+    );
+  } else {
+    const { deliveries, latencyFromChangeMs, latencyFromRequestMs, rssBytes } = subscriptions;
+    const complete = deliveries.received === deliveries.expected;
+    verdicts.push({
+      target: 'Subscriptions: p99 delivery < 250 ms',
+      measured:
+        `p99 ${fixed(latencyFromChangeMs.p99)} ms from the change ` +
+        `(${fixed(latencyFromRequestMs.p99)} ms from sending its mutation), ` +
+        `${whole(deliveries.received)} of ${whole(deliveries.expected)} delivered`,
+      met: complete && latencyFromChangeMs.p99 < 250,
+    });
+    const growth = rssBytes.afterBurst - rssBytes.subscribed;
+    verdicts.push({
+      target: `Subscriptions: memory bounded (the burst adds < ${bytes(BURST_MEMORY_BUDGET)})`,
+      measured:
+        `${bytes(rssBytes.before)} → ${bytes(rssBytes.subscribed)} subscribed → ${bytes(rssBytes.afterBurst)} ` +
+        `after the burst → ${bytes(rssBytes.afterClose)} after they left`,
+      met: growth < BURST_MEMORY_BUDGET,
+    });
+  }
+  return verdicts;
+}
+
+function atLeast(target: string, value: number | undefined, min: number, unit: string): TargetVerdict {
+  if (value === undefined) return { target, measured: 'not measured', met: null };
+  return { target, measured: `${fixed(value)} ${unit}`, met: value >= min };
+}
+
+function atMost(target: string, value: number | undefined, max: number, unit: string): TargetVerdict {
+  if (value === undefined) return { target, measured: 'not measured', met: null };
+  return { target, measured: `${fixed(value, 0)} ${unit}`, met: value <= max };
+}
+
+function below(target: string, p99: number | undefined, limitMs: number): TargetVerdict {
+  if (p99 === undefined) return { target, measured: 'not measured', met: null };
+  return { target, measured: `p99 ${fixed(p99)} ms`, met: p99 < limitMs };
+}
+
+function indexVerdict(explains: readonly ExplainedStatement[]): TargetVerdict {
+  const target = 'DiscoverServers and DashboardOverview use indexes (no full scan of a large table)';
+  if (explains.length === 0) return { target, measured: 'not measured', met: null };
+  const indexes = [...new Set(explains.flatMap((statement) => statement.indexes))];
+  const scans = [...new Set(explains.flatMap((statement) => statement.seqScans))];
+  const largeScans = scans.filter((table) => LARGE_TABLES.includes(table));
+  return {
+    target,
+    measured:
+      `indexes: ${indexes.join(', ') || 'none'}; full scans: ${scans.join(', ') || 'none'}` +
+      (largeScans.length > 0 ? ` (large: ${largeScans.join(', ')})` : ''),
+    met: largeScans.length === 0 && indexes.length > 0,
+  };
+}
