@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { Redis } from 'ioredis';
@@ -20,9 +21,16 @@ export interface EventBus {
 
 const RESYNC = 'event-bus.resync';
 
+/** Every subscription listens on its topic: thousands of listeners on one target are expected, not a leak. */
+function subscriptionEventTarget(): EventTarget {
+  const target = new EventTarget();
+  setMaxListeners(0, target);
+  return target;
+}
+
 export function createEventBus(redisUrl: string | undefined, log: Logger): EventBus {
   // Resync signals concern this process only, so they never travel through Redis.
-  const local = createPubSub<{ [RESYNC]: [] }>();
+  const local = createPubSub<{ [RESYNC]: [] }>({ eventTarget: subscriptionEventTarget() });
   const resyncs = () => local.subscribe(RESYNC);
   if (redisUrl === undefined) {
     return {
