@@ -1,150 +1,50 @@
-// The contract's operations (schema/operations/*.graphql) as dashboards send them. ServerList also asks for
-// each tool's input schema (`toolSchema`), the largest JSONB values the API serves.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type DefinitionNode, type DocumentNode, Kind, parse, print, visit } from 'graphql';
+import { PROJECT_ROOT } from './paths.js';
 
-const SERVER_SUMMARY = `
-fragment ServerSummary on MCPServer {
-  id
-  name
-  description
-  endpointUrl
-  transportType
-  healthStatus
-  avgResponseTime
-  successRate
-  activeConnections
-  lastHealthCheckAt
-  createdAt
-  updatedAt
-  tenant {
-    id
-    name
-  }
-  circuitBreaker {
-    state
-    failureCount
-    failureThreshold
-    openedAt
-  }
-}`;
+// The operations the benchmark sends are the ones dashboards send: read from schema/operations/*.graphql
+// (the contract's documents, plus ServerListWithToolSchemas), never written out a second time here.
 
-export const SERVER_LIST = `
-query ServerList($filter: ServerFilter, $first: Int, $after: String) {
-  servers(filter: $filter, first: $first, after: $after) {
-    totalCount
-    pageInfo {
-      hasNextPage
-      endCursor
-    }
-    edges {
-      cursor
-      node {
-        ...ServerSummary
-        tools {
-          id
-          name
-          description
-          toolSchema
-          totalCalls
-          successCount
-          errorCount
-          avgExecutionTime
-        }
-        resources {
-          id
-          uriTemplate
-          name
-          mimeType
-        }
-      }
-    }
-  }
+const OPERATIONS_DIR = path.join(PROJECT_ROOT, 'schema', 'operations');
+
+const definitions: readonly DefinitionNode[] = readdirSync(OPERATIONS_DIR)
+  .filter((file) => file.endsWith('.graphql'))
+  .flatMap((file) => parse(readFileSync(path.join(OPERATIONS_DIR, file), 'utf8')).definitions);
+
+function named(kind: Kind, name: string): DefinitionNode {
+  const found = definitions.find(
+    (definition) => definition.kind === kind && 'name' in definition && definition.name?.value === name,
+  );
+  if (!found) throw new Error(`schema/operations has no ${kind} named ${name}`);
+  return found;
 }
-${SERVER_SUMMARY}`;
 
-export const DISCOVER_SERVERS = `
-query DiscoverServers($tools: [String!], $resources: [String!], $first: Int) {
-  servers(
-    filter: { tools: $tools, resources: $resources, healthStatus: [HEALTHY, DEGRADED] }
-    orderBy: { field: AVG_RESPONSE_TIME, direction: ASC }
-    first: $first
-  ) {
-    totalCount
-    edges {
-      node {
-        id
-        name
-        endpointUrl
-        transportType
-        healthStatus
-        avgResponseTime
-      }
-    }
+/** The operation named `name`, with the fragments it spreads (and theirs), as a request's query text. */
+function operation(name: string): string {
+  const included = new Map<string, DefinitionNode>();
+  const pending: DefinitionNode[] = [named(Kind.OPERATION_DEFINITION, name)];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    visit(next, {
+      FragmentSpread(spread) {
+        const fragment = spread.name.value;
+        if (included.has(fragment)) return;
+        const definition = named(Kind.FRAGMENT_DEFINITION, fragment);
+        included.set(fragment, definition);
+        pending.push(definition);
+      },
+    });
   }
-}`;
-
-export const DASHBOARD_OVERVIEW = `
-query DashboardOverview($hours: Int!) {
-  serverHealthSummary {
-    totalServers
-    healthyServers
-    degradedServers
-    unhealthyServers
-    unknownServers
-    avgResponseTime
-    openCircuits
-  }
-  requestPerformanceSummary(hours: $hours) {
-    totalRequests
-    avgDurationMs
-    p50DurationMs
-    p95DurationMs
-    p99DurationMs
-    errorRate
-  }
-  requestTimeSeries(hours: $hours, bucket: HOUR) {
-    bucketStart
-    requests
-    errors
-    avgDurationMs
-  }
-}`;
-
-export const REGISTER_SERVER = `
-mutation RegisterServer($input: RegisterServerInput!) {
-  registerServer(input: $input) {
-    ...ServerSummary
-    tools {
-      name
-      description
-      toolSchema
-    }
-    resources {
-      uriTemplate
-      mimeType
-    }
-    prompts {
-      name
-    }
-  }
+  const document: DocumentNode = {
+    kind: Kind.DOCUMENT,
+    definitions: [named(Kind.OPERATION_DEFINITION, name), ...included.values()],
+  };
+  return print(document);
 }
-${SERVER_SUMMARY}`;
 
-export const RESET_CIRCUIT_BREAKER = `
-mutation ResetCircuitBreaker($serverId: ID!) {
-  resetCircuitBreaker(serverId: $serverId) {
-    state
-    failureCount
-  }
-}`;
-
-export const CIRCUIT_BREAKER_CHANGED = `
-subscription CircuitBreakerChanged($serverId: ID) {
-  circuitBreakerChanged(serverId: $serverId) {
-    serverId
-    tenantId
-    previousState
-    state
-    failureCount
-    changedAt
-  }
-}`;
+export const SERVER_LIST = operation('ServerListWithToolSchemas');
+export const DISCOVER_SERVERS = operation('DiscoverServers');
+export const DASHBOARD_OVERVIEW = operation('DashboardOverview');
+export const REGISTER_SERVER = operation('RegisterServer');
+export const RESET_CIRCUIT_BREAKER = operation('ResetCircuitBreaker');
+export const CIRCUIT_BREAKER_CHANGED = operation('CircuitBreakerChanged');
