@@ -1,9 +1,8 @@
 import { bytes, fixed, percent, textTable, whole } from './format.js';
 import type { LoadRun } from './load.js';
 import type { ProfileSummary } from './profile.js';
-import type { HttpScenarioResult } from './results.js';
+import type { HttpScenarioResult, TargetVerdict } from './results.js';
 import type { SubscriptionResult } from './subscriptions.js';
-import type { TargetVerdict } from './targets.js';
 
 export const RUN_HEADERS = [
   'connections',

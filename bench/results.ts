@@ -7,7 +7,13 @@ import type { MachineInfo } from './machine.js';
 import type { ScenarioName } from './options.js';
 import type { ProfileSummary } from './profile.js';
 import type { SubscriptionResult } from './subscriptions.js';
-import type { TargetVerdict } from './targets.js';
+
+/** One target of the performance issue, what was measured, and whether it is met (null: not measured). */
+export interface TargetVerdict {
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean | null;
+}
 
 export interface HttpScenarioResult {
   readonly name: ScenarioName;

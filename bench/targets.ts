@@ -2,15 +2,8 @@ import type { ExplainedStatement } from './explain.js';
 import { bytes, fixed, whole } from './format.js';
 import type { LoadRun } from './load.js';
 import type { ScenarioName } from './options.js';
-import type { HttpScenarioResult } from './results.js';
+import type { HttpScenarioResult, TargetVerdict } from './results.js';
 import type { SubscriptionResult } from './subscriptions.js';
-
-/** One target of the performance issue, what was measured, and whether it is met (null: not measured). */
-export interface TargetVerdict {
-  readonly target: string;
-  readonly measured: string;
-  readonly met: boolean | null;
-}
 
 /** Tables too large to read whole on a dashboard request. */
 const LARGE_TABLES = ['request_logs', 'server_tools', 'health_checks', 'audit_logs'];
