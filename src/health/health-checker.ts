@@ -16,6 +16,25 @@ interface ClaimedRow {
   connection_headers: Record<string, string> | string | null;
 }
 
+/** Which servers a claim takes, in what order, and how it moves them ahead (`?`: parameters of `claim`). */
+interface ClaimQuery {
+  readonly where: string;
+  readonly orderBy: string;
+  readonly set: string;
+}
+
+const DUE_FOR_PROBE: ClaimQuery = {
+  where: "next_check_at <= now() and health_status <> 'maintenance'",
+  orderBy: 'next_check_at',
+  set: "next_check_at = now() + (? * interval '1 millisecond')",
+};
+
+const DUE_FOR_REFRESH: ClaimQuery = {
+  where: "capabilities_discovered and capabilities_refreshed_at <= now() - (? * interval '1 millisecond')",
+  orderBy: 'capabilities_refreshed_at',
+  set: 'capabilities_refreshed_at = now()',
+};
+
 function probeTarget(row: ClaimedRow): ProbeTarget {
   return {
     serverId: row.id,
@@ -72,8 +91,11 @@ export class HealthChecker {
   async runDueChecks(): Promise<number> {
     let probed = 0;
     for (;;) {
-      const claimed = await this.claimDue(this.settings.concurrency);
-      await Promise.all(claimed.map((target) => this.check(target)));
+      const claimed = await this.claim(DUE_FOR_PROBE, { set: [this.settings.intervalMs] });
+      await this.settleAll(
+        claimed.map((target) => checkServer(this.orm.em.fork(), this.pubSub, this.settings, target)),
+        'health check failed',
+      );
       probed += claimed.length;
       if (claimed.length < this.settings.concurrency) break;
     }
@@ -87,52 +109,54 @@ export class HealthChecker {
    * the same way as probes so the fleet refreshes each server once. Returns how many were refreshed.
    */
   async refreshDueCapabilities(): Promise<number> {
-    const rows: ClaimedRow[] = await this.orm.em.fork().execute(
-      `with due as (
-         select id from mcp_servers
-         where capabilities_discovered and transport_type in (?)
-           and capabilities_refreshed_at <= now() - (? * interval '1 millisecond')
-         order by capabilities_refreshed_at
-         limit ?
-         for update skip locked
-       )
-       update mcp_servers s set capabilities_refreshed_at = now()
-       from due where s.id = due.id
-       returning s.id, s.endpoint_url, s.transport_type, s.connection_headers`,
-      [
-        probedTransports(this.settings.allowStdio),
-        this.settings.capabilityRefreshIntervalMs,
-        this.settings.concurrency,
-      ],
-    );
-    const refreshed = await Promise.all(
-      rows.map((row) => {
-        const target = probeTarget(row);
-        return refreshCapabilities(this.orm.em.fork(), target.serverId, target, this.settings);
-      }),
+    const claimed = await this.claim(DUE_FOR_REFRESH, { where: [this.settings.capabilityRefreshIntervalMs] });
+    const refreshed = await this.settleAll(
+      claimed.map((target) =>
+        refreshCapabilities(this.orm.em.fork(), target.serverId, target, this.settings),
+      ),
+      'capability refresh failed',
     );
     return refreshed.filter(Boolean).length;
   }
 
-  private async claimDue(limit: number): Promise<ProbeTarget[]> {
+  /**
+   * Claims up to `concurrency` servers that `due` selects, moving them out of reach of other instances in
+   * the same statement (`FOR UPDATE SKIP LOCKED`, then the update `due` names).
+   */
+  private async claim(
+    due: ClaimQuery,
+    params: { readonly where?: readonly number[]; readonly set?: readonly number[] },
+  ): Promise<ProbeTarget[]> {
     const rows: ClaimedRow[] = await this.orm.em.fork().execute(
       `with due as (
          select id from mcp_servers
-         where next_check_at <= now() and health_status <> 'maintenance' and transport_type in (?)
-         order by next_check_at
+         where transport_type in (?) and ${due.where}
+         order by ${due.orderBy}
          limit ?
          for update skip locked
        )
-       update mcp_servers s set next_check_at = now() + (? * interval '1 millisecond')
+       update mcp_servers s set ${due.set}
        from due where s.id = due.id
        returning s.id, s.endpoint_url, s.transport_type, s.connection_headers`,
-      [probedTransports(this.settings.allowStdio), limit, this.settings.intervalMs],
+      [
+        probedTransports(this.settings.allowStdio),
+        ...(params.where ?? []),
+        this.settings.concurrency,
+        ...(params.set ?? []),
+      ],
     );
     return rows.map(probeTarget);
   }
 
-  private async check(target: ProbeTarget): Promise<void> {
-    await checkServer(this.orm.em.fork(), this.pubSub, this.settings, target);
+  /** Waits for all; one server's failure (a database error) must not cost the others their results. */
+  private async settleAll<T>(work: Promise<T>[], message: string): Promise<T[]> {
+    const results = await Promise.allSettled(work);
+    const done: T[] = [];
+    for (const result of results) {
+      if (result.status === 'fulfilled') done.push(result.value);
+      else this.log.error({ err: result.reason }, message);
+    }
+    return done;
   }
 
   private async pruneHistory(): Promise<void> {
