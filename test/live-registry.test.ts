@@ -13,10 +13,11 @@ import { MCPServer } from '../src/registry/mcp-server.entity.js';
 import { ServerTool } from '../src/registry/server-tool.entity.js';
 import {
   CheckServerHealthDocument,
-  CircuitBreakerChangedDocument,
+  CircuitBreakerVersionsDocument,
   RefreshServerCapabilitiesDocument,
   RegisterServerDocument,
   ServerHealthChangedDocument,
+  ServerHealthVersionsDocument,
 } from './sdk/graphql.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.js';
 import {
@@ -402,8 +403,6 @@ describe('STDIO servers', () => {
   });
 });
 
-const withVersion = (document: string) => document.replace('serverId\n', 'serverId\n    version\n');
-
 describe('the health checker', () => {
   let db: TestDatabase;
   let app: TestApp;
@@ -437,9 +436,8 @@ describe('the health checker', () => {
       transportType: 'STREAMABLE_HTTP',
     });
     const serverId = data?.registerServer.id ?? '';
-    // The contract's documents plus `version`, which clients use to drop stale events.
-    const health = subscribe(app, key, withVersion(print(ServerHealthChangedDocument)), { serverId });
-    const circuit = subscribe(app, key, withVersion(print(CircuitBreakerChangedDocument)), { serverId });
+    const health = subscribe(app, key, print(ServerHealthVersionsDocument), { serverId });
+    const circuit = subscribe(app, key, print(CircuitBreakerVersionsDocument), { serverId });
     const statuses = () =>
       health.events.map((event) => (event.serverHealthChanged as { status: string }).status);
     const states = () =>
