@@ -40,6 +40,8 @@ export async function startServer(settings: ServerSettings): Promise<ServerProce
     // Seeded servers point at hosts that do not exist: probing them is not what is measured.
     HEALTH_CHECKER: 'off',
   };
+  // The subscription scenario holds 1000 sockets of one tenant's key: more than a key may hold by default.
+  env.WS_MAX_CONNECTIONS_PER_KEY = '5000';
   delete env.ADMIN_API_KEY;
   delete env.REDIS_URL;
   if (settings.redisUrl !== null) env.REDIS_URL = settings.redisUrl;

@@ -7,8 +7,11 @@ import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
 import { createRequestLogWriter } from './audit/request-log-writer.js';
+import { createAdmission } from './auth/admission.js';
 import { ensureAdminApiKey } from './auth/api-key.service.js';
 import { createAuthenticator } from './auth/authenticate.js';
+import { LocalRateLimitStore } from './auth/rate-limit.js';
+import { RedisRateLimitStore } from './auth/redis-rate-limit-store.js';
 import type { AppConfig } from './config.js';
 import { type DatabaseTarget, databaseTarget, initOrm, type Orm } from './db/orm.js';
 import { entities } from './entities.js';
@@ -95,12 +98,20 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
       loaders: createRequestLoaders(em),
     }) satisfies GraphQLContext;
   const authenticate = createAuthenticator({ maxFailedAttempts: config.security.maxFailedAttempts, log });
+  const rateLimitStore =
+    config.redisUrl === undefined
+      ? new LocalRateLimitStore()
+      : await RedisRateLimitStore.open(config.redisUrl, config.redisKeyPrefix, log);
+  const admission = createAdmission(authenticate, rateLimitStore, config.security.rateLimits);
   const trustedProxies = parseIpRanges(config.security.trustedProxies);
   const clientIpOf = (req: http.IncomingMessage) => clientAddressOf(req, trustedProxies);
   const limits = apolloLimitOptions(config.security.introspection);
   const webSockets = serveWebSockets(httpServer, schema, {
     orm,
-    authenticate,
+    admission,
+    eventBus,
+    settings: config.security.webSockets,
+    log,
     clientIpOf,
     introspection: config.security.introspection,
     contextFor,
@@ -142,7 +153,7 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
       context: async ({ req, res }) => {
         const em = orm.em.fork();
         const clientIp = clientIpOf(req);
-        const viewer = await authenticate(em, req.headers.authorization, clientIp);
+        const viewer = await admission.admit(em, req.headers.authorization, clientIp);
         return contextFor(viewer, String(res.locals.requestId), clientIp, em);
       },
     }),
@@ -170,7 +181,7 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
       await healthChecker?.stop();
       await apollo.stop();
       await webSockets.close();
-      await Promise.allSettled([orm.close(), eventBus.close()]);
+      await Promise.allSettled([orm.close(), eventBus.close(), admission.close()]);
     })();
     return closing;
   };

@@ -9,8 +9,10 @@ export interface AppConfig {
   readonly databaseUrl: string | undefined;
   /** Where the embedded PGlite database lives when `databaseUrl` is unset. */
   readonly dataDir: string;
-  /** Redis connection string; `undefined` selects in-process pub/sub. */
+  /** Redis connection string; `undefined` selects in-process pub/sub and rate limits. */
   readonly redisUrl: string | undefined;
+  /** Put before every Redis key this process writes, so deployments can share one Redis. */
+  readonly redisKeyPrefix: string;
   /** When set, ensured at start-up as a platform admin key. Never logged. */
   readonly adminApiKey: string | undefined;
   readonly logLevel: LogLevel;
@@ -29,6 +31,31 @@ export interface SecuritySettings {
   readonly trustedProxies: readonly string[];
   /** Wrong secrets sent with a key's prefix before that key is locked until `unlockApiKey`. */
   readonly maxFailedAttempts: number;
+  readonly rateLimits: RateLimitSettings;
+  readonly webSockets: WebSocketSettings;
+}
+
+/** Request budgets; a key's own budgets are its `rateLimitPerHour` and `rateLimitPerDay`. */
+export interface RateLimitSettings {
+  /** `RATE_LIMITS=off` turns every rate limit off (for load tests behind a limiter of your own). */
+  readonly enabled: boolean;
+  /** Requests without a valid key admitted per client address and minute, fleet-wide. */
+  readonly unauthenticatedPerMinute: number;
+}
+
+/** How many graphql-ws connections are held open, and how dead ones are found. */
+export interface WebSocketSettings {
+  /** Open connections per instance. */
+  readonly maxConnections: number;
+  /** Open connections per API key, per instance. */
+  readonly maxConnectionsPerKey: number;
+  /** How often each socket is pinged; one that has not answered the previous ping is closed. */
+  readonly keepAliveMs: number;
+  /**
+   * How often the keys of open sockets are checked again. A revoked key's sockets close at once (an event
+   * tells every instance); this check is the safety net for events lost while Redis was away, and for locks.
+   */
+  readonly reauthorizeIntervalMs: number;
 }
 
 /** How the health checker probes servers and turns probe results into a status. */
@@ -86,6 +113,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: path.resolve(readString(env, 'DATA_DIR') ?? '.data'),
     redisUrl: readUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisKeyPrefix: readRedisKeyPrefix(env),
     adminApiKey: readAdminKey(env),
     logLevel: readEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     migrateOnStart: readBoolean(env, 'MIGRATE_ON_START', true),
@@ -117,6 +145,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
       introspection: readBoolean(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
       trustedProxies: readIpRanges(env, 'TRUSTED_PROXIES'),
       maxFailedAttempts: readInteger(env, 'MAX_FAILED_ATTEMPTS', 10, 1, 1000),
+      rateLimits: {
+        enabled: readBoolean(env, 'RATE_LIMITS', true),
+        unauthenticatedPerMinute: readInteger(env, 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60, 1, 1_000_000),
+      },
+      webSockets: {
+        maxConnections: readInteger(env, 'WS_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+        maxConnectionsPerKey: readInteger(env, 'WS_MAX_CONNECTIONS_PER_KEY', 100, 1, 1_000_000),
+        keepAliveMs: readInteger(env, 'WS_KEEPALIVE_MS', 30_000, 100, 3_600_000),
+        reauthorizeIntervalMs: readInteger(env, 'WS_REAUTHORIZE_INTERVAL_MS', 60_000, 100, 3_600_000),
+      },
     },
   };
 }
@@ -179,6 +217,14 @@ function readEnum<T extends string>(env: Env, name: string, values: readonly T[]
   const match = values.find((value) => value === raw);
   if (match === undefined) throw new ConfigError(name, `expected one of ${values.join(', ')}, got "${raw}"`);
   return match;
+}
+
+function readRedisKeyPrefix(env: Env): string {
+  const prefix = readString(env, 'REDIS_KEY_PREFIX') ?? 'mcp-registry:';
+  if (!/^[\w.:-]{1,64}$/.test(prefix)) {
+    throw new ConfigError('REDIS_KEY_PREFIX', 'expected up to 64 letters, digits, ".", ":", "-" or "_"');
+  }
+  return prefix;
 }
 
 const MIN_ADMIN_KEY_LENGTH = 24;

@@ -53,6 +53,13 @@ describe('loadConfig', () => {
     ['TRUSTED_PROXIES', '10.0.0.0/33'],
     ['MAX_FAILED_ATTEMPTS', '0'],
     ['MAX_FAILED_ATTEMPTS', 'ten'],
+    ['REDIS_KEY_PREFIX', 'has spaces'],
+    ['RATE_LIMITS', 'sometimes'],
+    ['RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', '0'],
+    ['WS_MAX_CONNECTIONS', '-1'],
+    ['WS_MAX_CONNECTIONS_PER_KEY', '0'],
+    ['WS_KEEPALIVE_MS', '10'],
+    ['WS_REAUTHORIZE_INTERVAL_MS', 'often'],
   ])('rejects %s=%s with an error naming the variable', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrowError(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrowError(new RegExp(`^${variable}: `));
@@ -65,6 +72,21 @@ describe('loadConfig', () => {
     expect(introspection({ NODE_ENV: 'production' })).toBe(false);
     expect(introspection({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'on' })).toBe(true);
     expect(introspection({ GRAPHQL_INTROSPECTION: 'off' })).toBe(false);
+  });
+
+  it('limits unauthenticated requests and websockets by default, in keys of their own in Redis', () => {
+    const config = loadConfig({});
+    expect(config.redisKeyPrefix).toBe('mcp-registry:');
+    expect(config.security.rateLimits).toEqual({ enabled: true, unauthenticatedPerMinute: 60 });
+    expect(config.security.webSockets).toEqual({
+      maxConnections: 10_000,
+      maxConnectionsPerKey: 100,
+      keepAliveMs: 30_000,
+      reauthorizeIntervalMs: 60_000,
+    });
+    const tuned = loadConfig({ RATE_LIMITS: 'off', REDIS_KEY_PREFIX: 'staging:registry:' });
+    expect(tuned.security.rateLimits.enabled).toBe(false);
+    expect(tuned.redisKeyPrefix).toBe('staging:registry:');
   });
 
   it('trusts no proxy and locks keys after 10 wrong secrets by default', () => {

@@ -1,8 +1,18 @@
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { ApiKeyScope } from '../src/graphql/access.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import {
+  createPostgresDatabase,
+  createTestDatabase,
+  postgresAvailable,
+  redisAvailable,
+  type TestDatabase,
+} from './support/database.js';
+import { seed } from './support/seed.js';
+import { REDIS_URL } from './support/services.js';
+import { openSocket } from './support/subscriptions.js';
 
 let db: TestDatabase;
 let app: TestApp;
@@ -59,5 +69,141 @@ describe('graphql-ws on /graphql', () => {
     await expect(execute(client, '{ viewer { apiKey { id } } }')).rejects.toBeDefined();
     expect(closes).toContain(4403);
     await client.dispose();
+  });
+});
+
+describe('graphql-ws sockets and their keys', () => {
+  let socketsDb: TestDatabase;
+  let guarded: TestApp;
+  let acme: Awaited<ReturnType<ReturnType<typeof seed>['tenant']>>;
+
+  beforeAll(async () => {
+    socketsDb = await createTestDatabase();
+    guarded = await startTestApp(socketsDb.target, {
+      WS_MAX_CONNECTIONS: '4',
+      WS_MAX_CONNECTIONS_PER_KEY: '2',
+      WS_REAUTHORIZE_INTERVAL_MS: '200',
+      WS_KEEPALIVE_MS: '200',
+      MAX_FAILED_ATTEMPTS: '2',
+    });
+    acme = await seed(guarded.orm).tenant('acme-sockets');
+  });
+
+  afterAll(async () => {
+    await guarded?.close();
+    await socketsDb?.drop();
+  });
+
+  it("close a key's sockets with 4403 when it is revoked", async () => {
+    const { key, id } = await acme.key([ApiKeyScope.READ, ApiKeyScope.WRITE]);
+    const socket = openSocket(guarded, key);
+    expect(await socket.acknowledged).toBe(true);
+    await guarded.graphql({
+      query: 'mutation ($id: ID!) { revokeApiKey(id: $id) { id } }',
+      variables: { id },
+      key: ADMIN_KEY,
+    });
+    expect(await socket.closed).toMatchObject({ code: 4403 });
+  });
+
+  it('close a socket with 4403 when its key expires', async () => {
+    const { key } = await acme.key([ApiKeyScope.READ], { expiresAt: new Date(Date.now() + 1000) });
+    const socket = openSocket(guarded, key);
+    expect(await socket.acknowledged).toBe(true);
+    expect(await socket.closed).toMatchObject({ code: 4403, reason: expect.stringContaining('expired') });
+  });
+
+  it('close the sockets of a key that got locked, at the next periodic check', async () => {
+    const { key } = await acme.key([ApiKeyScope.READ]);
+    const socket = openSocket(guarded, key);
+    expect(await socket.acknowledged).toBe(true);
+    // Wrong secrets with the key's prefix lock it (MAX_FAILED_ATTEMPTS=2); no event announces a lock.
+    const wrong = `${key.slice(0, -4)}xxxx`;
+    await guarded.graphql({ query: '{ viewer { apiKey { id } } }', key: wrong });
+    await guarded.graphql({ query: '{ viewer { apiKey { id } } }', key: wrong });
+    expect(await socket.closed).toMatchObject({ code: 4403 });
+  });
+
+  it('hold at most WS_MAX_CONNECTIONS_PER_KEY sockets per key', async () => {
+    const { key } = await acme.key([ApiKeyScope.READ]);
+    const first = openSocket(guarded, key);
+    const second = openSocket(guarded, key);
+    expect(await first.acknowledged).toBe(true);
+    expect(await second.acknowledged).toBe(true);
+    const third = openSocket(guarded, key);
+    expect(await third.acknowledged).toBe(false);
+    expect(await third.closed).toMatchObject({ code: 4429 });
+    first.close();
+    await first.closed;
+    const again = openSocket(guarded, key);
+    expect(await again.acknowledged).toBe(true);
+    second.close();
+    again.close();
+    await Promise.all([second.closed, again.closed]);
+  });
+
+  it('hold at most WS_MAX_CONNECTIONS sockets in all, and say 1013 to the next', async () => {
+    const keys = await Promise.all([1, 2, 3].map(() => acme.key([ApiKeyScope.READ])));
+    const sockets = keys.flatMap(({ key }) => [openSocket(guarded, key), openSocket(guarded, key)]);
+    const outcomes = await Promise.all(sockets.map((socket) => socket.acknowledged));
+    expect(outcomes.filter(Boolean)).toHaveLength(4);
+    const refused = sockets.filter((_, index) => !outcomes[index]);
+    for (const socket of refused) expect(await socket.closed).toMatchObject({ code: 1013 });
+    for (const socket of sockets) socket.close();
+    await Promise.all(sockets.map((socket) => socket.closed));
+  });
+
+  it('drop a peer that stops answering pings', async () => {
+    const { key } = await acme.key([ApiKeyScope.READ]);
+    const silent = openSocket(guarded, key, { autoPong: false });
+    expect(await silent.acknowledged).toBe(true);
+    // The server terminates it without a close frame: the client sees an abnormal closure.
+    expect(await silent.closed).toMatchObject({ code: 1006 });
+  });
+
+  it('answer bad variables with BAD_USER_INPUT, not a masked or bare error', async () => {
+    const { key } = await acme.key([ApiKeyScope.READ]);
+    const socket = openSocket(guarded, key);
+    try {
+      const result = await socket.execute('query ($first: Int) { servers(first: $first) { totalCount } }', {
+        first: 'many',
+      });
+      expect(result).toMatchObject({ errors: [{ extensions: { code: 'BAD_USER_INPUT' } }] });
+      expect(JSON.stringify(result)).not.toMatch(/\bat .*\.(ts|js)/);
+    } finally {
+      socket.close();
+    }
+  });
+});
+
+describe.skipIf(!postgresAvailable() || !redisAvailable())('revocation across instances', () => {
+  let fleetDb: TestDatabase;
+  let instanceA: TestApp;
+  let instanceB: TestApp;
+
+  beforeAll(async () => {
+    fleetDb = await createPostgresDatabase();
+    instanceA = await startTestApp(fleetDb.target, { REDIS_URL });
+    instanceB = await startTestApp(fleetDb.target, { REDIS_URL, MIGRATE_ON_START: 'false' });
+  });
+
+  afterAll(async () => {
+    await instanceA?.close();
+    await instanceB?.close();
+    await fleetDb?.drop();
+  });
+
+  it('closes the sockets a key holds on instance B when it is revoked on instance A', async () => {
+    const acme = await seed(instanceA.orm).tenant('acme-fleet-sockets');
+    const { key, id } = await acme.key([ApiKeyScope.READ]);
+    const onB = openSocket(instanceB, key);
+    expect(await onB.acknowledged).toBe(true);
+    await instanceA.graphql({
+      query: 'mutation ($id: ID!) { revokeApiKey(id: $id) { id } }',
+      variables: { id },
+      key: ADMIN_KEY,
+    });
+    // B's periodic check runs once a minute by default: only the event can close the socket this soon.
+    expect(await onB.closed).toMatchObject({ code: 4403 });
   });
 });

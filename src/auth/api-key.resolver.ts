@@ -4,6 +4,7 @@ import { ApiKeyScope, viewerOf } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { type Connection, ConnectionType, pageRequest } from '../graphql/pagination.js';
 import { ApiKey } from './api-key.entity.js';
+import { API_KEY_TOPICS, type ApiKeyChangedEvent } from './api-key.events.js';
 import { CreateApiKeyInput } from './api-key.inputs.js';
 import { createApiKey, listApiKeys, revokeApiKey, unlockApiKey } from './api-key.service.js';
 
@@ -47,8 +48,11 @@ export class ApiKeyResolver {
 
   @Authorized(ApiKeyScope.WRITE)
   @Mutation(() => ApiKey, { description: 'Revokes a key for good; its next request is UNAUTHENTICATED.' })
-  revokeApiKey(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<ApiKey> {
-    return revokeApiKey(context.em, actorOf(context), viewerOf(context), id);
+  async revokeApiKey(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<ApiKey> {
+    const key = await revokeApiKey(context.em, actorOf(context), viewerOf(context), id);
+    const event: ApiKeyChangedEvent = { apiKeyId: key.id };
+    context.eventBus.pubSub.publish(API_KEY_TOPICS.apiKeyChanged, event);
+    return key;
   }
 
   @Authorized(ApiKeyScope.WRITE)

@@ -67,13 +67,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
     const refusal = key === null ? null : refusalOf(key, clientIp, now);
     if (key !== null && refusal === null) {
       touchLastUsed(em, key, now, log);
-      return {
-        apiKeyId: key.id,
-        tenantId: key.tenant?.id ?? null,
-        userId: key.user?.id ?? null,
-        scopes: new Set(key.scopes),
-        allowedServers: key.allowedServers === null ? null : new Set(key.allowedServers),
-      };
+      return viewerOfKey(key);
     }
     const prefix = displayPrefix(token);
     const counted = await countWrongSecret(em, prefix, hash, maxFailedAttempts);
@@ -91,6 +85,37 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
       tenantId: key?.tenant?.id ?? named?.tenant_id ?? null,
     });
     throw unauthenticated();
+  };
+}
+
+/**
+ * Checks connections accepted earlier (websockets held open) again: for each, the viewer its key is now, or
+ * `null` when the key has since been revoked, locked, expired or refused for the connection's address.
+ */
+export async function reauthorize(
+  em: EntityManager,
+  connections: readonly { apiKeyId: string; clientIp: string | null }[],
+  now = new Date(),
+): Promise<(Viewer | null)[]> {
+  const ids = [...new Set(connections.map((connection) => connection.apiKeyId))];
+  const keys = ids.length === 0 ? [] : await em.find(ApiKey, { id: { $in: ids } });
+  const byId = new Map(keys.map((key) => [key.id, key]));
+  return connections.map(({ apiKeyId, clientIp }) => {
+    const key = byId.get(apiKeyId);
+    return key !== undefined && refusalOf(key, clientIp, now) === null ? viewerOfKey(key) : null;
+  });
+}
+
+function viewerOfKey(key: ApiKey): Viewer {
+  return {
+    apiKeyId: key.id,
+    tenantId: key.tenant?.id ?? null,
+    userId: key.user?.id ?? null,
+    scopes: new Set(key.scopes),
+    allowedServers: key.allowedServers === null ? null : new Set(key.allowedServers),
+    rateLimitPerHour: key.rateLimitPerHour,
+    rateLimitPerDay: key.rateLimitPerDay,
+    expiresAt: key.expiresAt,
   };
 }
 

@@ -22,6 +22,11 @@ export interface Viewer {
   readonly scopes: ReadonlySet<ApiKeyScope>;
   /** The servers the key is limited to; `null` for every server of its tenant. */
   readonly allowedServers: ReadonlySet<string> | null;
+  /** The key's request budgets; `null` for none. */
+  readonly rateLimitPerHour: number | null;
+  readonly rateLimitPerDay: number | null;
+  /** When the key stops working; `null` for never. */
+  readonly expiresAt: Date | null;
 }
 
 /** A key with the ADMIN scope administers the whole platform: every tenant, users and keys. */

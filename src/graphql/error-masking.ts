@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from '../logger.js';
 import type { GraphQLContext } from './context.js';
 import { ApiError, ErrorCode } from './errors.js';
@@ -39,6 +39,25 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     path: formatted.path,
     extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
   };
+}
+
+/**
+ * The errors of a result sent over a websocket, formatted as `formatError` formats them over HTTP. graphql-ws
+ * wraps what a subscription's stream throws in a GraphQLError without a path: the thrown error is the one to
+ * format. Errors with neither a path nor a cause come from checking the request (variables that do not fit
+ * the operation): BAD_USER_INPUT, as Apollo says over HTTP.
+ */
+export function formatResultErrors(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
+  return errors.map((error) => {
+    const source =
+      error.path === undefined && error.originalError instanceof GraphQLError ? error.originalError : error;
+    const formatted = source.toJSON();
+    if (source.path === undefined && source.originalError === undefined) {
+      const code = formatted.extensions?.code ?? 'BAD_USER_INPUT';
+      return formatError({ ...formatted, extensions: { ...formatted.extensions, code } }, source);
+    }
+    return formatError(formatted, source);
+  });
 }
 
 /** Logs unexpected errors with the request id, and gives that id to the client in masked errors. */

@@ -8,6 +8,8 @@ export enum ErrorCode {
   NOT_FOUND = 'NOT_FOUND',
   CONFLICT = 'CONFLICT',
   RATE_LIMITED = 'RATE_LIMITED',
+  /** A subscription fell too far behind its events and was ended; subscribe again. */
+  SUBSCRIBER_TOO_SLOW = 'SUBSCRIBER_TOO_SLOW',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -18,9 +20,19 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
 
 /** An error meant for the client: its message is safe to show and says what to do. */
 export class ApiError extends GraphQLError {
-  constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+  /**
+   * `headers` are sent with the HTTP response the error ends (Apollo reads `extensions.http`, and removes it
+   * before the error reaches the client).
+   */
+  constructor(
+    code: ErrorCode,
+    message: string,
+    extensions: Record<string, unknown> = {},
+    headers?: ReadonlyMap<string, string>,
+  ) {
     const status = HTTP_STATUS[code];
-    super(message, { extensions: { ...extensions, code, ...(status ? { http: { status } } : {}) } });
+    const http = status ? { http: { status, ...(headers ? { headers: new Map(headers) } : {}) } } : {};
+    super(message, { extensions: { ...extensions, code, ...http } });
     this.name = 'ApiError';
   }
 }
@@ -31,6 +43,15 @@ export const badUserInput = (message: string, field?: string): ApiError =>
 /** One answer for every kind of bad credential, so a caller cannot tell unknown from revoked or expired. */
 export const unauthenticated = (): ApiError =>
   new ApiError(ErrorCode.UNAUTHENTICATED, 'A valid API key is required: send "Authorization: Bearer <key>".');
+
+/** Over a rate limit: says which budget is spent and, in seconds, when to try again (also as `Retry-After`). */
+export const rateLimited = (budget: string, retryAfterSeconds: number): ApiError =>
+  new ApiError(
+    ErrorCode.RATE_LIMITED,
+    `Too many requests: the ${budget} rate limit is used up. Retry after ${retryAfterSeconds} s.`,
+    { budget, retryAfter: retryAfterSeconds },
+    new Map([['retry-after', String(retryAfterSeconds)]]),
+  );
 
 export const forbidden = (message: string): ApiError => new ApiError(ErrorCode.FORBIDDEN, message);
 

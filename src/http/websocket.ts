@@ -1,14 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema, getOperationAST } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
-import type { Authenticate } from '../auth/authenticate.js';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { Admission } from '../auth/admission.js';
+import { API_KEY_TOPICS, type ApiKeyChangedEvent } from '../auth/api-key.events.js';
+import { reauthorize } from '../auth/authenticate.js';
+import type { WebSocketSettings } from '../config.js';
 import type { Orm } from '../db/orm.js';
 import type { Viewer } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { formatResultErrors } from '../graphql/error-masking.js';
+import { ErrorCode } from '../graphql/errors.js';
 import { checkOperation } from '../graphql/limits.js';
+import type { Logger } from '../logger.js';
+import type { EventBus } from '../pubsub/pubsub.js';
 import { MAX_PAYLOAD_BYTES } from './request-middleware.js';
+
+/** Close codes this endpoint uses besides graphql-ws's own (4400 bad message, 4401 no connection_init...). */
+export const CLOSE_CODES = {
+  /** A bad key in connection_init, or the key stopped being valid (revoked, expired, locked). */
+  forbidden: 4403,
+  /** The key is over its rate limit, or holds too many sockets already. */
+  tooManyRequests: 4429,
+  /** The instance holds as many sockets as it may: try again later (or another instance). */
+  tryAgainLater: 1013,
+} as const;
 
 export interface WebSocketEndpoint {
   /** Stops accepting operations and closes every socket. */
@@ -18,50 +35,147 @@ export interface WebSocketEndpoint {
 
 export interface WebSocketOptions {
   readonly orm: Orm;
-  readonly authenticate: Authenticate;
+  readonly admission: Admission;
+  readonly eventBus: EventBus;
+  readonly settings: WebSocketSettings;
+  readonly log: Logger;
   /** The client's address, as for HTTP requests (`X-Forwarded-For` behind trusted proxies). */
   readonly clientIpOf: (request: http.IncomingMessage) => string | null;
   readonly introspection: boolean;
   readonly contextFor: (viewer: Viewer, requestId: string, clientIp: string | null) => GraphQLContext;
 }
 
+/** An authenticated socket. Its viewer is replaced when its key is checked again and still valid. */
+interface Connection {
+  readonly socket: WebSocket;
+  readonly clientIp: string | null;
+  viewer: Viewer;
+  expiry?: NodeJS.Timeout;
+}
+
+/** Longest delay `setTimeout` takes; keys expiring later are caught by the periodic check. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /**
- * graphql-ws on `/graphql`, sharing the HTTP server. Authentication happens once, in connection_init
- * (`connectionParams.authorization`); a bad key closes the socket with 4403. Operations meet the same
- * limits as over HTTP.
+ * graphql-ws on `/graphql`, sharing the HTTP server. Authentication and rate limits apply once, in
+ * connection_init (`connectionParams.authorization`), and each subscription counts against the key's rate
+ * limits. Operations meet the same limits as over HTTP and their errors are masked the same way. Sockets are
+ * capped per instance and per key, pinged to find dead peers, and closed when their key stops being valid.
  */
 export function serveWebSockets(
   httpServer: http.Server,
   schema: GraphQLSchema,
   options: WebSocketOptions,
 ): WebSocketEndpoint {
-  const { orm, authenticate, clientIpOf, introspection, contextFor } = options;
+  const { orm, admission, eventBus, settings, log, clientIpOf, introspection, contextFor } = options;
   const wsServer = new WebSocketServer({
     server: httpServer,
     path: '/graphql',
     maxPayload: MAX_PAYLOAD_BYTES,
   });
-  const handle = useServer<Record<string, unknown>, { viewer?: Viewer; clientIp?: string | null }>(
+  const connections = new ConnectionRegistry();
+
+  // Registered before graphql-ws's own listener, so a socket over the cap is closed before it is served.
+  wsServer.on('connection', (socket) => {
+    if (wsServer.clients.size > settings.maxConnections) {
+      socket.close(CLOSE_CODES.tryAgainLater, 'Too many connections to this instance; try again later');
+    }
+  });
+
+  const closeConnection = (connection: Connection, code: number, reason: string) => {
+    connections.remove(connection);
+    connection.socket.close(code, reason);
+  };
+
+  const recheck = async (checked: readonly Connection[]) => {
+    if (checked.length === 0) return;
+    const subjects = checked.map(({ viewer, clientIp }) => ({ apiKeyId: viewer.apiKeyId, clientIp }));
+    const viewers = await reauthorize(orm.em.fork(), subjects);
+    checked.forEach((connection, index) => {
+      const viewer = viewers[index];
+      if (viewer) connection.viewer = viewer;
+      else closeConnection(connection, CLOSE_CODES.forbidden, 'Forbidden: the API key is no longer valid');
+    });
+  };
+  const recheckSafely = (checked: readonly Connection[]) =>
+    recheck(checked).catch((error: unknown) =>
+      log.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        'websocket keys not rechecked',
+      ),
+    );
+
+  const keyChanges = eventBus.pubSub.subscribe(
+    API_KEY_TOPICS.apiKeyChanged,
+  ) as AsyncIterable<ApiKeyChangedEvent>;
+  const resyncs = eventBus.resyncs();
+  void consume(keyChanges, (event) => recheckSafely(connections.ofKey(event.apiKeyId)));
+  // Revocations published while Redis was away are lost: check every key when it is back.
+  void consume(resyncs, () => recheckSafely(connections.all()));
+  const periodicCheck = setInterval(
+    () => void recheckSafely(connections.all()),
+    settings.reauthorizeIntervalMs,
+  );
+  periodicCheck.unref();
+
+  const handle = useServer<Record<string, unknown>, { connection?: Connection }>(
     {
       schema,
       onConnect: async (ctx) => {
+        const { socket, request } = ctx.extra;
+        const clientIp = clientIpOf(request);
+        let viewer: Viewer;
         try {
-          const clientIp = clientIpOf(ctx.extra.request);
-          ctx.extra.clientIp = clientIp;
-          ctx.extra.viewer = await authenticate(orm.em.fork(), ctx.connectionParams?.authorization, clientIp);
-          return true;
-        } catch {
+          viewer = await admission.admit(orm.em.fork(), ctx.connectionParams?.authorization, clientIp);
+        } catch (error) {
+          if (codeOf(error) === ErrorCode.RATE_LIMITED) {
+            socket.close(CLOSE_CODES.tooManyRequests, 'Too many requests: retry later');
+          }
           return false;
         }
+        if (connections.ofKey(viewer.apiKeyId).length >= settings.maxConnectionsPerKey) {
+          socket.close(CLOSE_CODES.tooManyRequests, 'Too many connections for this API key');
+          return false;
+        }
+        const connection: Connection = { socket, clientIp, viewer };
+        connections.add(connection);
+        const untilExpiry = viewer.expiresAt === null ? null : viewer.expiresAt.getTime() - Date.now();
+        if (untilExpiry !== null && untilExpiry < MAX_TIMER_MS) {
+          connection.expiry = setTimeout(
+            () => closeConnection(connection, CLOSE_CODES.forbidden, 'Forbidden: the API key has expired'),
+            Math.max(0, untilExpiry),
+          );
+        }
+        ctx.extra.connection = connection;
+        return true;
+      },
+      onClose: (ctx) => {
+        if (ctx.extra.connection) connections.remove(ctx.extra.connection);
       },
       context: (ctx) => {
-        const viewer = ctx.extra.viewer;
-        if (viewer === undefined) throw new Error('websocket context without an authenticated viewer');
-        return contextFor(viewer, randomUUID(), ctx.extra.clientIp ?? null);
+        const connection = ctx.extra.connection;
+        if (connection === undefined)
+          throw new Error('websocket context without an authenticated connection');
+        return contextFor(connection.viewer, randomUUID(), connection.clientIp);
       },
-      onSubscribe: (_ctx, _id, payload) => {
+      onSubscribe: async (ctx, _id, payload) => {
+        const connection = ctx.extra.connection;
+        if (connection === undefined) throw new Error('subscribe on an unauthenticated websocket');
         const checked = checkOperation(schema, payload.query, { introspection });
         if ('errors' in checked) return checked.errors;
+        if (getOperationAST(checked.document, payload.operationName) === null) {
+          return [
+            new GraphQLError('Could not tell which operation to run: name one with operationName.', {
+              extensions: { code: 'OPERATION_RESOLUTION_FAILURE' },
+            }),
+          ];
+        }
+        try {
+          await admission.admitOperation(connection.viewer);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
         return {
           schema,
           document: checked.document,
@@ -69,11 +183,87 @@ export function serveWebSockets(
           variableValues: payload.variables,
         };
       },
+      onNext: (_ctx, _id, _payload, args, result) => {
+        if (!('errors' in result) || result.errors === undefined) return;
+        const requestId = (args.contextValue as Partial<GraphQLContext> | undefined)?.requestId;
+        return { ...result, errors: maskErrors(log, result.errors, requestId) };
+      },
+      onError: (_ctx, _id, _payload, errors) => maskErrors(log, errors, undefined),
     },
     wsServer,
+    settings.keepAliveMs,
   );
+
   return {
-    dispose: () => Promise.resolve(handle.dispose()),
+    dispose: async () => {
+      clearInterval(periodicCheck);
+      await Promise.allSettled([closeIterable(keyChanges), closeIterable(resyncs)]);
+      connections.clear();
+      await handle.dispose();
+    },
     close: () => new Promise<void>((resolve) => wsServer.close(() => resolve())),
   };
+}
+
+/** The authenticated sockets of this instance, by key. */
+class ConnectionRegistry {
+  private readonly byKey = new Map<string, Set<Connection>>();
+
+  add(connection: Connection): void {
+    const id = connection.viewer.apiKeyId;
+    const set = this.byKey.get(id) ?? new Set<Connection>();
+    set.add(connection);
+    this.byKey.set(id, set);
+  }
+
+  remove(connection: Connection): void {
+    clearTimeout(connection.expiry);
+    const id = connection.viewer.apiKeyId;
+    const set = this.byKey.get(id);
+    set?.delete(connection);
+    if (set?.size === 0) this.byKey.delete(id);
+  }
+
+  ofKey(apiKeyId: string): Connection[] {
+    return [...(this.byKey.get(apiKeyId) ?? [])];
+  }
+
+  all(): Connection[] {
+    return [...this.byKey.values()].flatMap((set) => [...set]);
+  }
+
+  clear(): void {
+    for (const connection of this.all()) clearTimeout(connection.expiry);
+    this.byKey.clear();
+  }
+}
+
+function codeOf(error: unknown): unknown {
+  return error instanceof GraphQLError ? error.extensions.code : undefined;
+}
+
+/** Formats errors as over HTTP; masked ones are logged with the operation's request id, which the client gets. */
+function maskErrors(
+  log: Logger,
+  errors: readonly GraphQLError[],
+  requestId: string | undefined,
+): GraphQLFormattedError[] {
+  return formatResultErrors(errors).map((formatted, index) => {
+    if (formatted.extensions?.code !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
+    const original = errors[index]?.originalError ?? errors[index];
+    log.error({ requestId, err: original }, 'unexpected error in a websocket operation');
+    return { ...formatted, extensions: { ...formatted.extensions, requestId } };
+  });
+}
+
+async function consume<T>(source: AsyncIterable<T>, handle: (item: T) => Promise<unknown>): Promise<void> {
+  try {
+    for await (const item of source) await handle(item);
+  } catch {
+    // The bus closed: nothing more to consume.
+  }
+}
+
+async function closeIterable(iterable: AsyncIterable<unknown>): Promise<void> {
+  await (iterable as Partial<AsyncIterator<unknown>>).return?.();
 }

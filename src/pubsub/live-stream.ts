@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { ApiError, ErrorCode } from '../graphql/errors.js';
 
 /** An event about one server, as every live event is. */
 export interface VersionedEvent {
@@ -59,9 +59,10 @@ export async function* liveStream<T extends VersionedEvent>(
   try {
     for (;;) {
       if (overflow) {
-        throw new GraphQLError('This subscription fell too far behind; subscribe again to resume.', {
-          extensions: { code: 'SUBSCRIBER_TOO_SLOW' },
-        });
+        throw new ApiError(
+          ErrorCode.SUBSCRIBER_TOO_SLOW,
+          'This subscription fell too far behind; subscribe again to resume.',
+        );
       }
       if (failure !== undefined) throw failure;
       const event = queue.shift();

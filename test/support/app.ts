@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type RunningApp, startApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { BACKGROUND_LABEL, type DatabaseTarget } from '../../src/db/orm.js';
@@ -41,6 +42,9 @@ export async function startTestApp(
     ADMIN_API_KEY: ADMIN_KEY,
     LOG_LEVEL: 'silent',
     HEALTH_CHECKER: 'off',
+    // Every test app counts in its own Redis keys, and tests about other things may send many bad keys.
+    REDIS_KEY_PREFIX: `test-${randomUUID()}:`,
+    RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '1000000',
     ...env,
   });
   let recording: string[] | null = null;

@@ -15,7 +15,12 @@ import { Tenant } from '../../src/tenants/tenant.entity.js';
 import { User, UserRole } from '../../src/users/user.entity.js';
 
 /** Fields a test may set on a key it seeds. */
-type KeyChanges = Partial<Pick<ApiKey, 'isActive' | 'isLocked' | 'expiresAt' | 'allowedServers'>>;
+type KeyChanges = Partial<
+  Pick<
+    ApiKey,
+    'isActive' | 'isLocked' | 'expiresAt' | 'allowedServers' | 'rateLimitPerHour' | 'rateLimitPerDay'
+  >
+>;
 
 /**
  * Rows for tests, written straight through the ORM: `const acme = await seed(orm).tenant('acme')`,

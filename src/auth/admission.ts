@@ -1,0 +1,105 @@
+import { GraphQLError } from 'graphql';
+import type { RateLimitSettings } from '../config.js';
+import type { EntityManager } from '../db/orm.js';
+import type { Viewer } from '../graphql/access.js';
+import { ErrorCode, rateLimited } from '../graphql/errors.js';
+import type { Authenticate } from './authenticate.js';
+import type { RateDecision, RateLimit, RateLimitStore } from './rate-limit.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const MINUTE_MS = 60_000;
+
+/** Addresses remembered as over their unauthenticated budget, per instance, before the oldest is forgotten. */
+const MAX_BLOCKED_ADDRESSES = 100_000;
+
+/** Who gets in: authentication plus rate limits, for HTTP requests and websocket connections alike. */
+export interface Admission {
+  /**
+   * Authenticates a request and counts it against its key's budgets. A request without a valid key counts
+   * against its address's unauthenticated budget instead; an address over that budget is refused before its
+   * key is even looked at. Throws UNAUTHENTICATED or RATE_LIMITED (HTTP 429 with `Retry-After`).
+   */
+  admit(em: EntityManager, authorization: unknown, clientIp: string | null): Promise<Viewer>;
+  /** Counts one more operation of an admitted viewer (each subscription over a websocket). */
+  admitOperation(viewer: Viewer): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createAdmission(
+  authenticate: Authenticate,
+  store: RateLimitStore,
+  settings: RateLimitSettings,
+  now: () => number = Date.now,
+): Admission {
+  if (!settings.enabled) {
+    return {
+      admit: (em, authorization, clientIp) => authenticate(em, authorization, clientIp),
+      admitOperation: async () => {},
+      close: () => store.close(),
+    };
+  }
+  const unauthenticated: RateLimit = {
+    name: 'unauthenticated',
+    limit: settings.unauthenticatedPerMinute,
+    windowMs: MINUTE_MS,
+  };
+  const blockedUntil = new Map<string, number>();
+
+  const admitOperation = async (viewer: Viewer): Promise<void> => {
+    const limits = keyLimits(viewer);
+    if (limits.length === 0) return;
+    refuseUnlessAdmitted(await store.take(`key:${viewer.apiKeyId}`, limits));
+  };
+
+  return {
+    async admit(em, authorization, clientIp) {
+      const address = clientIp ?? 'unknown';
+      const blockedFor = (blockedUntil.get(address) ?? 0) - now();
+      if (blockedFor > 0) throw rateLimited(unauthenticated.name, Math.ceil(blockedFor / 1000));
+      blockedUntil.delete(address);
+      let viewer: Viewer;
+      try {
+        viewer = await authenticate(em, authorization, clientIp);
+      } catch (error) {
+        if (!isUnauthenticated(error)) throw error;
+        const decision = await store.take(`address:${address}`, [unauthenticated]);
+        if (!decision.admitted) block(blockedUntil, address, now() + decision.retryAfterMs);
+        refuseUnlessAdmitted(decision);
+        throw error;
+      }
+      await admitOperation(viewer);
+      return viewer;
+    },
+    admitOperation,
+    close: () => store.close(),
+  };
+}
+
+/** The key's own budgets; a key without limits has none and costs no counting. */
+function keyLimits(viewer: Viewer): RateLimit[] {
+  const limits: RateLimit[] = [];
+  if (viewer.rateLimitPerHour !== null) {
+    limits.push({ name: 'perHour', limit: viewer.rateLimitPerHour, windowMs: HOUR_MS });
+  }
+  if (viewer.rateLimitPerDay !== null) {
+    limits.push({ name: 'perDay', limit: viewer.rateLimitPerDay, windowMs: DAY_MS });
+  }
+  return limits;
+}
+
+function refuseUnlessAdmitted(decision: RateDecision): void {
+  if (!decision.admitted) throw rateLimited(decision.limit.name, Math.ceil(decision.retryAfterMs / 1000));
+}
+
+function isUnauthenticated(error: unknown): boolean {
+  return error instanceof GraphQLError && error.extensions.code === ErrorCode.UNAUTHENTICATED;
+}
+
+function block(blockedUntil: Map<string, number>, address: string, until: number): void {
+  blockedUntil.set(address, until);
+  for (const oldest of blockedUntil.keys()) {
+    if (blockedUntil.size <= MAX_BLOCKED_ADDRESSES) return;
+    blockedUntil.delete(oldest);
+  }
+}
