@@ -10,7 +10,7 @@ import { createRequestLogWriter } from './audit/request-log-writer.js';
 import { createAdmission } from './auth/admission.js';
 import { ensureAdminApiKey } from './auth/api-key.service.js';
 import { createAuthenticator } from './auth/authenticate.js';
-import { LocalRateLimitStore } from './auth/rate-limit.js';
+import { LocalRateLimitStore, type RateLimitStore } from './auth/rate-limit.js';
 import { RedisRateLimitStore } from './auth/redis-rate-limit-store.js';
 import type { AppConfig } from './config.js';
 import { type DatabaseTarget, databaseTarget, initOrm, type Orm } from './db/orm.js';
@@ -62,6 +62,10 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     onQuery: options.onQuery,
   });
   const eventBus = createEventBus(config.redisUrl, log);
+  const rateLimitStore =
+    config.redisUrl === undefined
+      ? new LocalRateLimitStore()
+      : await RedisRateLimitStore.open(config.redisUrl, config.redisKeyPrefix, log);
   try {
     if (config.migrateOnStart) {
       const applied = await orm.getMigrator().up();
@@ -72,14 +76,19 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       if (outcome === 'revoked') log.warn('ADMIN_API_KEY has been revoked and stays revoked');
       else log.info({ outcome }, 'ADMIN_API_KEY ensured');
     }
-    return await serve(options, orm, eventBus);
+    return await serve(options, orm, eventBus, rateLimitStore);
   } catch (error) {
-    await Promise.allSettled([orm.close(), eventBus.close()]);
+    await Promise.allSettled([orm.close(), eventBus.close(), rateLimitStore.close()]);
     throw error;
   }
 }
 
-async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise<RunningApp> {
+async function serve(
+  options: AppOptions,
+  orm: Orm,
+  eventBus: EventBus,
+  rateLimitStore: RateLimitStore,
+): Promise<RunningApp> {
   const { config, log } = options;
   const schema = await buildAppSchema(eventBus.pubSub);
   const app = express();
@@ -98,10 +107,6 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
       loaders: createRequestLoaders(em),
     }) satisfies GraphQLContext;
   const authenticate = createAuthenticator({ maxFailedAttempts: config.security.maxFailedAttempts, log });
-  const rateLimitStore =
-    config.redisUrl === undefined
-      ? new LocalRateLimitStore()
-      : await RedisRateLimitStore.open(config.redisUrl, config.redisKeyPrefix, log);
   const admission = createAdmission(authenticate, rateLimitStore, config.security.rateLimits);
   const trustedProxies = parseIpRanges(config.security.trustedProxies);
   const clientIpOf = (req: http.IncomingMessage) => clientAddressOf(req, trustedProxies);
