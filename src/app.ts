@@ -92,7 +92,7 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
       clientIp,
       config,
       eventBus,
-      loaders: createRequestLoaders(em),
+      loaders: createRequestLoaders(em, viewer),
     }) satisfies GraphQLContext;
   const authenticate = createAuthenticator({ maxFailedAttempts: config.security.maxFailedAttempts, log });
   const trustedProxies = parseIpRanges(config.security.trustedProxies);
