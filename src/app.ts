@@ -104,7 +104,7 @@ async function serve(
       clientIp,
       config,
       eventBus,
-      loaders: createRequestLoaders(em),
+      loaders: createRequestLoaders(em, viewer),
     }) satisfies GraphQLContext;
   const authenticate = createAuthenticator({ maxFailedAttempts: config.security.maxFailedAttempts, log });
   const admission = createAdmission(authenticate, rateLimitStore, config.security.rateLimits);

@@ -74,7 +74,8 @@ function requestSpecs(): RequestLogSpec[] {
 beforeAll(async () => {
   db = await createTestDatabase();
   app = await startTestApp(db.target);
-  await keepOwnRequestsOut();
+  // Exact figures over the seeded rows: the writer's rows of this file's own requests are kept out.
+  await seed(app.orm).keepOnlySeededRequestLogs();
   seededAt = Date.now();
   const kit = seed(app.orm);
   alpha = await kit.tenant('alpha');
@@ -184,24 +185,6 @@ afterAll(async () => {
   await app?.close();
   await db?.drop();
 });
-
-/**
- * The application logs its own requests (src/audit/request-log-writer.ts). This file asserts exact figures
- * over the seeded rows, so the rows of its own requests (whose request ids do not start with `seed-`) are
- * kept out of request_logs; the writer has its own test.
- */
-async function keepOwnRequestsOut(): Promise<void> {
-  const em = app.orm.em.fork();
-  await em.execute(`
-    create function keep_seeded_requests() returns trigger language plpgsql as $$
-    begin
-      if new.request_id like 'seed-%' then return new; end if;
-      return null;
-    end $$`);
-  await em.execute(`
-    create trigger keep_seeded_requests before insert on request_logs
-    for each row execute function keep_seeded_requests()`);
-}
 
 // ---------------------------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import {
   requestPerformanceSummary,
   requestTimeSeries,
   serverHealthSummary,
+  serverScope,
   tenantUsageSummary,
   topTools,
 } from './analytics.service.js';
@@ -85,13 +86,14 @@ export class AnalyticsResolver {
 
 @Resolver(() => TenantUsageSummary)
 export class TenantUsageSummaryResolver {
-  // The summary was only resolved for a tenant the viewer may see, so its tenant id is safe to use here.
+  // The summary was only resolved for a tenant the viewer may see, so its tenant id is safe to use here; the
+  // servers are the viewer's, like the summary's own server figures.
   @FieldResolver(() => [ToolUsage], { description: 'The most called tools, most calls first.' })
   topTools(
     @Root() summary: TenantUsageSummary,
     @Ctx() context: GraphQLContext,
     @Arg('limit', () => Int, { defaultValue: 10, description: '1 to 100.' }) limit: number,
   ): Promise<ToolUsage[]> {
-    return topTools(context.em, summary.tenantId, limit);
+    return topTools(context.em, summary.tenantId, serverScope(viewerOf(context)), limit);
   }
 }

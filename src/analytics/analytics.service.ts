@@ -60,8 +60,19 @@ function figuresScope(viewer: Viewer): string | null {
   return requireTenantScope(viewer, 'analytics').tenant ?? null;
 }
 
+/**
+ * The servers whose figures the viewer gets, as a PostgreSQL uuid[] literal: a key limited by `allowedServers`
+ * counts only those; `null` counts every server in the tenant scope.
+ */
+export function serverScope(viewer: Viewer): string | null {
+  return viewer.allowedServers === null ? null : `{${[...viewer.allowedServers].join(',')}}`;
+}
+
 export async function serverHealthSummary(em: EntityManager, viewer: Viewer): Promise<ServerHealthSummary> {
-  const row = await singleRow(em, 'select * from get_server_health_summary(?::uuid)', [figuresScope(viewer)]);
+  const row = await singleRow(em, 'select * from get_server_health_summary(?::uuid, ?::uuid[])', [
+    figuresScope(viewer),
+    serverScope(viewer),
+  ]);
   return Object.assign(new ServerHealthSummary(), {
     totalServers: toNumber(row.total_servers),
     healthyServers: toNumber(row.healthy_servers),
@@ -161,9 +172,10 @@ export async function tenantUsageSummary(
 ): Promise<TenantUsageSummary> {
   requireHours(hours);
   const tenant = await findVisibleTenant(em, viewer, tenantId);
-  const row = await singleRow(em, 'select * from get_tenant_usage_summary(?::uuid, ?::int)', [
+  const row = await singleRow(em, 'select * from get_tenant_usage_summary(?::uuid, ?::int, ?::uuid[])', [
     tenant.id,
     hours,
+    serverScope(viewer),
   ]);
   return Object.assign(new TenantUsageSummary(), {
     tenantId: tenant.id,
@@ -180,19 +192,26 @@ export async function tenantUsageSummary(
 }
 
 /**
- * The most called tools of a tenant's servers, from the gateway's lifetime counters. A tool name offered by
- * several servers is one entry (the type names no server); tools never called are left out.
+ * The most called tools of a tenant's servers (only `servers`, a `serverScope`, when not null), from the
+ * gateway's lifetime counters. A tool name offered by several servers is one entry (the type names no
+ * server); tools never called are left out.
  */
-export async function topTools(em: EntityManager, tenantId: string, limit: number): Promise<ToolUsage[]> {
+export async function topTools(
+  em: EntityManager,
+  tenantId: string,
+  servers: string | null,
+  limit: number,
+): Promise<ToolUsage[]> {
+  const serverCondition = servers === null ? '' : 'and s.id = any(?::uuid[])';
   const rows = await em.execute<Row[]>(
     `select t.name as tool_name, sum(t.total_calls) as calls, sum(t.error_count) as errors
      from server_tools t
      join mcp_servers s on s.id = t.server_id
-     where s.tenant_id = ? and t.total_calls > 0
+     where s.tenant_id = ? ${serverCondition} and t.total_calls > 0
      group by t.name
      order by calls desc, t.name
      limit ?`,
-    [tenantId, requireLimit(limit)],
+    [tenantId, ...(servers === null ? [] : [servers]), requireLimit(limit)],
   );
   return rows.map((row) => {
     const calls = toNumber(row.calls);

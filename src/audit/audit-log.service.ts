@@ -15,8 +15,19 @@ export function listAuditLogs(
   filter: AuditLogFilter | null | undefined,
   page: PageRequest,
 ): Promise<Connection<AuditLog>> {
-  const where = { $and: [auditConditions(filter ?? {}), visibleLogs(viewer)] };
+  const where = { $and: [auditConditions(filter ?? {}), visibleLogs(viewer), visibleServerEntries(viewer)] };
   return findPage(em, AuditLog, where, page, NEWEST_FIRST);
+}
+
+/**
+ * A key limited by `allowedServers` sees the entries about its own servers only: an entry about another
+ * server names it (its id, and its name when it was registered). Entries about no server stay visible.
+ */
+function visibleServerEntries(viewer: Viewer): FilterQuery<AuditLog> {
+  const allowed = viewer.allowedServers;
+  if (allowed === null) return {};
+  // Every change of a server or its health (registry and health features) is audited as resourceType 'server'.
+  return { $or: [{ resourceType: { $ne: 'server' } }, { resourceId: { $in: [...allowed] } }] };
 }
 
 function auditConditions(filter: AuditLogFilter): FilterQuery<AuditLog> {

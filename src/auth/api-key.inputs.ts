@@ -22,7 +22,8 @@ export class CreateApiKeyInput {
 
   @Field(() => [ID], {
     nullable: true,
-    description: "Servers of the key's tenant the key may use; omit it to allow every server of the tenant.",
+    description:
+      "Servers of the key's tenant the key may use; omit it to allow every server of the tenant. A caller limited to some servers must name some of its own.",
   })
   allowedServers?: string[] | null;
 

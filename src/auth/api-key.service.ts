@@ -1,6 +1,7 @@
+import type { FilterQuery } from '@mikro-orm/core';
 import { type AuditActor, audited } from '../audit/audit-trail.js';
 import type { EntityManager } from '../db/orm.js';
-import { ApiKeyScope, isAdmin, requireTenantScope, type Viewer } from '../graphql/access.js';
+import { ApiKeyScope, isAdmin, requireTenantScope, serverFilter, type Viewer } from '../graphql/access.js';
 import { badUserInput, forbidden, notFound } from '../graphql/errors.js';
 import { type Connection, findPage, type PageRequest } from '../graphql/pagination.js';
 import { isUuid, requireName } from '../graphql/validate.js';
@@ -88,10 +89,23 @@ export async function listApiKeys(
   viewer: Viewer,
   page: PageRequest,
 ): Promise<Connection<ApiKey>> {
-  return findPage(em, ApiKey, requireTenantScope(viewer, 'API keys'), page, {
+  return findPage(em, ApiKey, manageableKeys(viewer), page, {
     field: 'createdAt',
     direction: 'DESC',
   });
+}
+
+/**
+ * The keys the viewer may manage: its tenant's, or every key for admins. A key limited by `allowedServers`
+ * manages only keys limited to some of its own servers: a key that reaches further (every server, or
+ * another one) is not its to see, revoke or unlock, and its `allowedServers` would name servers it may not see.
+ */
+function manageableKeys(viewer: Viewer): FilterQuery<ApiKey> {
+  const allowed = viewer.allowedServers;
+  return {
+    ...requireTenantScope(viewer, 'API keys'),
+    ...(allowed === null ? {} : { allowedServers: { $contained: [...allowed] } }),
+  };
 }
 
 /**
@@ -99,9 +113,7 @@ export async function listApiKeys(
  * scope is a platform admin key wherever it sits, so only admins may touch it.
  */
 async function findManageableKey(em: EntityManager, viewer: Viewer, id: string): Promise<ApiKey> {
-  const key = isUuid(id)
-    ? await em.findOne(ApiKey, { $and: [{ id }, requireTenantScope(viewer, 'API keys')] })
-    : null;
+  const key = isUuid(id) ? await em.findOne(ApiKey, { $and: [{ id }, manageableKeys(viewer)] }) : null;
   if (!key) throw notFound('API key', id);
   if (key.scopes.includes(ApiKeyScope.ADMIN) && !isAdmin(viewer)) {
     throw forbidden('Only platform admins may manage keys with the ADMIN scope.');
@@ -179,7 +191,14 @@ export function createApiKey(
     }
     if (tenantId !== null) await findVisibleTenant(tx, viewer, tenantId);
     if (input.userId != null) await requireUserOfTenant(tx, input.userId, tenantId);
-    if (fields.allowedServers !== null) await requireServersOfTenant(tx, fields.allowedServers, tenantId);
+    if (fields.allowedServers === null && viewer.allowedServers !== null) {
+      throw forbidden(
+        'This key is limited to some servers: the keys it creates must be limited to some of them ("allowedServers").',
+      );
+    }
+    if (fields.allowedServers !== null) {
+      await requireVisibleServersOfTenant(tx, viewer, fields.allowedServers, tenantId);
+    }
     const issued = issueApiKey(tx, { ...fields, tenantId, userId: input.userId ?? null });
     await tx.flush();
     return { result: issued, resourceId: issued.apiKey.id };
@@ -197,14 +216,20 @@ async function requireUserOfTenant(
   if (!user.isActive) throw badUserInput(`User ${userId} is deactivated.`, 'userId');
 }
 
-async function requireServersOfTenant(
+/** A key may be limited to servers of its own tenant that its creator may see; any other id is NOT_FOUND. */
+async function requireVisibleServersOfTenant(
   em: EntityManager,
+  viewer: Viewer,
   ids: string[],
   tenantId: string | null,
 ): Promise<void> {
   const invalid = ids.find((id) => !isUuid(id));
   if (invalid !== undefined) throw notFound('Server', invalid);
-  const found = await em.find(MCPServer, { id: { $in: ids }, tenant: tenantId }, { fields: ['id'] });
+  const found = await em.find(
+    MCPServer,
+    { $and: [{ id: { $in: ids }, tenant: tenantId }, serverFilter(viewer)] },
+    { fields: ['id'] },
+  );
   const foundIds = new Set(found.map((server) => server.id));
   const missing = ids.find((id) => !foundIds.has(id));
   if (missing !== undefined) throw notFound('Server', missing);

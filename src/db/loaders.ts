@@ -4,17 +4,21 @@ import type { EntityManager } from './orm.js';
 
 // Request-scoped loaders over a foreign key: each batch of keys costs one SQL statement.
 
-/** Counts rows of `entity` per value of the relation `property` (e.g. servers per tenant). */
+/**
+ * Counts rows of `entity` per value of the relation `property` (e.g. servers per tenant), among the rows that
+ * match `where` (e.g. the servers the viewer may see).
+ */
 export function countLoader<T extends object>(
   em: EntityManager,
   entity: EntityName<T>,
   property: string & keyof T,
+  where: FilterQuery<T> = {},
 ): DataLoader<string, number> {
   return new DataLoader(async (ids) => {
     const rows: Record<string, string | number>[] = await em
       .createQueryBuilder(entity, 'e')
       .select([`e.${property}`, raw('count(*) as count')])
-      .where({ [property]: { $in: [...ids] } })
+      .where({ $and: [{ [property]: { $in: [...ids] } } as FilterQuery<T>, where] })
       .groupBy(`e.${property}`)
       .execute('all', true);
     const counts = new Map(rows.map((row) => [String(row[property]), Number(row.count)]));

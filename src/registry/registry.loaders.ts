@@ -1,6 +1,7 @@
 import type DataLoader from 'dataloader';
 import { countLoader, manyLoader, oneLoader } from '../db/loaders.js';
 import type { EntityManager } from '../db/orm.js';
+import { serverFilter, type Viewer } from '../graphql/access.js';
 import { CircuitBreaker } from './circuit-breaker.entity.js';
 import { MCPServer } from './mcp-server.entity.js';
 import { ServerPrompt } from './server-prompt.entity.js';
@@ -8,7 +9,7 @@ import { ServerResource } from './server-resource.entity.js';
 import { ServerTool } from './server-tool.entity.js';
 
 export interface RegistryLoaders {
-  /** Number of servers per tenant id. */
+  /** Number of servers per tenant id, among those the viewer may see. */
   readonly serverCountByTenant: DataLoader<string, number>;
   readonly toolsByServer: DataLoader<string, ServerTool[]>;
   readonly resourcesByServer: DataLoader<string, ServerResource[]>;
@@ -20,9 +21,9 @@ declare module '../graphql/context.js' {
   interface RequestLoaders extends RegistryLoaders {}
 }
 
-export function createRegistryLoaders(em: EntityManager): RegistryLoaders {
+export function createRegistryLoaders(em: EntityManager, viewer: Viewer): RegistryLoaders {
   return {
-    serverCountByTenant: countLoader(em, MCPServer, 'tenant'),
+    serverCountByTenant: countLoader(em, MCPServer, 'tenant', serverFilter(viewer)),
     toolsByServer: manyLoader(em, ServerTool, 'server', { name: 'ASC' }),
     resourcesByServer: manyLoader(em, ServerResource, 'server', { uriTemplate: 'ASC', id: 'ASC' }),
     promptsByServer: manyLoader(em, ServerPrompt, 'server', { name: 'ASC' }),

@@ -6,9 +6,11 @@ import { issueApiKey } from '../../src/auth/api-key.service.js';
 import { loadConfig } from '../../src/config.js';
 import type { Orm } from '../../src/db/orm.js';
 import { ApiKeyScope } from '../../src/graphql/access.js';
+import { HealthCheck, ProbeOutcome } from '../../src/health/health-check.entity.js';
 import { CircuitBreaker } from '../../src/registry/circuit-breaker.entity.js';
 import { MCPServer } from '../../src/registry/mcp-server.entity.js';
 import { CircuitBreakerState, ServerStatus, TransportType } from '../../src/registry/registry.enums.js';
+import { ServerPrompt } from '../../src/registry/server-prompt.entity.js';
 import { ServerResource } from '../../src/registry/server-resource.entity.js';
 import { ServerTool } from '../../src/registry/server-tool.entity.js';
 import { Tenant } from '../../src/tenants/tenant.entity.js';
@@ -20,7 +22,10 @@ type KeyChanges = Partial<
     ApiKey,
     'isActive' | 'isLocked' | 'expiresAt' | 'allowedServers' | 'rateLimitPerHour' | 'rateLimitPerDay'
   >
->;
+> & {
+  /** The user the key is issued to (a user of the key's tenant). */
+  readonly userId?: string;
+};
 
 /**
  * Rows for tests, written straight through the ORM: `const acme = await seed(orm).tenant('acme')`,
@@ -37,6 +42,23 @@ export function seed(orm: Orm) {
     /** A platform key (no tenant) with the given scopes. */
     key(scopes: ApiKeyScope[], changes: KeyChanges = {}) {
       return issueKey(orm, null, scopes, changes);
+    },
+    /**
+     * The application logs its own requests (src/audit/request-log-writer.ts). A test that asserts exact
+     * figures over seeded request logs calls this first: from then on only rows whose request id starts with
+     * `seed-` (those of `requestLogs`) reach request_logs.
+     */
+    async keepOnlySeededRequestLogs(): Promise<void> {
+      const em = orm.em.fork();
+      await em.execute(`
+        create function keep_seeded_requests() returns trigger language plpgsql as $$
+        begin
+          if new.request_id like 'seed-%' then return new; end if;
+          return null;
+        end $$`);
+      await em.execute(`
+        create trigger keep_seeded_requests before insert on request_logs
+        for each row execute function keep_seeded_requests()`);
     },
     /** Request log rows, as the request log writer would store them; request ids start with `seed-`. */
     async requestLogs(specs: readonly RequestLogSpec[]): Promise<RequestLog[]> {
@@ -134,14 +156,14 @@ function seededTenant(orm: Orm, tenant: Tenant) {
       await em.persistAndFlush(server);
       return server;
     },
-    /** Servers with their tools, resources and circuit breaker, written in one flush. */
+    /** Servers with their tools, resources, prompts, circuit breaker and probe history, in one flush. */
     async servers(specs: readonly ServerSpec[]): Promise<MCPServer[]> {
       const em = orm.em.fork();
       const servers = specs.map((spec) => {
         const server = new MCPServer({
           tenant: em.getReference(Tenant, tenant.id, { wrapped: true }),
           name: spec.name,
-          endpointUrl: `https://${spec.name}.example.test/mcp`,
+          endpointUrl: spec.endpointUrl ?? `https://${spec.name}.example.test/mcp`,
           transportType: spec.transportType ?? TransportType.STREAMABLE_HTTP,
         });
         Object.assign(server, {
@@ -171,6 +193,14 @@ function seededTenant(orm: Orm, tenant: Tenant) {
             return tool;
           }),
           ...(spec.resources ?? []).map((uri) => new ServerResource(ref, uri)),
+          ...(spec.prompts ?? []).map((name) => new ServerPrompt(ref, name)),
+          ...(spec.probes ?? []).map((outcome, index) =>
+            Object.assign(new HealthCheck(ref, server.healthStatus, outcome), {
+              // Oldest first, a minute apart, ending a minute ago.
+              checkedAt: new Date(Date.now() - ((spec.probes?.length ?? 0) - index) * 60_000),
+              responseTimeMs: outcome === ProbeOutcome.OK ? 12 : null,
+            }),
+          ),
         ]);
         return server;
       });
@@ -182,6 +212,8 @@ function seededTenant(orm: Orm, tenant: Tenant) {
 
 export interface ServerSpec {
   readonly name: string;
+  /** Default `https://<name>.example.test/mcp`. */
+  readonly endpointUrl?: string;
   readonly healthStatus?: ServerStatus;
   readonly avgResponseTime?: number | null;
   readonly transportType?: TransportType;
@@ -189,6 +221,9 @@ export interface ServerSpec {
   readonly tags?: string[];
   readonly tools?: string[];
   readonly resources?: string[];
+  readonly prompts?: string[];
+  /** Probe history rows (health_checks), oldest first. */
+  readonly probes?: ProbeOutcome[];
   readonly circuitState?: CircuitBreakerState;
   /** The gateway's lifetime counters of some of `tools`, by tool name. */
   readonly toolCalls?: Record<string, { calls: number; errors?: number }>;
@@ -201,8 +236,14 @@ async function issueKey(
   changes: KeyChanges,
 ): Promise<{ key: string; id: string }> {
   const em = orm.em.fork();
-  const { apiKey, key } = issueApiKey(em, { name: `test key ${scopes.join('+')}`, scopes, tenantId });
-  Object.assign(apiKey, changes);
+  const { userId, ...keyChanges } = changes;
+  const { apiKey, key } = issueApiKey(em, {
+    name: `test key ${scopes.join('+')}`,
+    scopes,
+    tenantId,
+    userId: userId ?? null,
+  });
+  Object.assign(apiKey, keyChanges);
   await em.flush();
   return { key, id: apiKey.id };
 }
