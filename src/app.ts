@@ -10,6 +10,8 @@ import { createRequestLogWriter } from './audit/request-log-writer.js';
 import { ensureAdminApiKey } from './auth/api-key.service.js';
 import { createAuthenticator } from './auth/authenticate.js';
 import type { AppConfig } from './config.js';
+import { openKeyring } from './crypto/development-key.js';
+import type { Keyring } from './crypto/keyring.js';
 import { type DatabaseTarget, databaseTarget, initOrm, type Orm } from './db/orm.js';
 import { entities } from './entities.js';
 import type { Viewer } from './graphql/access.js';
@@ -25,6 +27,7 @@ import type { Logger } from './logger.js';
 import { createRequestLoaders } from './modules.js';
 import { parseIpRanges } from './net/ip-range.js';
 import { createEventBus, type EventBus } from './pubsub/pubsub.js';
+import { sealStoredConnectionHeaders } from './registry/connection-headers.js';
 import { buildAppSchema } from './schema.js';
 
 export interface AppOptions {
@@ -41,6 +44,8 @@ export interface RunningApp {
   readonly url: string;
   readonly orm: Orm;
   readonly eventBus: EventBus;
+  /** Seals and opens stored credentials (ENCRYPTION_KEY, or the development key file). */
+  readonly keyring: Keyring;
   /** The health checker of this instance, unless `HEALTH_CHECKER=off`. */
   readonly healthChecker: HealthChecker | null;
   /** Drains HTTP and websockets, then closes the database and Redis. Safe to call twice. */
@@ -53,6 +58,7 @@ export interface RunningApp {
  */
 export async function startApp(options: AppOptions): Promise<RunningApp> {
   const { config, log } = options;
+  const keyring = openKeyring(config, log);
   const orm = await initOrm({
     target: options.database ?? databaseTarget(config),
     entities,
@@ -64,19 +70,38 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       const applied = await orm.getMigrator().up();
       if (applied.length > 0) log.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
     }
+    await sealStoredCredentials(orm, keyring, log);
     if (config.adminApiKey !== undefined) {
       const outcome = await ensureAdminApiKey(orm.em.fork(), config.adminApiKey);
       if (outcome === 'revoked') log.warn('ADMIN_API_KEY has been revoked and stays revoked');
       else log.info({ outcome }, 'ADMIN_API_KEY ensured');
     }
-    return await serve(options, orm, eventBus);
+    return await serve(options, orm, eventBus, keyring);
   } catch (error) {
     await Promise.allSettled([orm.close(), eventBus.close()]);
     throw error;
   }
 }
 
-async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise<RunningApp> {
+/**
+ * Seals credentials stored in plaintext (before encryption at rest) or with an older key, once the schema is
+ * current (with MIGRATE_ON_START=false on an outdated database, the next start that finds it migrated does).
+ */
+export async function sealStoredCredentials(orm: Orm, keyring: Keyring, log: Logger): Promise<void> {
+  const pending = await orm.getMigrator().getPendingMigrations();
+  if (pending.length > 0) {
+    log.warn({ pending: pending.length }, 'migrations pending: stored credentials not checked for sealing');
+    return;
+  }
+  await sealStoredConnectionHeaders(orm.em.fork(), keyring, log);
+}
+
+async function serve(
+  options: AppOptions,
+  orm: Orm,
+  eventBus: EventBus,
+  keyring: Keyring,
+): Promise<RunningApp> {
   const { config, log } = options;
   const schema = await buildAppSchema(eventBus.pubSub);
   const app = express();
@@ -91,6 +116,7 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
       viewer,
       clientIp,
       config,
+      keyring,
       eventBus,
       loaders: createRequestLoaders(em),
     }) satisfies GraphQLContext;
@@ -160,7 +186,7 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
 
   const healthChecker = config.health.checkerEnabled
-    ? new HealthChecker(orm, config.health, eventBus.pubSub, log)
+    ? new HealthChecker(orm, config.health, eventBus.pubSub, log, keyring)
     : null;
   healthChecker?.start();
 
@@ -174,5 +200,5 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
     })();
     return closing;
   };
-  return { url: `http://${host}:${port}/graphql`, orm, eventBus, healthChecker, close };
+  return { url: `http://${host}:${port}/graphql`, orm, eventBus, keyring, healthChecker, close };
 }
