@@ -70,7 +70,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       const applied = await orm.getMigrator().up();
       if (applied.length > 0) log.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
     }
-    await sealStoredCredentials(orm, keyring, log);
+    await sealStoredConnectionHeaders(orm, keyring, log);
     if (config.adminApiKey !== undefined) {
       const outcome = await ensureAdminApiKey(orm.em.fork(), config.adminApiKey);
       if (outcome === 'revoked') log.warn('ADMIN_API_KEY has been revoked and stays revoked');
@@ -81,19 +81,6 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     await Promise.allSettled([orm.close(), eventBus.close()]);
     throw error;
   }
-}
-
-/**
- * Seals credentials stored in plaintext (before encryption at rest) or with an older key, once the schema is
- * current (with MIGRATE_ON_START=false on an outdated database, the next start that finds it migrated does).
- */
-export async function sealStoredCredentials(orm: Orm, keyring: Keyring, log: Logger): Promise<void> {
-  const pending = await orm.getMigrator().getPendingMigrations();
-  if (pending.length > 0) {
-    log.warn({ pending: pending.length }, 'migrations pending: stored credentials not checked for sealing');
-    return;
-  }
-  await sealStoredConnectionHeaders(orm.em.fork(), keyring, log);
 }
 
 async function serve(

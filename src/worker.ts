@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { sealStoredCredentials } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openKeyring } from './crypto/development-key.js';
 import { databaseTarget, initOrm } from './db/orm.js';
@@ -7,6 +6,7 @@ import { entities } from './entities.js';
 import { HealthChecker } from './health/health-checker.js';
 import { createLogger } from './logger.js';
 import { createEventBus } from './pubsub/pubsub.js';
+import { sealStoredConnectionHeaders } from './registry/connection-headers.js';
 
 /**
  * `npm run worker`: the health checker alone, for fleets that keep probing off the API instances
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const keyring = openKeyring(config, log);
   const orm = await initOrm({ target: databaseTarget(config), entities });
   if (config.migrateOnStart) await orm.getMigrator().up();
-  await sealStoredCredentials(orm, keyring, log);
+  await sealStoredConnectionHeaders(orm, keyring, log);
   const eventBus = createEventBus(config.redisUrl, log);
   const checker = new HealthChecker(orm, config.health, eventBus.pubSub, log, keyring);
   checker.start();

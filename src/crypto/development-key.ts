@@ -43,7 +43,11 @@ export function openKeyring(
   config: { readonly encryptionKeys: readonly KeyObject[] | null; readonly dataDir: string },
   log: Logger,
 ): Keyring {
-  if (config.encryptionKeys !== null) return new Keyring(config.encryptionKeys);
+  if (config.encryptionKeys !== null) {
+    const keyring = new Keyring(config.encryptionKeys);
+    log.info({ keyId: keyring.currentKeyId, keyIds: keyring.keyIds }, 'ENCRYPTION_KEY loaded');
+    return keyring;
+  }
   const { key, file, created } = loadOrCreateDevelopmentKey(config.dataDir);
   const loose = (statSync(file).mode & 0o077) !== 0;
   log.warn(

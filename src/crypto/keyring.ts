@@ -165,11 +165,6 @@ export class Keyring {
     }
   }
 
-  /** Whether a stored value should be sealed again with the current key (plaintext, or an older key). */
-  needsSealing(value: unknown): boolean {
-    return !isSealedValue(value) || value.kid !== this.currentKeyId;
-  }
-
   private key(kid: string): KeyObject {
     const key = this.keys.get(kid);
     if (key === undefined) throw new Error(`no key ${kid}`);

@@ -1,6 +1,6 @@
 import type { QueryResult } from '@mikro-orm/core';
 import { isSealedValue, type Keyring, type SealedValue, SealedValueError } from '../crypto/keyring.js';
-import type { EntityManager } from '../db/orm.js';
+import type { EntityManager, Orm } from '../db/orm.js';
 import { ApiError, ErrorCode } from '../graphql/errors.js';
 import type { Logger } from '../logger.js';
 import type { MCPServer } from './mcp-server.entity.js';
@@ -29,7 +29,13 @@ export function openConnectionHeaders(
   stored: unknown,
 ): Record<string, string> | null {
   if (stored == null) return null;
-  const headers: unknown = JSON.parse(keyring.open(stored, contextOf(serverId)));
+  const plaintext = keyring.open(stored, contextOf(serverId));
+  let headers: unknown;
+  try {
+    headers = JSON.parse(plaintext);
+  } catch {
+    headers = undefined;
+  }
   if (!isHeaderMap(headers)) {
     throw new SealedValueError('rejected', null, 'the sealed value is not a map of header names to values');
   }
@@ -90,15 +96,22 @@ interface StoredHeadersRow {
 const BATCH_SIZE = 200;
 
 /**
- * Start-up step (after migrations): seals plaintext headers left from before encryption at rest and seals
- * again, with the current key, those sealed with an older one, in batches. A row changed meanwhile by
- * someone else is left to them. Values no key opens are logged (server and key id) and kept.
+ * Start-up step, once the schema is current: seals plaintext headers left from before encryption at rest
+ * and seals again, with the current key, those sealed with an older one, in batches. A row changed meanwhile
+ * by someone else is left to them. Values no key opens are logged (server and key id) and kept. With
+ * migrations pending (MIGRATE_ON_START=false), nothing is done: the next start on a current schema does it.
  */
 export async function sealStoredConnectionHeaders(
-  em: EntityManager,
+  orm: Orm,
   keyring: Keyring,
   log: Logger,
-): Promise<SealingReport> {
+): Promise<SealingReport | null> {
+  const pending = await orm.getMigrator().getPendingMigrations();
+  if (pending.length > 0) {
+    log.warn({ pending: pending.length }, 'migrations pending: stored connection headers not checked');
+    return null;
+  }
+  const em = orm.em.fork();
   const counts = { sealed: 0, resealed: 0, unreadable: 0 };
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
