@@ -10,7 +10,7 @@ export type Logger = pino.Logger;
  * builds from them. Paths reach a few levels down (`err.response.headers`); messages are plain text, so the
  * MCP client removes the credentials it sent from the error messages it makes (mcp/probe-outcome.ts).
  */
-export const REDACTED_PATHS: readonly string[] = [
+const REDACTED_PATHS: readonly string[] = [
   'authorization',
   '*.authorization',
   'headers',
