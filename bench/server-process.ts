@@ -26,6 +26,8 @@ export interface ServerProcess {
 }
 
 const READY_TIMEOUT_MS = 60_000;
+/** A fixed 32-byte key (hex): the bench stores no credentials worth a secret key. */
+export const BENCH_ENCRYPTION_KEY = 'be4c4be4c4be4c4be4c4be4c4be4c4be4c4be4c4be4c4be4c4be4c4be4c4be4c';
 const STOP_TIMEOUT_MS = 15_000;
 
 export async function startServer(settings: ServerSettings): Promise<ServerProcess> {
@@ -39,6 +41,8 @@ export async function startServer(settings: ServerSettings): Promise<ServerProce
     LOG_LEVEL: 'warn',
     // Seeded servers point at hosts that do not exist: probing them is not what is measured.
     HEALTH_CHECKER: 'off',
+    // Production requires one; the bench's own, since seeded servers carry no credentials to keep.
+    ENCRYPTION_KEY: BENCH_ENCRYPTION_KEY,
   };
   // The subscription scenario holds 1000 sockets of one tenant's key: more than a key may hold by default.
   env.WS_MAX_CONNECTIONS_PER_KEY = '5000';

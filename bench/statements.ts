@@ -5,6 +5,7 @@ import { createLogger } from '../src/logger.js';
 import { dataOf, postGraphQL } from './graphql-http.js';
 import type { ScenarioName } from './options.js';
 import type { HttpScenario } from './scenarios/scenario.js';
+import { BENCH_ENCRYPTION_KEY } from './server-process.js';
 import { median } from './stats.js';
 
 /** The SQL one request of a scenario runs. */
@@ -37,6 +38,7 @@ export async function countStatements(
     PORT: '0',
     LOG_LEVEL: 'silent',
     HEALTH_CHECKER: 'off',
+    ENCRYPTION_KEY: BENCH_ENCRYPTION_KEY,
   });
   let logged: string[] | null = null;
   let executed: string[] | null = null;

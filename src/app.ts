@@ -13,6 +13,8 @@ import { createAuthenticator } from './auth/authenticate.js';
 import { LocalRateLimitStore, type RateLimitStore } from './auth/rate-limit.js';
 import { RedisRateLimitStore } from './auth/redis-rate-limit-store.js';
 import type { AppConfig } from './config.js';
+import { openKeyring } from './crypto/development-key.js';
+import type { Keyring } from './crypto/keyring.js';
 import { type DatabaseTarget, databaseTarget, initOrm, type Orm } from './db/orm.js';
 import { entities } from './entities.js';
 import type { Viewer } from './graphql/access.js';
@@ -28,6 +30,7 @@ import type { Logger } from './logger.js';
 import { createRequestLoaders } from './modules.js';
 import { parseIpRanges } from './net/ip-range.js';
 import { createEventBus, type EventBus } from './pubsub/pubsub.js';
+import { sealStoredConnectionHeaders } from './registry/connection-headers.js';
 import { buildAppSchema } from './schema.js';
 
 export interface AppOptions {
@@ -44,6 +47,8 @@ export interface RunningApp {
   readonly url: string;
   readonly orm: Orm;
   readonly eventBus: EventBus;
+  /** Seals and opens stored credentials (ENCRYPTION_KEY, or the development key file). */
+  readonly keyring: Keyring;
   /** The health checker of this instance, unless `HEALTH_CHECKER=off`. */
   readonly healthChecker: HealthChecker | null;
   /** Drains HTTP and websockets, then closes the database and Redis. Safe to call twice. */
@@ -56,6 +61,7 @@ export interface RunningApp {
  */
 export async function startApp(options: AppOptions): Promise<RunningApp> {
   const { config, log } = options;
+  const keyring = openKeyring(config, log);
   const orm = await initOrm({
     target: options.database ?? databaseTarget(config),
     entities,
@@ -71,12 +77,13 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       const applied = await orm.getMigrator().up();
       if (applied.length > 0) log.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
     }
+    await sealStoredConnectionHeaders(orm, keyring, log);
     if (config.adminApiKey !== undefined) {
       const outcome = await ensureAdminApiKey(orm.em.fork(), config.adminApiKey);
       if (outcome === 'revoked') log.warn('ADMIN_API_KEY has been revoked and stays revoked');
       else log.info({ outcome }, 'ADMIN_API_KEY ensured');
     }
-    return await serve(options, orm, eventBus, rateLimitStore);
+    return await serve(options, orm, eventBus, rateLimitStore, keyring);
   } catch (error) {
     await Promise.allSettled([orm.close(), eventBus.close(), rateLimitStore.close()]);
     throw error;
@@ -88,6 +95,7 @@ async function serve(
   orm: Orm,
   eventBus: EventBus,
   rateLimitStore: RateLimitStore,
+  keyring: Keyring,
 ): Promise<RunningApp> {
   const { config, log } = options;
   const schema = await buildAppSchema(eventBus.pubSub);
@@ -103,6 +111,7 @@ async function serve(
       viewer,
       clientIp,
       config,
+      keyring,
       eventBus,
       loaders: createRequestLoaders(em, viewer),
     }) satisfies GraphQLContext;
@@ -176,7 +185,7 @@ async function serve(
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
 
   const healthChecker = config.health.checkerEnabled
-    ? new HealthChecker(orm, config.health, eventBus.pubSub, log)
+    ? new HealthChecker(orm, config.health, eventBus.pubSub, log, keyring)
     : null;
   healthChecker?.start();
 
@@ -190,5 +199,5 @@ async function serve(
     })();
     return closing;
   };
-  return { url: `http://${host}:${port}/graphql`, orm, eventBus, healthChecker, close };
+  return { url: `http://${host}:${port}/graphql`, orm, eventBus, keyring, healthChecker, close };
 }

@@ -1,4 +1,6 @@
+import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
+import { parseEncryptionKey } from './crypto/keyring.js';
 import { parseIpRange } from './net/ip-range.js';
 
 /** The runtime configuration, read from the environment once at start-up. */
@@ -15,6 +17,12 @@ export interface AppConfig {
   readonly redisKeyPrefix: string;
   /** When set, ensured at start-up as a platform admin key. Never logged. */
   readonly adminApiKey: string | undefined;
+  /**
+   * Keys that seal stored server credentials: the first seals, all open (rotation). `null` (never in
+   * production) means the development key kept in `${dataDir}/encryption.key`. KeyObjects print without
+   * their material.
+   */
+  readonly encryptionKeys: readonly KeyObject[] | null;
   readonly logLevel: LogLevel;
   readonly migrateOnStart: boolean;
   readonly nodeEnv: string;
@@ -115,6 +123,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redisUrl: readUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
     redisKeyPrefix: readRedisKeyPrefix(env),
     adminApiKey: readAdminKey(env),
+    encryptionKeys: readEncryptionKeys(env, nodeEnv),
     logLevel: readEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     migrateOnStart: readBoolean(env, 'MIGRATE_ON_START', true),
     nodeEnv,
@@ -236,4 +245,34 @@ function readAdminKey(env: Env): string | undefined {
     throw new ConfigError('ADMIN_API_KEY', `must be at least ${MIN_ADMIN_KEY_LENGTH} characters long`);
   }
   return key;
+}
+
+/**
+ * ENCRYPTION_KEY: one or more comma-separated 32-byte keys, base64 or hex. Required in production; elsewhere
+ * unset means the development key file. Errors say which entry is wrong, never what it holds.
+ */
+function readEncryptionKeys(env: Env, nodeEnv: string): KeyObject[] | null {
+  const name = 'ENCRYPTION_KEY';
+  const raw = readString(env, name);
+  const hint = '32-byte keys, base64 or hex (e.g. `openssl rand -base64 32`), comma-separated';
+  if (raw === undefined) {
+    if (nodeEnv === 'production')
+      throw new ConfigError(name, `is required when NODE_ENV=production: ${hint}`);
+    return null;
+  }
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  const keys: KeyObject[] = [];
+  entries.forEach((entry, index) => {
+    const key = parseEncryptionKey(entry);
+    if (key === null) throw new ConfigError(name, `entry ${index + 1} is not a key: expected ${hint}`);
+    if (keys.some((earlier) => earlier.equals(key))) {
+      throw new ConfigError(name, `entry ${index + 1} repeats an earlier key`);
+    }
+    keys.push(key);
+  });
+  if (keys.length === 0) throw new ConfigError(name, `expected ${hint}`);
+  return keys;
 }

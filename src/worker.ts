@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config.js';
+import { openKeyring } from './crypto/development-key.js';
 import { databaseTarget, initOrm } from './db/orm.js';
 import { entities } from './entities.js';
 import { HealthChecker } from './health/health-checker.js';
 import { createLogger } from './logger.js';
 import { createEventBus } from './pubsub/pubsub.js';
+import { sealStoredConnectionHeaders } from './registry/connection-headers.js';
 
 /**
  * `npm run worker`: the health checker alone, for fleets that keep probing off the API instances
@@ -13,10 +15,12 @@ import { createEventBus } from './pubsub/pubsub.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
+  const keyring = openKeyring(config, log);
   const orm = await initOrm({ target: databaseTarget(config), entities });
   if (config.migrateOnStart) await orm.getMigrator().up();
+  await sealStoredConnectionHeaders(orm, keyring, log);
   const eventBus = createEventBus(config.redisUrl, log);
-  const checker = new HealthChecker(orm, config.health, eventBus.pubSub, log);
+  const checker = new HealthChecker(orm, config.health, eventBus.pubSub, log, keyring);
   checker.start();
   log.info({ intervalMs: config.health.intervalMs, eventBus: eventBus.kind }, 'health checker running');
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { Keyring, keyIdOf } from '../src/crypto/keyring.js';
 
 describe('loadConfig', () => {
   it('defaults to the embedded database and in-process pub/sub on port 4000', () => {
@@ -69,8 +70,9 @@ describe('loadConfig', () => {
     const introspection = (env: Record<string, string>) => loadConfig(env).security.introspection;
     expect(introspection({})).toBe(true);
     expect(introspection({ NODE_ENV: 'test' })).toBe(true);
-    expect(introspection({ NODE_ENV: 'production' })).toBe(false);
-    expect(introspection({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'on' })).toBe(true);
+    const production = { NODE_ENV: 'production', ENCRYPTION_KEY: 'a'.repeat(64) };
+    expect(introspection(production)).toBe(false);
+    expect(introspection({ ...production, GRAPHQL_INTROSPECTION: 'on' })).toBe(true);
     expect(introspection({ GRAPHQL_INTROSPECTION: 'off' })).toBe(false);
   });
 
@@ -103,5 +105,51 @@ describe('loadConfig', () => {
 
   it('never echoes the admin key in its error', () => {
     expect(() => loadConfig({ ADMIN_API_KEY: 'secret1' })).toThrowError(/^((?!secret1).)*$/);
+  });
+
+  describe('ENCRYPTION_KEY', () => {
+    const hexKey = 'ab'.repeat(32);
+    const base64Key = Buffer.alloc(32, 9).toString('base64');
+
+    it('takes comma-separated 32-byte keys, hex or base64; the first one seals', () => {
+      const keys = loadConfig({ ENCRYPTION_KEY: ` ${base64Key} , ${hexKey},` }).encryptionKeys ?? [];
+      expect(keys.map((key) => key.export().toString('hex'))).toEqual([
+        Buffer.alloc(32, 9).toString('hex'),
+        hexKey,
+      ]);
+      const [first] = keys;
+      if (first === undefined) throw new Error('no key');
+      expect(new Keyring(keys).currentKeyId).toBe(keyIdOf(first));
+    });
+
+    it('leaves the key to the development key file when unset outside production', () => {
+      expect(loadConfig({}).encryptionKeys).toBeNull();
+      expect(loadConfig({ NODE_ENV: 'test', ENCRYPTION_KEY: '' }).encryptionKeys).toBeNull();
+    });
+
+    it('is required in production, with an error naming the variable', () => {
+      expect(() => loadConfig({ NODE_ENV: 'production' })).toThrowError(
+        /^ENCRYPTION_KEY: is required when NODE_ENV=production/,
+      );
+      expect(loadConfig({ NODE_ENV: 'production', ENCRYPTION_KEY: hexKey }).encryptionKeys).toHaveLength(1);
+    });
+
+    it.each([
+      ['a short key', 'c2VjcmV0LWtleS10b28tc2hvcnQ=', /entry 1 is not a key/],
+      ['31 bytes', Buffer.alloc(31, 1).toString('base64'), /entry 1 is not a key/],
+      ['33 bytes as hex', 'cd'.repeat(33), /entry 1 is not a key/],
+      ['a passphrase', 'correct horse battery staple', /entry 1 is not a key/],
+      ['a bad second key', `${hexKey},nope-not-a-key`, /entry 2 is not a key/],
+      ['the same key twice', `${hexKey},${Buffer.from(hexKey, 'hex').toString('base64')}`, /entry 2 repeats/],
+      ['only commas', ',,', /expected 32-byte keys/],
+    ])('rejects %s without echoing it', (_label, value, problem) => {
+      const attempt = () => loadConfig({ ENCRYPTION_KEY: value });
+      expect(attempt).toThrowError(ConfigError);
+      expect(attempt).toThrowError(/^ENCRYPTION_KEY: /);
+      expect(attempt).toThrowError(problem);
+      for (const entry of value.split(',').filter((part) => part.length > 3)) {
+        expect(attempt).toThrowError(new RegExp(`^((?!${entry.replace(/[^\w]/g, '.')}).)*$`));
+      }
+    });
   });
 });

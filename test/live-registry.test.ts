@@ -225,7 +225,13 @@ describe('registration reads what the server offers', () => {
       .nativeUpdate(MCPServer, { id: { $in: ids } }, { capabilitiesRefreshedAt: new Date(0) });
 
     const settings = { ...loadConfig({}).health, capabilityRefreshIntervalMs: 60_000, timeoutMs: 1500 };
-    const checker = new HealthChecker(app.orm, settings, app.eventBus.pubSub, createLogger('silent'));
+    const checker = new HealthChecker(
+      app.orm,
+      settings,
+      app.eventBus.pubSub,
+      createLogger('silent'),
+      app.keyring,
+    );
     expect(await checker.refreshDueCapabilities()).toBe(1);
     const toolNames = async (serverId: string) =>
       (await app.orm.em.fork().find(ServerTool, { server: serverId })).map((tool) => tool.name);
@@ -337,7 +343,13 @@ describe('STDIO servers', () => {
       });
 
       const settings = { ...loadConfig({ ALLOW_STDIO: 'true' }).health, timeoutMs: 5000 };
-      const checker = new HealthChecker(app.orm, settings, app.eventBus.pubSub, createLogger('silent'));
+      const checker = new HealthChecker(
+        app.orm,
+        settings,
+        app.eventBus.pubSub,
+        createLogger('silent'),
+        app.keyring,
+      );
       expect(await checker.runDueChecks()).toBe(1);
       const server = await app.orm.em.fork().findOneOrFail(MCPServer, id);
       expect(server.healthStatus).toBe('healthy');
@@ -392,7 +404,13 @@ describe('STDIO servers', () => {
       expect(declared.errors).toBeUndefined();
       const id = declared.data?.registerServer.id ?? '';
       const defaults = loadConfig({}).health;
-      const checker = new HealthChecker(app.orm, defaults, app.eventBus.pubSub, createLogger('silent'));
+      const checker = new HealthChecker(
+        app.orm,
+        defaults,
+        app.eventBus.pubSub,
+        createLogger('silent'),
+        app.keyring,
+      );
       expect(await checker.runDueChecks()).toBe(0);
 
       const em = app.orm.em.fork();
@@ -499,7 +517,8 @@ describe.skipIf(!postgresAvailable())('health checking across instances', () => 
     const settings = { ...loadConfig({}).health, intervalMs: 60_000, concurrency: 3, timeoutMs: 1000 };
     const log = createLogger('silent');
     const checkers = [instanceA, instanceB].map(
-      (instance) => new HealthChecker(instance.orm, settings, instance.eventBus.pubSub, log),
+      (instance) =>
+        new HealthChecker(instance.orm, settings, instance.eventBus.pubSub, log, instance.keyring),
     );
     const probed = await Promise.all(checkers.map((checker) => checker.runDueChecks()));
     expect(probed.reduce((sum, count) => sum + count, 0)).toBe(12);

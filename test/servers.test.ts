@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../src/audit/audit-log.entity.js';
 import { ApiKeyScope } from '../src/graphql/access.js';
 import { CircuitBreaker } from '../src/registry/circuit-breaker.entity.js';
+import { openConnectionHeaders } from '../src/registry/connection-headers.js';
 import { MCPServer } from '../src/registry/mcp-server.entity.js';
 import { ServerStatus } from '../src/registry/registry.enums.js';
 import { ServerTool } from '../src/registry/server-tool.entity.js';
@@ -98,10 +99,11 @@ describe('registerServer', () => {
     });
     expect(JSON.stringify(server)).not.toContain('upstream-secret');
     const em = app.orm.em.fork();
-    const stored = await em.findOneOrFail(MCPServer, server.id as string, {
-      populate: ['connectionHeaders'],
+    const stored = await em.findOneOrFail(MCPServer, server.id as string, { populate: ['sealedHeaders'] });
+    expect(JSON.stringify(stored.sealedHeaders)).not.toContain('upstream-secret');
+    expect(openConnectionHeaders(app.keyring, stored.id, stored.sealedHeaders)).toEqual({
+      Authorization: 'Bearer upstream-secret',
     });
-    expect(stored.connectionHeaders).toEqual({ Authorization: 'Bearer upstream-secret' });
     expect(stored.tags).toEqual(['geo', 'public']);
     const audit = await em.findOneOrFail(AuditLog, { action: 'server.register', resourceId: stored.id });
     expect(audit.success).toBe(true);

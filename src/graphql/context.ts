@@ -1,4 +1,5 @@
 import type { AppConfig } from '../config.js';
+import type { Keyring } from '../crypto/keyring.js';
 import type { EntityManager } from '../db/orm.js';
 import type { EventBus } from '../pubsub/pubsub.js';
 import type { Viewer } from './access.js';
@@ -21,6 +22,8 @@ export interface GraphQLContext {
   readonly clientIp: string | null;
   readonly loaders: RequestLoaders;
   readonly config: AppConfig;
+  /** Seals and opens stored credentials. */
+  readonly keyring: Keyring;
   /** Where live events are published and subscribed to. */
   readonly eventBus: EventBus;
 }

@@ -10,6 +10,8 @@ export enum ErrorCode {
   RATE_LIMITED = 'RATE_LIMITED',
   /** A subscription fell too far behind its events and was ended; subscribe again. */
   SUBSCRIBER_TOO_SLOW = 'SUBSCRIBER_TOO_SLOW',
+  /** A server's stored credentials cannot be opened (unknown key, altered): it was not contacted. */
+  CREDENTIALS_UNAVAILABLE = 'CREDENTIALS_UNAVAILABLE',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 

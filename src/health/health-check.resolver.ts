@@ -4,6 +4,7 @@ import { ApiKeyScope, viewerOf } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { badUserInput } from '../graphql/errors.js';
 import { mcpTransportOf } from '../registry/capabilities.js';
+import { loadConnectionHeaders } from '../registry/connection-headers.js';
 import { MCPServer } from '../registry/mcp-server.entity.js';
 import { TransportType } from '../registry/registry.enums.js';
 import { findVisibleServer } from '../registry/server.service.js';
@@ -17,20 +18,20 @@ export class HealthCheckResolver {
     @Ctx() context: GraphQLContext,
     @Arg('id', () => ID) id: string,
   ): Promise<MCPServer> {
-    const { em, eventBus, config } = context;
+    const { em, eventBus, config, keyring } = context;
     const viewer = viewerOf(context);
     const server = await findVisibleServer(em, viewer, id);
     if (mcpTransportOf(server.transportType, config.health.allowStdio) === null) {
       const unless = server.transportType === TransportType.STDIO ? ' unless ALLOW_STDIO=true' : '';
       throw badUserInput(`${server.transportType.toUpperCase()} servers are not probed${unless}.`, 'id');
     }
-    await em.populate(server, ['connectionHeaders']);
+    const headers = await loadConnectionHeaders(em, keyring, server);
     // The probe runs outside any transaction; its result is recorded (and published) like a scheduled one.
     await checkServer(em.fork(), eventBus.pubSub, config.health, {
       serverId: server.id,
       endpointUrl: server.endpointUrl,
       transportType: server.transportType,
-      headers: server.connectionHeaders,
+      headers,
     });
     const entry = { action: 'server.health_check', resourceType: 'server' };
     return audited(em, actorOf(context), entry, async (tx) => ({

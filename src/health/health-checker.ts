@@ -1,11 +1,17 @@
 import type { PubSub } from 'type-graphql';
 import type { HealthSettings } from '../config.js';
+import { type Keyring, SealedValueError } from '../crypto/keyring.js';
 import type { Orm } from '../db/orm.js';
 import type { Logger } from '../logger.js';
 import { refreshCapabilities } from '../registry/capabilities.js';
+import {
+  openConnectionHeaders,
+  parsedJson,
+  unreadableHeadersMessage,
+} from '../registry/connection-headers.js';
 import { TransportType } from '../registry/registry.enums.js';
 import { HealthCheck } from './health-check.entity.js';
-import { checkServer, type ProbeTarget, probedTransports } from './probe.js';
+import { checkServer, type ProbeTarget, probedTransports, recordUncontactedServer } from './probe.js';
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
@@ -13,8 +19,14 @@ interface ClaimedRow {
   id: string;
   endpoint_url: string;
   transport_type: TransportType;
-  connection_headers: Record<string, string> | string | null;
+  /** Sealed (see connection-headers.ts); JSONB, parsed or as text depending on the driver. */
+  connection_headers: unknown;
 }
+
+/** A claimed server: ready to contact, or not to be contacted because its credentials cannot be opened. */
+type Claimed =
+  | { readonly serverId: string; readonly target: ProbeTarget }
+  | { readonly serverId: string; readonly unreadable: SealedValueError };
 
 /** Which servers a claim takes, in what order, and how it moves them ahead (`?`: parameters of `claim`). */
 interface ClaimQuery {
@@ -35,17 +47,22 @@ const DUE_FOR_REFRESH: ClaimQuery = {
   set: 'capabilities_refreshed_at = now()',
 };
 
-function probeTarget(row: ClaimedRow): ProbeTarget {
-  return {
-    serverId: row.id,
-    endpointUrl: row.endpoint_url,
-    transportType: row.transport_type,
-    // Drivers differ in whether raw queries return JSONB parsed or as text.
-    headers:
-      typeof row.connection_headers === 'string'
-        ? JSON.parse(row.connection_headers)
-        : row.connection_headers,
-  };
+function claimedServer(row: ClaimedRow, keyring: Keyring): Claimed {
+  try {
+    const headers = openConnectionHeaders(keyring, row.id, parsedJson(row.connection_headers));
+    return {
+      serverId: row.id,
+      target: {
+        serverId: row.id,
+        endpointUrl: row.endpoint_url,
+        transportType: row.transport_type,
+        headers,
+      },
+    };
+  } catch (error) {
+    if (!(error instanceof SealedValueError)) throw error;
+    return { serverId: row.id, unreadable: error };
+  }
 }
 
 /**
@@ -66,6 +83,7 @@ export class HealthChecker {
     private readonly settings: HealthSettings,
     private readonly pubSub: PubSub,
     private readonly log: Logger,
+    private readonly keyring: Keyring,
   ) {}
 
   start(): void {
@@ -93,7 +111,13 @@ export class HealthChecker {
     for (;;) {
       const claimed = await this.claim(DUE_FOR_PROBE, { set: [this.settings.intervalMs] });
       await this.settleAll(
-        claimed.map((target) => checkServer(this.orm.em.fork(), this.pubSub, this.settings, target)),
+        claimed.map((server) => {
+          const em = this.orm.em.fork();
+          if ('target' in server) return checkServer(em, this.pubSub, this.settings, server.target);
+          this.logUnreadable(server.serverId, server.unreadable, 'not probed: recorded as a failed probe');
+          const reason = unreadableHeadersMessage(server.unreadable);
+          return recordUncontactedServer(em, this.pubSub, this.settings, server.serverId, reason);
+        }),
         'health check failed',
       );
       probed += claimed.length;
@@ -111,12 +135,24 @@ export class HealthChecker {
   async refreshDueCapabilities(): Promise<number> {
     const claimed = await this.claim(DUE_FOR_REFRESH, { where: [this.settings.capabilityRefreshIntervalMs] });
     const refreshed = await this.settleAll(
-      claimed.map((target) =>
-        refreshCapabilities(this.orm.em.fork(), target.serverId, target, this.settings),
-      ),
+      claimed.map(async (server) => {
+        if ('target' in server) {
+          return refreshCapabilities(this.orm.em.fork(), server.serverId, server.target, this.settings);
+        }
+        this.logUnreadable(server.serverId, server.unreadable, 'capabilities not refreshed');
+        return false;
+      }),
       'capability refresh failed',
     );
     return refreshed.filter(Boolean).length;
+  }
+
+  /** The server was not contacted: a request without its credentials is never sent. */
+  private logUnreadable(serverId: string, error: SealedValueError, consequence: string): void {
+    this.log.warn(
+      { serverId, reason: error.reason, keyId: error.keyId },
+      `stored connection headers cannot be opened: ${consequence}`,
+    );
   }
 
   /**
@@ -126,7 +162,7 @@ export class HealthChecker {
   private async claim(
     due: ClaimQuery,
     params: { readonly where?: readonly number[]; readonly set?: readonly number[] },
-  ): Promise<ProbeTarget[]> {
+  ): Promise<Claimed[]> {
     const rows: ClaimedRow[] = await this.orm.em.fork().execute(
       `with due as (
          select id from mcp_servers
@@ -145,7 +181,7 @@ export class HealthChecker {
         ...(params.set ?? []),
       ],
     );
-    return rows.map(probeTarget);
+    return rows.map((row) => claimedServer(row, this.keyring));
   }
 
   /** Waits for all; one server's failure (a database error) must not cost the others their results. */

@@ -66,3 +66,23 @@ export async function checkServer(
   const result = await probe(target, settings);
   publishHealthEvents(pubSub, await recordProbe(em, settings, target.serverId, result));
 }
+
+/**
+ * Records a failed probe for a server that was not contacted because its stored credentials cannot be opened
+ * (a request without them would only be refused, or worse, accepted as anonymous), and publishes what changed.
+ */
+export async function recordUncontactedServer(
+  em: EntityManager,
+  pubSub: PubSub,
+  settings: HealthSettings,
+  serverId: string,
+  reason: string,
+): Promise<void> {
+  const result: ProbeResult = {
+    outcome: ProbeOutcome.AUTH_FAILED,
+    latencyMs: null,
+    protocolVersion: null,
+    error: `not probed: ${reason}`,
+  };
+  publishHealthEvents(pubSub, await recordProbe(em, settings, serverId, result));
+}

@@ -7,7 +7,7 @@ import {
   type VersionNegotiationOptions,
 } from '@modelcontextprotocol/client';
 import { Deadline } from './deadline.js';
-import { classifyFailure, networkErrorDetail, type WireTrace } from './probe-outcome.js';
+import { classifyFailure, networkErrorDetail, type WireTrace, withoutSecrets } from './probe-outcome.js';
 import { StdioChild } from './stdio-child.js';
 
 /** Where an MCP server listens (or, for STDIO, the command that starts it) and what to send it. */
@@ -67,7 +67,7 @@ export async function withMcpSession<T>(
       return work(session);
     });
   } catch (error) {
-    throw classifyFailure(error, trace, deadline);
+    throw withoutSecrets(classifyFailure(error, trace, deadline), target.headers);
   } finally {
     if (connection instanceof StdioChild) await connection.close(client, connecting, deadline);
     else await close(client, connection, deadline);

@@ -105,3 +105,39 @@ function detailOf(error: unknown): string {
   const text = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
   return text.length > MAX_DETAIL_LENGTH ? `${text.slice(0, MAX_DETAIL_LENGTH)}…` : text;
 }
+
+const REDACTED = '[redacted]';
+// Parts this short are words ("Bearer", "Basic"), not secrets worth garbling a message for.
+const MIN_SECRET_PART_LENGTH = 8;
+
+/**
+ * The error without the credentials sent to the server: a server may echo a header it rejected in its
+ * error body, and the message is stored in the health history and shown to API clients. When something was
+ * removed the cause (which holds the server's own text) is dropped as well.
+ */
+export function withoutSecrets(
+  error: McpInspectionError,
+  headers: Readonly<Record<string, string>> | null,
+): McpInspectionError {
+  const secrets = new Set<string>();
+  for (const value of Object.values(headers ?? {})) {
+    const trimmed = value.trim();
+    if (trimmed !== '') secrets.add(trimmed);
+    for (const part of trimmed.split(/\s+/)) if (part.length >= MIN_SECRET_PART_LENGTH) secrets.add(part);
+  }
+  let message = error.message;
+  const longestFirst = [...secrets].sort((a, b) => b.length - a.length);
+  for (const secret of longestFirst) message = message.split(secret).join(REDACTED);
+  // A detail cut at its maximum length may end in the first characters of a secret.
+  if (message.endsWith('…')) {
+    const body = message.slice(0, -1);
+    const cut = longestFirst
+      .flatMap((secret) =>
+        Array.from({ length: secret.length - 1 }, (_, index) => secret.slice(0, index + 1)),
+      )
+      .filter((prefix) => prefix.length >= 4 && body.endsWith(prefix))
+      .sort((a, b) => b.length - a.length)[0];
+    if (cut !== undefined) message = `${body.slice(0, -cut.length)}${REDACTED}…`;
+  }
+  return message === error.message ? error : new McpInspectionError(error.outcome, message);
+}

@@ -1,5 +1,6 @@
 import { Entity, Enum, Index, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
 import { Directive, Field, Float, Int, ObjectType } from 'type-graphql';
+import type { SealedValue } from '../crypto/keyring.js';
 import { BaseEntity } from '../db/base.entity.js';
 import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
 import { Tenant } from '../tenants/tenant.entity.js';
@@ -16,7 +17,7 @@ type McpServerDefaults =
   | 'successRate'
   | 'activeConnections'
   | 'lastHealthCheckAt'
-  | 'connectionHeaders'
+  | 'sealedHeaders'
   | 'consecutiveFailures'
   | 'consecutiveSuccesses'
   | 'nextCheckAt'
@@ -150,11 +151,12 @@ export class MCPServer extends BaseEntity<McpServerDefaults> {
   eventVersion: number = 0;
 
   /**
-   * Headers (tokens) the registry sends when it connects. Never exposed through GraphQL, never serialised,
-   * and loaded only when a probe or call needs them.
+   * Headers (tokens) the registry sends when it connects, sealed for this server (see
+   * connection-headers.ts, the only code that reads or writes them). Never exposed through GraphQL, never
+   * serialised, and loaded only when a probe or call needs them.
    */
-  @Property({ type: 'json', nullable: true, hidden: true, lazy: true })
-  connectionHeaders: Record<string, string> | null = null;
+  @Property({ fieldName: 'connection_headers', type: 'json', nullable: true, hidden: true, lazy: true })
+  sealedHeaders: SealedValue | null = null;
 
   constructor(fields: {
     tenant: Ref<Tenant>;

@@ -22,10 +22,11 @@ import { ServerTool } from './server-tool.entity.js';
 
 const ServerConnection = ConnectionType('MCPServer', MCPServer);
 
-const registrySettings = ({ config }: GraphQLContext): RegistrySettings => ({
+const registrySettings = ({ config, keyring }: GraphQLContext): RegistrySettings => ({
   circuit: config.circuit,
   discoveryTimeoutMs: config.health.timeoutMs,
   allowStdio: config.health.allowStdio,
+  keyring,
 });
 
 @Resolver(() => MCPServer)
@@ -66,7 +67,7 @@ export class ServerResolver {
     @Arg('id', () => ID) id: string,
     @Arg('input') input: UpdateServerInput,
   ): Promise<MCPServer> {
-    return updateServer(context.em, actorOf(context), viewerOf(context), id, input);
+    return updateServer(context.em, actorOf(context), viewerOf(context), id, input, context.keyring);
   }
 
   @Authorized(ApiKeyScope.WRITE)

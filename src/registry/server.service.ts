@@ -1,6 +1,7 @@
 import type { QBFilterQuery } from '@mikro-orm/core';
 import { type AuditActor, audited, auditFailure } from '../audit/audit-trail.js';
 import type { CircuitSettings } from '../config.js';
+import type { Keyring } from '../crypto/keyring.js';
 import { isUniqueViolation } from '../db/errors.js';
 import type { EntityManager } from '../db/orm.js';
 import { isAdmin, serverFilter, type Viewer } from '../graphql/access.js';
@@ -19,6 +20,7 @@ import type { Inspection } from '../mcp/mcp-client.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { discoverCapabilities, syncCapabilities } from './capabilities.js';
 import { CircuitBreaker } from './circuit-breaker.entity.js';
+import { loadConnectionHeaders, sealConnectionHeaders } from './connection-headers.js';
 import { MCPServer } from './mcp-server.entity.js';
 import { TransportType } from './registry.enums.js';
 import type { RegisterServerInput, ServerFilter, ServerOrder, UpdateServerInput } from './server.inputs.js';
@@ -195,6 +197,8 @@ export interface RegistrySettings {
   readonly discoveryTimeoutMs: number;
   /** Whether STDIO servers may be asked for their capabilities, by spawning their command (`ALLOW_STDIO`). */
   readonly allowStdio: boolean;
+  /** Seals and opens the servers' connection headers. */
+  readonly keyring: Keyring;
 }
 
 function discoverySettings(settings: Pick<RegistrySettings, 'discoveryTimeoutMs' | 'allowStdio'>) {
@@ -255,7 +259,7 @@ export async function registerServer(
     });
     server.description = registration.description;
     server.tags = registration.tags;
-    server.connectionHeaders = registration.headers;
+    server.sealedHeaders = sealConnectionHeaders(settings.keyring, server.id, registration.headers);
     const serverRef = tx.getReference(MCPServer, server.id, { wrapped: true });
     tx.persist([
       server,
@@ -290,6 +294,7 @@ export function updateServer(
   viewer: Viewer,
   id: string,
   input: UpdateServerInput,
+  keyring: Keyring,
 ): Promise<MCPServer> {
   const fields = Object.keys(input).filter((key) => input[key as keyof UpdateServerInput] !== undefined);
   const entry = { action: 'server.update', resourceType: 'server', details: { fields } };
@@ -303,7 +308,9 @@ export function updateServer(
     if (changes.endpointUrl !== undefined) server.endpointUrl = changes.endpointUrl;
     if (changes.transportType !== undefined) server.transportType = changes.transportType;
     if (changes.tags !== undefined) server.tags = changes.tags;
-    if (changes.headers !== undefined) server.connectionHeaders = changes.headers;
+    if (changes.headers !== undefined) {
+      server.sealedHeaders = sealConnectionHeaders(keyring, server.id, changes.headers);
+    }
     if (changes.failureThreshold !== undefined) {
       const breaker = await tx.findOne(CircuitBreaker, { server: server.id });
       if (breaker) breaker.failureThreshold = changes.failureThreshold;
@@ -347,18 +354,17 @@ export async function refreshServerCapabilities(
   actor: AuditActor,
   viewer: Viewer,
   id: string,
-  settings: Pick<RegistrySettings, 'discoveryTimeoutMs' | 'allowStdio'>,
+  settings: Pick<RegistrySettings, 'discoveryTimeoutMs' | 'allowStdio' | 'keyring'>,
 ): Promise<MCPServer> {
   const entry = { action: 'server.refresh', resourceType: 'server', resourceId: id };
   let inspection: Inspection;
   try {
     const server = await findVisibleServer(em, viewer, id);
-    await em.populate(server, ['connectionHeaders']);
     inspection = await discoverCapabilities(
       {
         endpointUrl: server.endpointUrl,
         transportType: server.transportType,
-        headers: server.connectionHeaders,
+        headers: await loadConnectionHeaders(em, settings.keyring, server),
       },
       discoverySettings(settings),
     );

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { DestinationStream } from 'pino';
 import { type RunningApp, startApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { BACKGROUND_LABEL, type DatabaseTarget } from '../../src/db/orm.js';
@@ -6,6 +7,9 @@ import { createLogger } from '../../src/logger.js';
 
 /** The platform admin key every test app is started with. */
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdefghij';
+
+/** The ENCRYPTION_KEY every test app is started with, unless a test gives its own (hex, 32 bytes). */
+export const TEST_ENCRYPTION_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 
 export interface TestApp extends RunningApp {
   /** POSTs a GraphQL operation; `key: null` sends no Authorization header. */
@@ -30,10 +34,16 @@ export interface GraphQLResponse<T> {
   readonly errors: { message: string; extensions?: Record<string, unknown>; path?: unknown[] }[] | undefined;
 }
 
+export interface TestAppOptions {
+  /** Receives the app's log lines (JSON), instead of nothing. */
+  readonly logTo?: DestinationStream;
+}
+
 /** Starts the real application on a random port against `database`, with the given extra environment. */
 export async function startTestApp(
   database: DatabaseTarget,
   env: Record<string, string> = {},
+  options: TestAppOptions = {},
 ): Promise<TestApp> {
   // The health checker stays off unless a test turns it on: seeded servers point at hosts that do not exist.
   const config = loadConfig({
@@ -45,6 +55,7 @@ export async function startTestApp(
     // Every test app counts in its own Redis keys, and tests about other things may send many bad keys.
     REDIS_KEY_PREFIX: `test-${randomUUID()}:`,
     RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '1000000',
+    ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     ...env,
   });
   let recording: string[] | null = null;
@@ -52,7 +63,8 @@ export async function startTestApp(
   const onQuery = (message: string) => {
     if (!message.includes(`(${BACKGROUND_LABEL}:`)) recording?.push(message);
   };
-  const app = await startApp({ config, log: createLogger(config.logLevel), database, onQuery });
+  const log = createLogger(config.logLevel, options.logTo);
+  const app = await startApp({ config, log, database, onQuery });
   const origin = new URL(app.url).origin;
   return {
     ...app,

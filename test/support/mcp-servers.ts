@@ -59,6 +59,8 @@ export interface HttpServerOptions {
   readonly bearerToken?: string;
   /** Listen on this port (to bring a stopped server back at the same URL); a free one otherwise. */
   readonly port?: number;
+  /** Sees every request first, with the Authorization header it carries (what a test checks was sent). */
+  readonly onRequest?: (authorization: string | undefined) => void;
 }
 
 /** A catalog with every kind of item, paged in twos so the client has to follow cursors. */
@@ -375,6 +377,7 @@ type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 /** Checks the bearer token (when one is required) before the MCP handler sees the request. */
 function guarded(options: HttpServerOptions, handle: NodeHandler) {
   return (req: IncomingMessage, res: ServerResponse): void => {
+    options.onRequest?.(req.headers.authorization);
     const expected = options.bearerToken;
     if (expected !== undefined && req.headers.authorization !== `Bearer ${expected}`) {
       const status = req.headers.authorization === undefined ? 401 : 403;
