@@ -198,6 +198,49 @@ describe('registerServer', () => {
 });
 
 describe('updateServer and deleteServer', () => {
+  it('does not let stored headers follow a server to another host', async () => {
+    const registered = await app.graphql<{ registerServer: { id: string } }>({
+      query: print(RegisterServerDocument),
+      key: acmeKey,
+      variables: {
+        input: registerInput('credentialed', { headers: { Authorization: 'Bearer upstream-secret' } }),
+      },
+    });
+    const id = registered.data?.registerServer.id ?? '';
+    const update = (input: Record<string, unknown>) =>
+      app.graphql<{ updateServer: { endpointUrl: string } }>({
+        query: print(UpdateServerDocument),
+        key: acmeKey,
+        variables: { id, input },
+      });
+    const stored = async () => {
+      const server = await app.orm.em.fork().findOneOrFail(MCPServer, id, { populate: ['sealedHeaders'] });
+      return {
+        url: server.endpointUrl,
+        headers: openConnectionHeaders(app.keyring, id, server.sealedHeaders),
+      };
+    };
+    const before = await stored();
+
+    const moved = await update({ endpointUrl: 'https://collector.attacker.test/mcp' });
+    expect(moved.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'headers' });
+    expect(await stored()).toEqual(before);
+
+    // Same origin, another path: the credentials were given for this host.
+    const samePlace = await update({ endpointUrl: new URL('/v2/mcp', before.url).toString() });
+    expect(samePlace.errors).toBeUndefined();
+
+    const withNewHeaders = await update({
+      endpointUrl: 'https://new-home.example.test/mcp',
+      headers: { Authorization: 'Bearer new-secret' },
+    });
+    expect(withNewHeaders.errors).toBeUndefined();
+    expect((await stored()).headers).toEqual({ Authorization: 'Bearer new-secret' });
+    const dropped = await update({ endpointUrl: 'https://elsewhere.example.test/mcp', headers: null });
+    expect(dropped.errors).toBeUndefined();
+    expect((await stored()).headers).toBeNull();
+  });
+
   it('changes only the given fields, validates them, and deletes with everything attached', async () => {
     const [server] = await acme.servers([
       { name: 'editable', tools: ['t1', 't2'], resources: ['file:///a'] },

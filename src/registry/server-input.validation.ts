@@ -181,7 +181,8 @@ export interface ServerChanges {
   readonly endpointUrl?: string;
   readonly transportType?: TransportType;
   readonly tags?: string[];
-  readonly headers?: Record<string, string>;
+  /** `null` drops the stored headers. */
+  readonly headers?: Record<string, string> | null;
   readonly failureThreshold?: number;
 }
 
@@ -200,7 +201,8 @@ export function validateServerChanges(
       : undefined,
     transportType,
     tags: input.tags == null ? undefined : requireTags(input.tags),
-    headers: input.headers == null ? undefined : requireHeaders(input.headers),
+    headers:
+      input.headers === undefined ? undefined : input.headers === null ? null : requireHeaders(input.headers),
     failureThreshold:
       input.failureThreshold == null ? undefined : requireFailureThreshold(input.failureThreshold),
   };

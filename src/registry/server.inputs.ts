@@ -103,7 +103,11 @@ export class UpdateServerInput {
   @Field(() => [String], { nullable: true })
   tags?: string[] | null;
 
-  @Field(() => JSONScalar, { nullable: true })
+  @Field(() => JSONScalar, {
+    nullable: true,
+    description:
+      'Replaces the stored headers; null drops them. Needed again when endpointUrl moves to another host.',
+  })
   headers?: JsonObject | null;
 
   @Field(() => Int, { nullable: true })

@@ -303,6 +303,9 @@ export function updateServer(
     const changes = validateServerChanges(input, server);
     if (changes.endpointUrl !== undefined)
       requireStdioAdmin(viewer, changes.transportType ?? server.transportType);
+    if (changes.headers === undefined && movesElsewhere(server.endpointUrl, changes.endpointUrl)) {
+      await requireNoStoredHeaders(tx, server);
+    }
     if (changes.name !== undefined) server.name = changes.name;
     if (changes.description !== undefined) server.description = changes.description;
     if (changes.endpointUrl !== undefined) server.endpointUrl = changes.endpointUrl;
@@ -318,6 +321,35 @@ export function updateServer(
     await flushServer(tx, server.name);
     return { result: server, resourceId: server.id };
   });
+}
+
+/** Whether an endpoint change sends requests to another host (another origin, or to or from a command line). */
+function movesElsewhere(current: string, next: string | undefined): boolean {
+  if (next === undefined) return false;
+  return originOf(current) === null || originOf(current) !== originOf(next);
+}
+
+function originOf(endpoint: string): string | null {
+  try {
+    const url = new URL(endpoint);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Stored credentials were given for one host: a key that may edit a server must not be able to send them to a
+ * host of its choosing by moving the server. Moving it elsewhere therefore takes its headers again.
+ */
+async function requireNoStoredHeaders(em: EntityManager, server: MCPServer): Promise<void> {
+  await em.populate(server, ['sealedHeaders']);
+  if (server.sealedHeaders === null) return;
+  throw badUserInput(
+    'This server has stored headers, which are not sent to another host: send `headers` again with the new ' +
+      'endpointUrl (null to drop them).',
+    'headers',
+  );
 }
 
 /** Deletes a server; its tools, resources, prompts, breaker, history and routing targets go with it. */
