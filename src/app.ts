@@ -16,8 +16,9 @@ import type { AppConfig } from './config.js';
 import { openKeyring } from './crypto/development-key.js';
 import type { Keyring } from './crypto/keyring.js';
 import { type DatabaseTarget, databaseTarget, initOrm, type Orm } from './db/orm.js';
+import { scopeToTenant } from './db/tenant-scope.js';
 import { entities } from './entities.js';
-import type { Viewer } from './graphql/access.js';
+import { tenantScopeOf, type Viewer } from './graphql/access.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { formatError, requestIdPlugin } from './graphql/error-masking.js';
 import { apolloLimitOptions } from './graphql/limits.js';
@@ -104,8 +105,15 @@ async function serve(
   const httpServer = http.createServer(app);
 
   // One EntityManager fork and one set of loaders per request (and per websocket operation).
-  const contextFor = (viewer: Viewer, requestId: string, clientIp: string | null, em = orm.em.fork()) =>
-    ({
+  // Every query of the request, its loaders and forks included, stays inside the viewer's tenant scope.
+  const contextFor = (
+    viewer: Viewer,
+    requestId: string,
+    clientIp: string | null,
+    em = orm.em.fork(),
+  ): GraphQLContext => {
+    scopeToTenant(em, tenantScopeOf(viewer));
+    return {
       requestId,
       em,
       viewer,
@@ -113,8 +121,9 @@ async function serve(
       config,
       keyring,
       eventBus,
-      loaders: createRequestLoaders(em, viewer),
-    }) satisfies GraphQLContext;
+      loaders: createRequestLoaders(em),
+    };
+  };
   const authenticate = createAuthenticator({ maxFailedAttempts: config.security.maxFailedAttempts, log });
   const admission = createAdmission(authenticate, rateLimitStore, config.security.rateLimits);
   const trustedProxies = parseIpRanges(config.security.trustedProxies);

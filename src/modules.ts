@@ -2,7 +2,6 @@ import { analyticsModule } from './analytics/analytics.module.js';
 import { auditModule } from './audit/audit.module.js';
 import { authModule } from './auth/auth.module.js';
 import type { EntityManager } from './db/orm.js';
-import type { Viewer } from './graphql/access.js';
 import type { RequestLoaders } from './graphql/context.js';
 import type { FeatureModule } from './graphql/feature-module.js';
 import { healthModule } from './health/health.module.js';
@@ -21,11 +20,11 @@ export const modules: readonly FeatureModule[] = [
   analyticsModule,
 ];
 
-/** The request-scoped loaders of every feature, built fresh for each request. */
-export function createRequestLoaders(em: EntityManager, viewer: Viewer): RequestLoaders {
+/** The request-scoped loaders of every feature, built fresh for each request on its (tenant-scoped) EntityManager. */
+export function createRequestLoaders(em: EntityManager): RequestLoaders {
   return {
     ...usersModule.createLoaders(em),
-    ...registryModule.createLoaders(em, viewer),
+    ...registryModule.createLoaders(em),
     ...healthModule.createLoaders(em),
   };
 }

@@ -1,6 +1,7 @@
-import { Entity, Index, Property } from '@mikro-orm/core';
+import { Entity, Filter, Index, Property } from '@mikro-orm/core';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
+import { tenantScoped } from '../db/tenant-scope.js';
 import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
 
 /**
@@ -12,6 +13,7 @@ import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
  */
 @ObjectType()
 @Entity({ tableName: 'audit_logs' })
+@Filter(tenantScoped<AuditLog>((scope) => ({ tenantId: scope.tenantId })))
 // Listing a tenant's audit trail, newest first (source index idx_audit_logs_tenant_time).
 @Index({
   name: 'audit_logs_tenant_id_created_at_idx',

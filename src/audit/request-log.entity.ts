@@ -1,6 +1,7 @@
-import { Entity, Index, Property } from '@mikro-orm/core';
+import { Entity, Filter, Index, Property } from '@mikro-orm/core';
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
+import { tenantScoped } from '../db/tenant-scope.js';
 
 /**
  * One API request: the raw material of the performance analytics. High volume, append-only; tenant and key
@@ -8,6 +9,7 @@ import { BaseEntity } from '../db/base.entity.js';
  */
 @ObjectType()
 @Entity({ tableName: 'request_logs' })
+@Filter(tenantScoped<RequestLog>((scope) => ({ tenantId: scope.tenantId })))
 // A tenant's requests over a time window, newest first (source index idx_request_logs_tenant_time).
 @Index({
   name: 'request_logs_tenant_id_created_at_idx',

@@ -1,6 +1,7 @@
-import { Entity, Enum, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
+import { Entity, Enum, Filter, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
+import { tenantScoped } from '../db/tenant-scope.js';
 import { ApiKeyScope } from '../graphql/access.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { User } from '../users/user.entity.js';
@@ -23,6 +24,7 @@ type ApiKeyDefaults =
  */
 @ObjectType()
 @Entity({ tableName: 'api_keys' })
+@Filter(tenantScoped<ApiKey>((scope) => ({ tenant: scope.tenantId })))
 export class ApiKey extends BaseEntity<ApiKeyDefaults> {
   /** Platform keys (for operators) have no tenant; tenant keys are deleted with their tenant. */
   @Index({ name: 'api_keys_tenant_id_idx' })

@@ -1,7 +1,7 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import { type AuditActor, audited } from '../audit/audit-trail.js';
 import type { EntityManager } from '../db/orm.js';
-import { ApiKeyScope, isAdmin, requireTenantScope, serverFilter, type Viewer } from '../graphql/access.js';
+import { ApiKeyScope, isAdmin, requireTenantScope, type Viewer } from '../graphql/access.js';
 import { badUserInput, forbidden, notFound } from '../graphql/errors.js';
 import { type Connection, findPage, type PageRequest } from '../graphql/pagination.js';
 import { isUuid, requireName } from '../graphql/validate.js';
@@ -225,11 +225,7 @@ async function requireVisibleServersOfTenant(
 ): Promise<void> {
   const invalid = ids.find((id) => !isUuid(id));
   if (invalid !== undefined) throw notFound('Server', invalid);
-  const found = await em.find(
-    MCPServer,
-    { $and: [{ id: { $in: ids }, tenant: tenantId }, serverFilter(viewer)] },
-    { fields: ['id'] },
-  );
+  const found = await em.find(MCPServer, { id: { $in: ids }, tenant: tenantId }, { fields: ['id'] });
   const foundIds = new Set(found.map((server) => server.id));
   const missing = ids.find((id) => !foundIds.has(id));
   if (missing !== undefined) throw notFound('Server', missing);

@@ -1,4 +1,12 @@
-import { type EntityName, type FilterQuery, type QueryOrderMap, raw } from '@mikro-orm/core';
+import {
+  type EntityClass,
+  type EntityName,
+  type FilterQuery,
+  type Primary,
+  type QueryOrderMap,
+  Reference,
+  raw,
+} from '@mikro-orm/core';
 import DataLoader from 'dataloader';
 import type { EntityManager } from './orm.js';
 
@@ -15,12 +23,14 @@ export function countLoader<T extends object>(
   where: FilterQuery<T> = {},
 ): DataLoader<string, number> {
   return new DataLoader(async (ids) => {
-    const rows: Record<string, string | number>[] = await em
+    const qb = em
       .createQueryBuilder(entity, 'e')
       .select([`e.${property}`, raw('count(*) as count')])
       .where({ $and: [{ [property]: { $in: [...ids] } } as FilterQuery<T>, where] })
-      .groupBy(`e.${property}`)
-      .execute('all', true);
+      .groupBy(`e.${property}`);
+    // Counts only what the request may see, as every `find` does (query builders take filters explicitly).
+    await qb.applyFilters();
+    const rows: Record<string, string | number>[] = await qb.execute('all', true);
     const counts = new Map(rows.map((row) => [String(row[property]), Number(row.count)]));
     return ids.map((id) => counts.get(id) ?? 0);
   });
@@ -58,4 +68,20 @@ export function oneLoader<T extends object>(
 function foreignKey<T extends object>(row: T, property: keyof T): string {
   const related = row[property] as { id?: unknown } | string;
   return typeof related === 'string' ? related : String(related?.id);
+}
+
+/**
+ * One row by id through MikroORM's per-request reference dataloader (the rows a page asks for cost one
+ * statement between them), or `null` when no such row is visible: missing, or outside the request's tenant
+ * scope. (`Reference.load()` alone hands back an uninitialised reference for those.)
+ */
+export async function loadById<T extends { id: string }>(
+  em: EntityManager,
+  entity: EntityClass<T>,
+  id: string,
+): Promise<T | null> {
+  const entityOrReference: T = em.getReference(entity, id as Primary<T>);
+  const reference = Reference.create(entityOrReference);
+  await reference.load();
+  return reference.isInitialized() ? entityOrReference : null;
 }

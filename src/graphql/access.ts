@@ -1,4 +1,5 @@
 import { registerEnumType } from 'type-graphql';
+import type { TenantScope } from '../db/tenant-scope.js';
 import { forbidden, unauthenticated } from './errors.js';
 
 /** What an API key may do. Every operation declares the scope it needs. */
@@ -29,6 +30,16 @@ export interface Viewer {
   readonly expiresAt: Date | null;
 }
 
+/**
+ * What the viewer's queries may reach, as the tenant filter every tenant-owned entity declares
+ * (src/db/tenant-scope.ts): its tenant and allowed servers; `null` (no limit) for platform admins.
+ */
+export function tenantScopeOf(viewer: Viewer): TenantScope | null {
+  if (isAdmin(viewer)) return null;
+  const allowed = viewer.allowedServers;
+  return { tenantId: viewer.tenantId, serverIds: allowed === null ? null : [...allowed] };
+}
+
 /** A key with the ADMIN scope administers the whole platform: every tenant, users and keys. */
 export function isAdmin(viewer: Viewer): boolean {
   return viewer.scopes.has(ApiKeyScope.ADMIN);
@@ -43,33 +54,19 @@ export function requireAnyScope(viewer: Viewer | null, scopes: readonly ApiKeySc
   throw forbidden(`This operation needs an API key with the ${needed} scope.`);
 }
 
-/** Whether the viewer may see data of `tenantId`: platform admins see every tenant, others only their own. */
-export function canAccessTenant(viewer: Viewer, tenantId: string): boolean {
-  return isAdmin(viewer) || viewer.tenantId === tenantId;
-}
-
 /**
- * The filter that limits a query of tenant-owned rows to what the viewer may see. Another tenant's rows
- * are simply absent, so ids of other tenants answer NOT_FOUND rather than FORBIDDEN: no existence leaks.
+ * Whether the viewer may see this server: its tenant's, and among the key's allowed servers. For what does not
+ * come from the database (live events); queries are limited by the tenant scope (`tenantScopeOf`).
  */
-export function tenantFilter(viewer: Viewer): { tenant?: string | null } {
-  return isAdmin(viewer) ? {} : { tenant: viewer.tenantId };
-}
-
-/** Whether the viewer may see or touch this server: its tenant's, and among the key's allowed servers. */
 export function canAccessServer(viewer: Viewer, server: { id: string; tenantId: string }): boolean {
-  return canAccessTenant(viewer, server.tenantId) && (viewer.allowedServers?.has(server.id) ?? true);
-}
-
-/** `tenantFilter` for servers: also limited to the key's allowed servers, when it has a list. */
-export function serverFilter(viewer: Viewer): { tenant?: string | null; id?: { $in: string[] } } {
-  const allowed = viewer.allowedServers;
-  return { ...tenantFilter(viewer), ...(allowed === null ? {} : { id: { $in: [...allowed] } }) };
+  if (isAdmin(viewer)) return true;
+  return viewer.tenantId === server.tenantId && (viewer.allowedServers?.has(server.id) ?? true);
 }
 
 /**
- * Like `tenantFilter`, for what only a tenant or an admin may reach (users, keys, logs, analytics): a key
- * without a tenant and without ADMIN reaches nothing, and is told so rather than shown an empty list.
+ * For what only a tenant or an admin may reach (users, keys, logs, analytics): a key without a tenant and
+ * without ADMIN reaches nothing, and is told so rather than shown an empty list. Returns the tenant condition
+ * for raw SQL (ORM queries are already inside the request's tenant scope).
  */
 export function requireTenantScope(viewer: Viewer, what: string): { tenant?: string } {
   if (isAdmin(viewer)) return {};

@@ -1,6 +1,5 @@
 import type { ClassType } from 'type-graphql';
 import type { EntityManager } from '../db/orm.js';
-import type { Viewer } from './access.js';
 import type { GraphQLContext } from './context.js';
 
 /**
@@ -15,8 +14,11 @@ export interface FeatureModule<Loaders extends object = object> {
    * name. Answers null for ids the viewer may not see, exactly as for unknown ids.
    */
   readonly references?: Readonly<Record<string, ReferenceResolver>>;
-  /** Builds this feature's DataLoaders for one request (or one subscription event) of `viewer`. */
-  readonly createLoaders?: (em: EntityManager, viewer: Viewer) => Loaders;
+  /**
+   * Builds this feature's DataLoaders for one request (or one subscription event), on the request's
+   * EntityManager: its tenant scope limits what they load and count.
+   */
+  readonly createLoaders?: (em: EntityManager) => Loaders;
 }
 
 export type ReferenceResolver = (

@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
 import { actorOf } from '../audit/audit-trail.js';
-import { ApiKeyScope, viewerOf } from '../graphql/access.js';
+import { ApiKeyScope } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { CircuitBreaker } from '../registry/circuit-breaker.entity.js';
 import { resetCircuitBreaker } from './circuit-breaker.service.js';
@@ -13,12 +13,6 @@ export class CircuitBreakerResolver {
     @Ctx() context: GraphQLContext,
     @Arg('serverId', () => ID) serverId: string,
   ): Promise<CircuitBreaker> {
-    return resetCircuitBreaker(
-      context.em,
-      actorOf(context),
-      viewerOf(context),
-      serverId,
-      context.eventBus.pubSub,
-    );
+    return resetCircuitBreaker(context.em, actorOf(context), serverId, context.eventBus.pubSub);
   }
 }

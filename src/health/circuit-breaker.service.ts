@@ -2,7 +2,6 @@ import { LockMode } from '@mikro-orm/core';
 import type { PubSub } from 'type-graphql';
 import { type AuditActor, audited } from '../audit/audit-trail.js';
 import type { EntityManager } from '../db/orm.js';
-import type { Viewer } from '../graphql/access.js';
 import { notFound } from '../graphql/errors.js';
 import { CircuitBreaker } from '../registry/circuit-breaker.entity.js';
 import { MCPServer } from '../registry/mcp-server.entity.js';
@@ -14,14 +13,13 @@ import { type CircuitBreakerEvent, HEALTH_TOPICS } from './health.events.js';
 export async function resetCircuitBreaker(
   em: EntityManager,
   actor: AuditActor,
-  viewer: Viewer,
   serverId: string,
   pubSub: PubSub,
 ): Promise<CircuitBreaker> {
   let event: CircuitBreakerEvent | null = null;
   const entry = { action: 'circuit_breaker.reset', resourceType: 'server' };
   const breaker = await audited(em, actor, entry, async (tx) => {
-    const visible = await findVisibleServer(tx, viewer, serverId);
+    const visible = await findVisibleServer(tx, serverId);
     const server = await tx.findOneOrFail(MCPServer, visible.id, {
       lockMode: LockMode.PESSIMISTIC_WRITE,
       refresh: true,

@@ -1,6 +1,7 @@
-import { Entity, Enum, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
+import { Entity, Enum, Filter, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
 import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
+import { serverInScope, tenantScoped } from '../db/tenant-scope.js';
 import { MCPServer } from '../registry/mcp-server.entity.js';
 import { ServerStatus } from '../registry/registry.enums.js';
 
@@ -17,6 +18,7 @@ registerEnumType(ProbeOutcome, { name: 'ProbeOutcome' });
 /** One probe of one server: the history behind uptime charts. */
 @ObjectType()
 @Entity({ tableName: 'health_checks' })
+@Filter(tenantScoped<HealthCheck>(serverInScope))
 // A server's recent history (healthHistory(last: N)) and pruning by age.
 @Index({ name: 'health_checks_server_id_checked_at_idx', properties: ['server', 'checkedAt'] })
 export class HealthCheck extends BaseEntity<'checkedAt' | 'responseTimeMs' | 'protocolVersion' | 'error'> {

@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
 import { actorOf, audited } from '../audit/audit-trail.js';
-import { ApiKeyScope, viewerOf } from '../graphql/access.js';
+import { ApiKeyScope } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { badUserInput } from '../graphql/errors.js';
 import { mcpTransportOf } from '../registry/capabilities.js';
@@ -19,8 +19,7 @@ export class HealthCheckResolver {
     @Arg('id', () => ID) id: string,
   ): Promise<MCPServer> {
     const { em, eventBus, config, keyring } = context;
-    const viewer = viewerOf(context);
-    const server = await findVisibleServer(em, viewer, id);
+    const server = await findVisibleServer(em, id);
     if (mcpTransportOf(server.transportType, config.health.allowStdio) === null) {
       const unless = server.transportType === TransportType.STDIO ? ' unless ALLOW_STDIO=true' : '';
       throw badUserInput(`${server.transportType.toUpperCase()} servers are not probed${unless}.`, 'id');

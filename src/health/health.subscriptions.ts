@@ -1,11 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
-import {
-  ApiKeyScope,
-  canAccessServer,
-  requireAnyScope,
-  serverFilter,
-  type Viewer,
-} from '../graphql/access.js';
+import { ApiKeyScope, canAccessServer, requireAnyScope } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { liveStream } from '../pubsub/live-stream.js';
 import { CircuitBreaker } from '../registry/circuit-breaker.entity.js';
@@ -25,11 +19,12 @@ interface WatchArgs {
 async function watch(context: GraphQLContext, args: WatchArgs) {
   const viewer = requireAnyScope(context.viewer, LIVE_SCOPES);
   const serverId = args.serverId ?? null;
-  if (serverId !== null) await findVisibleServer(context.em.fork(), viewer, serverId);
+  if (serverId !== null) await findVisibleServer(context.em.fork(), serverId);
   const accepts = (event: { tenantId: string; serverId: string }) =>
     canAccessServer(viewer, { id: event.serverId, tenantId: event.tenantId }) &&
     (serverId === null || event.serverId === serverId);
-  const where = { $and: [serverFilter(viewer), serverId === null ? {} : { id: serverId }] };
+  // The request's tenant scope limits the snapshot's query; events are checked one by one.
+  const where = serverId === null ? {} : { id: serverId };
   return { viewer, accepts, where };
 }
 
@@ -126,7 +121,7 @@ export class HealthSubscriptionResolver {
   @FieldResolver(() => MCPServer, { nullable: true, description: 'Null once the server has been deleted.' })
   async server(@Root() event: ServerHealthEvent, @Ctx() context: GraphQLContext): Promise<MCPServer | null> {
     // A fresh fork per event: a subscription's context lives as long as the subscription.
-    const viewer: Viewer = requireAnyScope(context.viewer, LIVE_SCOPES);
-    return findVisibleServer(context.em.fork(), viewer, event.serverId).catch(() => null);
+    requireAnyScope(context.viewer, LIVE_SCOPES);
+    return findVisibleServer(context.em.fork(), event.serverId).catch(() => null);
   }
 }

@@ -1,6 +1,7 @@
-import { Entity, Enum, OneToOne, Property, type Ref } from '@mikro-orm/core';
+import { Entity, Enum, Filter, OneToOne, Property, type Ref } from '@mikro-orm/core';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
+import { serverInScope, tenantScoped } from '../db/tenant-scope.js';
 import { MCPServer } from './mcp-server.entity.js';
 import { CircuitBreakerState } from './registry.enums.js';
 
@@ -21,6 +22,7 @@ type CircuitBreakerDefaults =
  */
 @ObjectType()
 @Entity({ tableName: 'circuit_breakers' })
+@Filter(tenantScoped<CircuitBreaker>(serverInScope))
 export class CircuitBreaker extends BaseEntity<CircuitBreakerDefaults> {
   @OneToOne(() => MCPServer, {
     ref: true,

@@ -1,7 +1,8 @@
-import { Entity, Enum, Index, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
+import { Entity, Enum, Filter, Index, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
 import { Directive, Field, Float, Int, ObjectType } from 'type-graphql';
 import type { SealedValue } from '../crypto/keyring.js';
 import { BaseEntity } from '../db/base.entity.js';
+import { tenantScoped } from '../db/tenant-scope.js';
 import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { ServerStatus, TransportType } from './registry.enums.js';
@@ -32,6 +33,12 @@ type McpServerDefaults =
 @Directive('@key(fields: "id")')
 @ObjectType('MCPServer')
 @Entity({ tableName: 'mcp_servers' })
+@Filter(
+  tenantScoped<MCPServer>((scope) => ({
+    tenant: scope.tenantId,
+    ...(scope.serverIds === null ? {} : { id: { $in: [...scope.serverIds] } }),
+  })),
+)
 // Server names are unique per tenant; the index also serves "servers of tenant X" lookups.
 @Unique({ name: 'mcp_servers_tenant_id_name_unique', properties: ['tenant', 'name'] })
 // Dashboards list a tenant's servers by health status (source index idx_servers_tenant_status).

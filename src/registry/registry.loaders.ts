@@ -1,7 +1,6 @@
 import type DataLoader from 'dataloader';
 import { countLoader, manyLoader, oneLoader } from '../db/loaders.js';
 import type { EntityManager } from '../db/orm.js';
-import { serverFilter, type Viewer } from '../graphql/access.js';
 import { CircuitBreaker } from './circuit-breaker.entity.js';
 import { MCPServer } from './mcp-server.entity.js';
 import { ServerPrompt } from './server-prompt.entity.js';
@@ -21,9 +20,9 @@ declare module '../graphql/context.js' {
   interface RequestLoaders extends RegistryLoaders {}
 }
 
-export function createRegistryLoaders(em: EntityManager, viewer: Viewer): RegistryLoaders {
+export function createRegistryLoaders(em: EntityManager): RegistryLoaders {
   return {
-    serverCountByTenant: countLoader(em, MCPServer, 'tenant', serverFilter(viewer)),
+    serverCountByTenant: countLoader(em, MCPServer, 'tenant'),
     toolsByServer: manyLoader(em, ServerTool, 'server', { name: 'ASC' }),
     resourcesByServer: manyLoader(em, ServerResource, 'server', { uriTemplate: 'ASC', id: 'ASC' }),
     promptsByServer: manyLoader(em, ServerPrompt, 'server', { name: 'ASC' }),

@@ -1,12 +1,14 @@
-import { Entity, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
+import { Entity, Filter, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
 import { Field, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
+import { serverInScope, tenantScoped } from '../db/tenant-scope.js';
 import { MCPServer } from './mcp-server.entity.js';
 import { isUriTemplate, uriTemplateToRegex } from './uri-template.js';
 
 /** A resource (fixed URI) or resource template (RFC 6570 URI template) a server offers. */
 @ObjectType()
 @Entity({ tableName: 'server_resources' })
+@Filter(tenantScoped<ServerResource>(serverInScope))
 export class ServerResource extends BaseEntity<
   'name' | 'description' | 'mimeType' | 'isTemplate' | 'uriRegex'
 > {

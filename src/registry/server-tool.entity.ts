@@ -1,6 +1,7 @@
-import { Entity, Index, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
+import { Entity, Filter, Index, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
 import { Directive, Field, Float, Int, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
+import { serverInScope, tenantScoped } from '../db/tenant-scope.js';
 import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
 import { MCPServer } from './mcp-server.entity.js';
 
@@ -17,6 +18,7 @@ type ServerToolDefaults =
 @Directive('@key(fields: "id")')
 @ObjectType()
 @Entity({ tableName: 'server_tools' })
+@Filter(tenantScoped<ServerTool>(serverInScope))
 // One tool name per server; also loads a server's tools.
 @Unique({ name: 'server_tools_server_id_name_unique', properties: ['server', 'name'] })
 // Discovery by tool name ("servers that have ALL these tools"), source index idx_tools_name_server.

@@ -34,7 +34,7 @@ export class ServerResolver {
   @Authorized(ApiKeyScope.READ)
   @Query(() => MCPServer, { description: "One server by id; another tenant's server is NOT_FOUND." })
   server(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<MCPServer> {
-    return findVisibleServer(context.em, viewerOf(context), id);
+    return findVisibleServer(context.em, id);
   }
 
   @Authorized(ApiKeyScope.READ)
@@ -48,7 +48,7 @@ export class ServerResolver {
     @Arg('first', () => Int, { nullable: true }) first?: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ): Promise<Connection<MCPServer>> {
-    return listServers(context.em, viewerOf(context), filter, orderBy, pageRequest(first, after));
+    return listServers(context.em, filter, orderBy, pageRequest(first, after));
   }
 
   @Authorized(ApiKeyScope.WRITE)
@@ -76,19 +76,13 @@ export class ServerResolver {
     @Ctx() context: GraphQLContext,
     @Arg('id', () => ID) id: string,
   ): Promise<MCPServer> {
-    return refreshServerCapabilities(
-      context.em,
-      actorOf(context),
-      viewerOf(context),
-      id,
-      registrySettings(context),
-    );
+    return refreshServerCapabilities(context.em, actorOf(context), id, registrySettings(context));
   }
 
   @Authorized(ApiKeyScope.WRITE)
   @Mutation(() => Boolean, { description: 'Deletes the server with everything the registry knows about it.' })
   deleteServer(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<boolean> {
-    return deleteServer(context.em, actorOf(context), viewerOf(context), id);
+    return deleteServer(context.em, actorOf(context), id);
   }
 
   @FieldResolver(() => Tenant)

@@ -4,7 +4,7 @@ import type { CircuitSettings } from '../config.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { isUniqueViolation } from '../db/errors.js';
 import type { EntityManager } from '../db/orm.js';
-import { isAdmin, serverFilter, type Viewer } from '../graphql/access.js';
+import { isAdmin, type Viewer } from '../graphql/access.js';
 import { badUserInput, conflict, forbidden, notFound } from '../graphql/errors.js';
 import {
   type Connection,
@@ -47,9 +47,12 @@ import { likeSubstring, looksLikeUri } from './uri-template.js';
 const DEFAULT_ORDER: ServerOrder = { field: ServerOrderField.NAME, direction: OrderDirection.ASC };
 const MAX_FILTER_ITEMS = 50;
 
-/** The server with this id if the viewer's tenant owns it (or the viewer is an admin); NOT_FOUND otherwise. */
-export async function findVisibleServer(em: EntityManager, viewer: Viewer, id: string): Promise<MCPServer> {
-  const server = isUuid(id) ? await em.findOne(MCPServer, { $and: [{ id }, serverFilter(viewer)] }) : null;
+/**
+ * The server with this id if it is inside the request's tenant scope (src/db/tenant-scope.ts: its tenant, its
+ * key's allowed servers; everything for admins); NOT_FOUND otherwise, as for an id that does not exist.
+ */
+export async function findVisibleServer(em: EntityManager, id: string): Promise<MCPServer> {
+  const server = isUuid(id) ? await em.findOne(MCPServer, { id }) : null;
   if (!server) throw notFound('Server', id);
   return server;
 }
@@ -57,24 +60,22 @@ export async function findVisibleServer(em: EntityManager, viewer: Viewer, id: s
 /** One page of the servers the viewer may see that match `filter`, in `order`, and how many match in all. */
 export async function listServers(
   em: EntityManager,
-  viewer: Viewer,
   filter: ServerFilter | null | undefined,
   order: ServerOrder | null | undefined,
   page: PageRequest,
 ): Promise<Connection<MCPServer>> {
   const { field, direction } = order ?? DEFAULT_ORDER;
-  const matching = () => {
-    const qb = em.createQueryBuilder(MCPServer, 's').where(serverConditions(viewer, filter ?? {}));
-    for (const [sql, params] of relatedConditions(filter ?? {})) qb.andWhere(sql, params);
-    return qb;
-  };
+  const matching = em.createQueryBuilder(MCPServer, 's').where(serverConditions(filter ?? {}));
+  for (const [sql, params] of relatedConditions(filter ?? {})) matching.andWhere(sql, params);
+  await matching.applyFilters();
   const [rows, totalCount] = await Promise.all([
-    matching()
+    matching
+      .clone()
       .andWhere(keysetAfter(field, direction, page.after))
       .orderBy(keysetOrder(field, direction))
       .limit(page.first + 1)
       .getResultList(),
-    matching().getCount(),
+    matching.clone().getCount(),
   ]);
   return toConnection(rows, page, totalCount, (server) => ({
     sortValue: cursorValue(server[field]),
@@ -83,8 +84,8 @@ export async function listServers(
 }
 
 /** Conditions on the server row itself. */
-function serverConditions(viewer: Viewer, filter: ServerFilter): QBFilterQuery<MCPServer> {
-  const conditions: QBFilterQuery<MCPServer>[] = [serverFilter(viewer)];
+function serverConditions(filter: ServerFilter): QBFilterQuery<MCPServer> {
+  const conditions: QBFilterQuery<MCPServer>[] = [];
   if (filter.tenantId != null) conditions.push({ tenant: isUuid(filter.tenantId) ? filter.tenantId : null });
   if (filter.healthStatus?.length) conditions.push({ healthStatus: { $in: filter.healthStatus } });
   if (filter.transportType?.length) conditions.push({ transportType: { $in: filter.transportType } });
@@ -94,7 +95,8 @@ function serverConditions(viewer: Viewer, filter: ServerFilter): QBFilterQuery<M
     conditions.push({ $or: [{ name: { $ilike: pattern } }, { description: { $ilike: pattern } }] });
   }
   if (filter.tags?.length) conditions.push({ tags: { $contains: requireFilterList(filter.tags, 'tags') } });
-  return { $and: conditions };
+  // An empty `$and` would match nothing.
+  return conditions.length === 0 ? {} : { $and: conditions };
 }
 
 /** Conditions on a server's tools and resources, as SQL over the `s` alias with their parameters. */
@@ -299,7 +301,7 @@ export function updateServer(
   const fields = Object.keys(input).filter((key) => input[key as keyof UpdateServerInput] !== undefined);
   const entry = { action: 'server.update', resourceType: 'server', details: { fields } };
   return audited(em, actor, entry, async (tx) => {
-    const server = await findVisibleServer(tx, viewer, id);
+    const server = await findVisibleServer(tx, id);
     const changes = validateServerChanges(input, server);
     if (changes.endpointUrl !== undefined)
       requireStdioAdmin(viewer, changes.transportType ?? server.transportType);
@@ -353,14 +355,9 @@ async function requireNoStoredHeaders(em: EntityManager, server: MCPServer): Pro
 }
 
 /** Deletes a server; its tools, resources, prompts, breaker, history and routing targets go with it. */
-export function deleteServer(
-  em: EntityManager,
-  actor: AuditActor,
-  viewer: Viewer,
-  id: string,
-): Promise<boolean> {
+export function deleteServer(em: EntityManager, actor: AuditActor, id: string): Promise<boolean> {
   return audited(em, actor, { action: 'server.delete', resourceType: 'server' }, async (tx) => {
-    const server = await findVisibleServer(tx, viewer, id);
+    const server = await findVisibleServer(tx, id);
     await tx.nativeDelete(MCPServer, { id: server.id });
     return { result: true, resourceId: server.id };
   });
@@ -384,14 +381,13 @@ async function flushServer(em: EntityManager, name: string): Promise<void> {
 export async function refreshServerCapabilities(
   em: EntityManager,
   actor: AuditActor,
-  viewer: Viewer,
   id: string,
   settings: Pick<RegistrySettings, 'discoveryTimeoutMs' | 'allowStdio' | 'keyring'>,
 ): Promise<MCPServer> {
   const entry = { action: 'server.refresh', resourceType: 'server', resourceId: id };
   let inspection: Inspection;
   try {
-    const server = await findVisibleServer(em, viewer, id);
+    const server = await findVisibleServer(em, id);
     inspection = await discoverCapabilities(
       {
         endpointUrl: server.endpointUrl,
@@ -405,7 +401,7 @@ export async function refreshServerCapabilities(
     throw error;
   }
   return audited(em, actor, entry, async (tx) => {
-    const server = await findVisibleServer(tx, viewer, id);
+    const server = await findVisibleServer(tx, id);
     await syncCapabilities(tx, server, inspection);
     await tx.flush();
     return { result: server, resourceId: server.id };

@@ -1,5 +1,6 @@
-import { Entity, Index, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
+import { Entity, Filter, Index, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
 import { BaseEntity } from '../db/base.entity.js';
+import { serverInScope, tenantScoped } from '../db/tenant-scope.js';
 import { MCPServer } from '../registry/mcp-server.entity.js';
 import { RoutingRule } from './routing-rule.entity.js';
 
@@ -8,6 +9,7 @@ import { RoutingRule } from './routing-rule.entity.js';
  * from every rule through the foreign key; `weight` serves the WEIGHTED strategy.
  */
 @Entity({ tableName: 'routing_rule_targets' })
+@Filter(tenantScoped<RoutingRuleTarget>(serverInScope))
 @Unique({ name: 'routing_rule_targets_rule_id_server_id_unique', properties: ['rule', 'server'] })
 export class RoutingRuleTarget extends BaseEntity<'weight'> {
   @ManyToOne(() => RoutingRule, { ref: true, deleteRule: 'cascade' })

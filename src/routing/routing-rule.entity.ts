@@ -1,6 +1,7 @@
-import { Entity, Enum, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
+import { Entity, Enum, Filter, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
 import { Field, Int, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
+import { tenantScoped } from '../db/tenant-scope.js';
 import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { LoadBalancingStrategy } from './routing.enums.js';
@@ -11,6 +12,7 @@ import { LoadBalancingStrategy } from './routing.enums.js';
  */
 @ObjectType()
 @Entity({ tableName: 'routing_rules' })
+@Filter(tenantScoped<RoutingRule>((scope) => ({ tenant: scope.tenantId })))
 // The gateway reads a tenant's rules in priority order for every call.
 @Index({
   name: 'routing_rules_tenant_id_priority_idx',

@@ -1,6 +1,7 @@
-import { Entity, Enum, Property } from '@mikro-orm/core';
+import { Entity, Enum, Filter, Property } from '@mikro-orm/core';
 import { Directive, Field, ObjectType, registerEnumType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
+import { tenantScoped } from '../db/tenant-scope.js';
 import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
 
 export enum TenantStatus {
@@ -14,6 +15,7 @@ registerEnumType(TenantStatus, { name: 'TenantStatus' });
 @Directive('@key(fields: "id")')
 @ObjectType()
 @Entity({ tableName: 'tenants' })
+@Filter(tenantScoped<Tenant>((scope) => ({ id: scope.tenantId })))
 export class Tenant extends BaseEntity<'status' | 'settings'> {
   @Field()
   @Property({ type: 'string', length: 255, unique: 'tenants_name_unique' })

@@ -1,6 +1,6 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import { AuditLog } from '../audit/audit-log.entity.js';
-import { isAdmin, viewerOf } from '../graphql/access.js';
+import { loadById } from '../db/loaders.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { User } from './user.entity.js';
 
@@ -13,11 +13,8 @@ export class AuditLogUserResolver {
   })
   async user(@Root() log: AuditLog, @Ctx() context: GraphQLContext): Promise<User | null> {
     if (log.userId === null) return null;
-    // A reference load: MikroORM's per-request dataloader batches the users of a whole page into one query.
-    const user = await context.em.getReference(User, log.userId, { wrapped: true }).load();
-    if (user === null) return null;
-    // Audit history outlives moves between tenants: never show a tenant a user that is not (or no longer) its own.
-    const viewer = viewerOf(context);
-    return isAdmin(viewer) || user.tenant?.id === viewer.tenantId ? user : null;
+    // A reference load: MikroORM's per-request dataloader batches the users of a whole page into one query,
+    // inside the request's tenant scope (audit history outlives users and their moves between tenants).
+    return loadById(context.em, User, log.userId);
   }
 }

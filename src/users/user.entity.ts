@@ -1,6 +1,7 @@
-import { Entity, Enum, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
+import { Entity, Enum, Filter, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
+import { tenantScoped } from '../db/tenant-scope.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 
 export enum UserRole {
@@ -14,6 +15,7 @@ registerEnumType(UserRole, { name: 'UserRole' });
 /** A person or service account; API keys may be issued on its behalf. */
 @ObjectType()
 @Entity({ tableName: 'users' })
+@Filter(tenantScoped<User>((scope) => ({ tenant: scope.tenantId })))
 export class User extends BaseEntity<
   'role' | 'isActive' | 'authProvider' | 'authProviderId' | 'lastLoginAt'
 > {

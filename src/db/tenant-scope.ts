@@ -1,0 +1,48 @@
+import type { Dictionary, Filter, FilterQuery } from '@mikro-orm/core';
+import type { EntityManager } from './orm.js';
+
+/** The name of the filter every tenant-owned entity declares. */
+export const TENANT_SCOPE = 'tenantScope';
+
+/** What `@Filter` takes (MikroORM does not export the type by name). */
+type FilterDefinition = Parameters<typeof Filter>[0];
+
+/** What one request may reach: the rows of one tenant (`null`: of no tenant), and maybe only some servers. */
+export interface TenantScope {
+  readonly tenantId: string | null;
+  /** The servers the request is limited to; `null` for every server of the tenant. */
+  readonly serverIds: readonly string[] | null;
+}
+
+/**
+ * The tenant filter of an entity, given how its rows belong to a tenant. It is on for every query, and does
+ * nothing on an EntityManager without a scope (platform admins, background work): `scopeToTenant` gives a
+ * tenant's request its scope, and from then on every `find`, `count`, `populate`, `nativeUpdate` and
+ * `nativeDelete` of that EntityManager and its forks sees only rows inside it. Query builders take it with
+ * `applyFilters()`; raw SQL scopes itself.
+ */
+export function tenantScoped<T>(condition: (scope: TenantScope) => FilterQuery<T>): FilterDefinition {
+  return {
+    name: TENANT_SCOPE,
+    default: true,
+    // Without parameters the condition is empty rather than an error: unscoped EntityManagers see everything.
+    args: false,
+    cond: (params: Dictionary | undefined) =>
+      params === undefined ? {} : (condition(params as TenantScope) as Dictionary),
+  };
+}
+
+/** Limits everything `em` (and what is forked from it) reads or changes to `scope`; `null` limits nothing. */
+export function scopeToTenant(em: EntityManager, scope: TenantScope | null): void {
+  if (scope !== null) em.setFilterParams(TENANT_SCOPE, scope);
+}
+
+/** The condition for rows that belong to a server: inside the scope when their server is. */
+export function serverInScope(scope: TenantScope): Dictionary {
+  return {
+    server: {
+      tenant: scope.tenantId,
+      ...(scope.serverIds === null ? {} : { id: { $in: [...scope.serverIds] } }),
+    },
+  };
+}
