@@ -197,7 +197,7 @@ export function createApiKey(
       );
     }
     if (fields.allowedServers !== null) {
-      await requireVisibleServersOfTenant(tx, viewer, fields.allowedServers, tenantId);
+      await requireVisibleServersOfTenant(tx, fields.allowedServers, tenantId);
     }
     const issued = issueApiKey(tx, { ...fields, tenantId, userId: input.userId ?? null });
     await tx.flush();
@@ -219,7 +219,6 @@ async function requireUserOfTenant(
 /** A key may be limited to servers of its own tenant that its creator may see; any other id is NOT_FOUND. */
 async function requireVisibleServersOfTenant(
   em: EntityManager,
-  viewer: Viewer,
   ids: string[],
   tenantId: string | null,
 ): Promise<void> {
