@@ -1,13 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyScope } from '../src/graphql/access.js';
-import { startTestApp, type TestApp } from './support/app.js';
-import {
-  createPostgresDatabase,
-  createTestDatabase,
-  redisAvailable,
-  type TestDatabase,
-} from './support/database.js';
+import { type Fleet, startFleet, startTestApp, type TestApp } from './support/app.js';
+import { createTestDatabase, redisAvailable, type TestDatabase } from './support/database.js';
 import { seed } from './support/seed.js';
 import { REDIS_URL } from './support/services.js';
 import { openSocket } from './support/subscriptions.js';
@@ -132,22 +126,16 @@ describe('RATE_LIMITS=off', () => {
 });
 
 describe.skipIf(!redisAvailable())('rate limits across instances sharing Redis', () => {
-  let db: TestDatabase;
+  let fleet: Fleet;
   let instanceA: TestApp;
   let instanceB: TestApp;
 
   beforeAll(async () => {
-    db = await createPostgresDatabase();
-    const shared = { REDIS_URL, REDIS_KEY_PREFIX: `test-${randomUUID()}:`, MIGRATE_ON_START: 'true' };
-    instanceA = await startTestApp(db.target, shared);
-    instanceB = await startTestApp(db.target, { ...shared, MIGRATE_ON_START: 'false' });
+    fleet = await startFleet({ REDIS_URL });
+    ({ instanceA, instanceB } = fleet);
   });
 
-  afterAll(async () => {
-    await instanceA?.close();
-    await instanceB?.close();
-    await db?.drop();
-  });
+  afterAll(() => fleet?.close());
 
   it('spend one budget per key, whichever instance serves the request', async () => {
     const acme = await seed(instanceA.orm).tenant('acme-fleet');

@@ -19,7 +19,7 @@ import {
   ServerHealthChangedDocument,
   ServerHealthVersionsDocument,
 } from './sdk/graphql.js';
-import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.js';
+import { ADMIN_KEY, type Fleet, startFleet, startTestApp, type TestApp } from './support/app.js';
 import {
   createPostgresDatabase,
   createTestDatabase,
@@ -488,21 +488,16 @@ describe('the health checker', () => {
 });
 
 describe.skipIf(!postgresAvailable())('health checking across instances', () => {
-  let db: TestDatabase;
+  let fleet: Fleet;
   let instanceA: TestApp;
   let instanceB: TestApp;
 
   beforeAll(async () => {
-    db = await createPostgresDatabase();
-    instanceA = await startTestApp(db.target);
-    instanceB = await startTestApp(db.target);
+    fleet = await startFleet();
+    ({ instanceA, instanceB } = fleet);
   });
 
-  afterAll(async () => {
-    await instanceA?.close();
-    await instanceB?.close();
-    await db?.drop();
-  });
+  afterAll(() => fleet?.close());
 
   it('probes each server once per interval across the fleet', async () => {
     const tenant = await seed(instanceA.orm).tenant('fleet');

@@ -5,9 +5,8 @@ import { CircuitBreaker } from '../src/registry/circuit-breaker.entity.js';
 import { MCPServer } from '../src/registry/mcp-server.entity.js';
 import { CircuitBreakerState } from '../src/registry/registry.enums.js';
 import { CircuitBreakerChangedDocument, ServerHealthChangedDocument } from './sdk/graphql.js';
-import { startTestApp, type TestApp } from './support/app.js';
+import { type Fleet, startFleet, startTestApp, type TestApp } from './support/app.js';
 import {
-  createPostgresDatabase,
   createTestDatabase,
   postgresAvailable,
   redisAvailable,
@@ -110,21 +109,16 @@ describe('subscriptions', () => {
 });
 
 describe.skipIf(!postgresAvailable() || !redisAvailable())('subscriptions across instances', () => {
-  let db: TestDatabase;
+  let fleet: Fleet;
   let instanceA: TestApp;
   let instanceB: TestApp;
 
   beforeAll(async () => {
-    db = await createPostgresDatabase();
-    instanceA = await startTestApp(db.target, { REDIS_URL, HEALTH_CHECKER: 'off' });
-    instanceB = await startTestApp(db.target, { REDIS_URL, HEALTH_CHECKER: 'off' });
+    fleet = await startFleet({ REDIS_URL });
+    ({ instanceA, instanceB } = fleet);
   });
 
-  afterAll(async () => {
-    await instanceA?.close();
-    await instanceB?.close();
-    await db?.drop();
-  });
+  afterAll(() => fleet?.close());
 
   it('deliver a change made on instance A to a subscriber on instance B through Redis', async () => {
     const acme = await seed(instanceA.orm).tenant('acme-fleet');

@@ -2,9 +2,8 @@ import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ApiKeyScope } from '../src/graphql/access.js';
-import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.js';
+import { ADMIN_KEY, type Fleet, startFleet, startTestApp, type TestApp } from './support/app.js';
 import {
-  createPostgresDatabase,
   createTestDatabase,
   postgresAvailable,
   redisAvailable,
@@ -177,21 +176,16 @@ describe('graphql-ws sockets and their keys', () => {
 });
 
 describe.skipIf(!postgresAvailable() || !redisAvailable())('revocation across instances', () => {
-  let fleetDb: TestDatabase;
+  let fleet: Fleet;
   let instanceA: TestApp;
   let instanceB: TestApp;
 
   beforeAll(async () => {
-    fleetDb = await createPostgresDatabase();
-    instanceA = await startTestApp(fleetDb.target, { REDIS_URL });
-    instanceB = await startTestApp(fleetDb.target, { REDIS_URL, MIGRATE_ON_START: 'false' });
+    fleet = await startFleet({ REDIS_URL });
+    ({ instanceA, instanceB } = fleet);
   });
 
-  afterAll(async () => {
-    await instanceA?.close();
-    await instanceB?.close();
-    await fleetDb?.drop();
-  });
+  afterAll(() => fleet?.close());
 
   it('closes the sockets a key holds on instance B when it is revoked on instance A', async () => {
     const acme = await seed(instanceA.orm).tenant('acme-fleet-sockets');

@@ -4,6 +4,7 @@ import { type RunningApp, startApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { BACKGROUND_LABEL, type DatabaseTarget } from '../../src/db/orm.js';
 import { createLogger } from '../../src/logger.js';
+import { createPostgresDatabase } from './database.js';
 
 /** The platform admin key every test app is started with. */
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdefghij';
@@ -90,6 +91,33 @@ export async function startTestApp(
       });
       const body = (await response.json()) as { data?: T | null; errors?: GraphQLResponse<T>['errors'] };
       return { status: response.status, headers: response.headers, data: body.data, errors: body.errors };
+    },
+  };
+}
+
+/** Two instances of the application on one new PostgreSQL database, as a fleet behind a load balancer. */
+export interface Fleet {
+  readonly instanceA: TestApp;
+  readonly instanceB: TestApp;
+  /** Closes both instances and drops the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a fleet: A applies the migrations, B starts on the migrated database. `env` goes to both (pass
+ * `REDIS_URL` for a shared event bus); they share one Redis key prefix, as instances of one deployment do.
+ */
+export async function startFleet(env: Record<string, string> = {}): Promise<Fleet> {
+  const database = await createPostgresDatabase();
+  const shared = { REDIS_KEY_PREFIX: `test-${randomUUID()}:`, ...env };
+  const instanceA = await startTestApp(database.target, shared);
+  const instanceB = await startTestApp(database.target, { ...shared, MIGRATE_ON_START: 'false' });
+  return {
+    instanceA,
+    instanceB,
+    async close() {
+      await Promise.allSettled([instanceA.close(), instanceB.close()]);
+      await database.drop();
     },
   };
 }
