@@ -16,6 +16,7 @@ function setup(snapshot: () => Promise<Change[]>, maxQueue = 100) {
     snapshot,
     accepts: (event) => event.tenantId === 'mine',
     maxQueue,
+    tooSlow: () => Object.assign(new Error('too slow'), { extensions: { code: 'SUBSCRIBER_TOO_SLOW' } }),
   });
   return { bus, stream };
 }

@@ -1,8 +1,13 @@
 import type { KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../logger.js';
 import { generateEncryptionKey, Keyring, keyIdOf, parseEncryptionKey } from './keyring.js';
+
+/** Where the keyring says which keys it loaded (the application's logger; crypto sits below logging). */
+export interface KeyLog {
+  info(details: Record<string, unknown>, message: string): void;
+  warn(details: Record<string, unknown>, message: string): void;
+}
 
 export const DEVELOPMENT_KEY_FILE = 'encryption.key';
 
@@ -41,7 +46,7 @@ export function loadOrCreateDevelopmentKey(dataDir: string): DevelopmentKey {
  */
 export function openKeyring(
   config: { readonly encryptionKeys: readonly KeyObject[] | null; readonly dataDir: string },
-  log: Logger,
+  log: KeyLog,
 ): Keyring {
   if (config.encryptionKeys !== null) {
     const keyring = new Keyring(config.encryptionKeys);

@@ -1,11 +1,18 @@
 import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { ApiKeyScope, canAccessServer, requireAnyScope } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { ApiError, ErrorCode } from '../graphql/errors.js';
 import { liveStream } from '../pubsub/live-stream.js';
 import { CircuitBreaker } from '../registry/circuit-breaker.entity.js';
 import { MCPServer } from '../registry/mcp-server.entity.js';
 import { findVisibleServer } from '../registry/server.service.js';
 import { CircuitBreakerEvent, HEALTH_TOPICS, ServerHealthEvent } from './health.events.js';
+
+const subscriberTooSlow = () =>
+  new ApiError(
+    ErrorCode.SUBSCRIBER_TOO_SLOW,
+    'This subscription fell too far behind; subscribe again to resume.',
+  );
 
 /** Events a subscriber may fall behind by before it is told to resubscribe. */
 const MAX_QUEUED_EVENTS = 1000;
@@ -42,6 +49,7 @@ async function* serverHealthStream(
     resyncs: context.eventBus.resyncs(),
     accepts,
     maxQueue: MAX_QUEUED_EVENTS,
+    tooSlow: subscriberTooSlow,
     snapshot: async () => {
       const servers = await context.em.fork().find(MCPServer, where, { orderBy: { id: 'ASC' } });
       return servers.map((server) => ({
@@ -70,6 +78,7 @@ async function* circuitBreakerStream(
     resyncs: context.eventBus.resyncs(),
     accepts,
     maxQueue: MAX_QUEUED_EVENTS,
+    tooSlow: subscriberTooSlow,
     snapshot: async () => {
       const em = context.em.fork();
       const servers = await em.find(MCPServer, where, { orderBy: { id: 'ASC' } });

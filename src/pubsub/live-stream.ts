@@ -1,5 +1,3 @@
-import { ApiError, ErrorCode } from '../graphql/errors.js';
-
 /** An event about one server, as every live event is. */
 export interface VersionedEvent {
   readonly serverId: string;
@@ -17,6 +15,8 @@ export interface LiveStreamOptions<T extends VersionedEvent> {
   readonly accepts: (event: T) => boolean;
   /** Events waiting for a slow subscriber before it is cut off. */
   readonly maxQueue: number;
+  /** The error that ends the stream of a subscriber that fell `maxQueue` events behind. */
+  readonly tooSlow: () => Error;
 }
 
 /**
@@ -59,10 +59,7 @@ export async function* liveStream<T extends VersionedEvent>(
   try {
     for (;;) {
       if (overflow) {
-        throw new ApiError(
-          ErrorCode.SUBSCRIBER_TOO_SLOW,
-          'This subscription fell too far behind; subscribe again to resume.',
-        );
+        throw options.tooSlow();
       }
       if (failure !== undefined) throw failure;
       const event = queue.shift();
