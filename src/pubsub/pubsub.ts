@@ -34,7 +34,7 @@ export function createEventBus(redisUrl: string | undefined, log: Logger): Event
   const resyncs = () => local.subscribe(RESYNC);
   if (redisUrl === undefined) {
     return {
-      pubSub: createPubSub(),
+      pubSub: createPubSub({ eventTarget: subscriptionEventTarget() }),
       kind: 'in-process',
       isReady: () => true,
       resyncs,
