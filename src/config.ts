@@ -28,6 +28,7 @@ export interface AppConfig {
   readonly nodeEnv: string;
   readonly health: HealthSettings;
   readonly circuit: CircuitSettings;
+  readonly gateway: GatewaySettings;
   readonly security: SecuritySettings;
 }
 
@@ -96,6 +97,14 @@ export interface CircuitSettings {
   readonly openTimeoutMs: number;
 }
 
+/** How the gateway calls tools for clients (`callTool`). */
+export interface GatewaySettings {
+  /** Deadline for one attempt (connect, `tools/call`, close) on one server. */
+  readonly callTimeoutMs: number;
+  /** Servers tried for one call before giving up: the first choice and its fail-overs. */
+  readonly maxAttempts: number;
+}
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -149,6 +158,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
       failureThreshold: readInteger(env, 'CIRCUIT_FAILURE_THRESHOLD', 5, 1, 100),
       successThreshold: readInteger(env, 'CIRCUIT_SUCCESS_THRESHOLD', 2, 1, 100),
       openTimeoutMs: readInteger(env, 'CIRCUIT_OPEN_TIMEOUT_MS', 30_000, 100, 86_400_000),
+    },
+    gateway: {
+      callTimeoutMs: readInteger(env, 'GATEWAY_CALL_TIMEOUT_MS', 30_000, 50, 600_000),
+      maxAttempts: readInteger(env, 'GATEWAY_MAX_ATTEMPTS', 3, 1, 10),
     },
     security: {
       introspection: readBoolean(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),

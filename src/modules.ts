@@ -6,6 +6,7 @@ import type { RequestLoaders } from './graphql/context.js';
 import type { FeatureModule } from './graphql/feature-module.js';
 import { healthModule } from './health/health.module.js';
 import { registryModule } from './registry/registry.module.js';
+import { routingModule } from './routing/routing.module.js';
 import { tenantsModule } from './tenants/tenants.module.js';
 import { usersModule } from './users/users.module.js';
 
@@ -16,6 +17,7 @@ export const modules: readonly FeatureModule[] = [
   usersModule,
   registryModule,
   healthModule,
+  routingModule,
   auditModule,
   analyticsModule,
 ];
@@ -26,5 +28,6 @@ export function createRequestLoaders(em: EntityManager): RequestLoaders {
     ...usersModule.createLoaders(em),
     ...registryModule.createLoaders(em),
     ...healthModule.createLoaders(em),
+    ...routingModule.createLoaders(em),
   };
 }

@@ -5,9 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyScope } from '../src/graphql/access.js';
 import { HEALTH_TOPICS } from '../src/health/health.events.js';
 import { ProbeOutcome } from '../src/health/health-check.entity.js';
-import type { MCPServer } from '../src/registry/mcp-server.entity.js';
+import { MCPServer } from '../src/registry/mcp-server.entity.js';
 import { CircuitBreakerState, ServerStatus } from '../src/registry/registry.enums.js';
+import { RoutingRule } from '../src/routing/routing-rule.entity.js';
+import { RoutingRuleTarget } from '../src/routing/routing-rule-target.entity.js';
 import { buildAppSchema } from '../src/schema.js';
+import { Tenant } from '../src/tenants/tenant.entity.js';
 import { type GraphQLResponse, startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { seed } from './support/seed.js';
@@ -59,6 +62,8 @@ const alpha = {} as {
   openToolId: string;
   hiddenToolId: string;
   hiddenOnlyKeyId: string;
+  /** Routes `search` to both of alpha's servers. */
+  ruleId: string;
 };
 const bravo = {} as {
   id: string;
@@ -70,13 +75,37 @@ const bravo = {} as {
   key: string;
   keyId: string;
   lockedKeyId: string;
+  ruleId: string;
 };
 /** A's key with every tenant scope. */
 let full: Caller;
 /** A's key limited to `alpha.open`. */
 let limited: Caller;
 
-const SCOPES = [ApiKeyScope.READ, ApiKeyScope.WRITE, ApiKeyScope.METRICS, ApiKeyScope.HEALTH];
+const SCOPES = [
+  ApiKeyScope.READ,
+  ApiKeyScope.WRITE,
+  ApiKeyScope.METRICS,
+  ApiKeyScope.HEALTH,
+  ApiKeyScope.PROXY,
+];
+
+/** A routing rule for calls of `search` to these servers; returns its id. */
+async function seedRule(tenantId: string, name: string, servers: MCPServer[]): Promise<string> {
+  const em = app.orm.em.fork();
+  const rule = new RoutingRule(em.getReference(Tenant, tenantId, { wrapped: true }), name, {
+    toolName: 'search',
+  });
+  const ruleRef = em.getReference(RoutingRule, rule.id, { wrapped: true });
+  em.persist([
+    rule,
+    ...servers.map(
+      (server) => new RoutingRuleTarget(ruleRef, em.getReference(MCPServer, server.id, { wrapped: true })),
+    ),
+  ]);
+  await em.flush();
+  return rule.id;
+}
 const MINUTE_MS = 60_000;
 
 beforeAll(async () => {
@@ -139,6 +168,9 @@ beforeAll(async () => {
     { name: 'bravo-three', healthStatus: ServerStatus.MAINTENANCE },
   ]);
   if (!open || !hidden || !bravoServers[0] || !bravoServers[1]) throw new Error('servers not seeded');
+
+  const alphaRule = await seedRule(a.id, 'alpha-route', [open, hidden]);
+  const bravoRule = await seedRule(b.id, 'bravo-route', bravoServers.slice(0, 2));
 
   const fullKey = await a.key(SCOPES, { userId: ann.id });
   const limitedKey = await a.key(SCOPES, { allowedServers: [open.id] });
@@ -207,6 +239,7 @@ beforeAll(async () => {
     openToolId: await toolId(open.id, 'search'),
     hiddenToolId: await toolId(hidden.id, 'hidden-deploy'),
     hiddenOnlyKeyId: hiddenOnlyKey.id,
+    ruleId: alphaRule,
   });
   Object.assign(bravo, {
     id: b.id,
@@ -217,6 +250,7 @@ beforeAll(async () => {
     key: bravoKey.key,
     keyId: bravoKey.id,
     lockedKeyId: bravoLocked.id,
+    ruleId: bravoRule,
   });
 
   const bravoTraces = [...(await rowsOfTenant(b.id)).map((row) => row.id), 'bravo'];
@@ -822,6 +856,58 @@ const tenantWalk: Record<string, Case> = {
     );
   },
 
+  // --- the gateway
+
+  'Query.routingRules': async (caller) => {
+    const { data, errors } = await ask<{ routingRules: Data[] }>(caller, 'Query', 'routingRules');
+    expect(errors).toBeUndefined();
+    expect(data?.routingRules).toMatchObject([
+      {
+        id: alpha.ruleId,
+        name: 'alpha-route',
+        targetServers: [{ id: alpha.hidden.id }, { id: alpha.open.id }],
+      },
+    ]);
+  },
+
+  'Mutation.createRoutingRule': async (caller) => {
+    const input = { name: 'alpha-probe', conditions: { toolName: 'search' } };
+    await unchangedBravo(async () => {
+      for (const foreign of bravo.servers) {
+        await expectNotFoundLikeUnknown(
+          (serverId) =>
+            ask(caller, 'Mutation', 'createRoutingRule', {
+              input: { ...input, targetServerIds: [alpha.open.id, serverId] },
+            }),
+          foreign.id,
+        );
+      }
+    });
+    expect(await count('select count(*) from routing_rules where tenant_id = ?', [alpha.id])).toBe(1);
+  },
+
+  'Mutation.deleteRoutingRule': async (caller) => {
+    await unchangedBravo(() =>
+      expectNotFoundLikeUnknown((id) => ask(caller, 'Mutation', 'deleteRoutingRule', { id }), bravo.ruleId),
+    );
+  },
+
+  'Mutation.callTool': async (caller) => {
+    await unchangedBravo(async () => {
+      for (const foreign of bravo.servers) {
+        await expectNotFoundLikeUnknown(
+          (serverId) => ask(caller, 'Mutation', 'callTool', { input: { toolName: 'search', serverId } }),
+          foreign.id,
+        );
+      }
+      // A tool only B's servers offer is unknown to A, like a tool nobody offers.
+      await expectNotFoundLikeUnknown(
+        (toolName) => ask(caller, 'Mutation', 'callTool', { input: { toolName } }),
+        'bravo-secret',
+      );
+    });
+  },
+
   // --- subscriptions
 
   'Subscription.serverHealthChanged': (caller) =>
@@ -1124,6 +1210,51 @@ const limitedWalk: Record<string, Case> = {
   'Mutation.createTenant': sameAsTenantWalk('Mutation.createTenant'),
   'Mutation.updateTenant': sameAsTenantWalk('Mutation.updateTenant'),
   'Mutation.createUser': sameAsTenantWalk('Mutation.createUser'),
+
+  'Query.routingRules': async (caller) => {
+    // The tenant's rule, with only the targets this key may use.
+    const { data, errors } = await ask<{ routingRules: Data[] }>(caller, 'Query', 'routingRules');
+    expect(errors).toBeUndefined();
+    expect(data?.routingRules).toMatchObject([{ id: alpha.ruleId, targetServers: [{ id: alpha.open.id }] }]);
+  },
+
+  'Mutation.createRoutingRule': async (caller) => {
+    // Rules route the whole tenant's calls: a limited key may not change them, even towards its own server.
+    const rulesBefore = await count('select count(*) from routing_rules', []);
+    const response = await ask(caller, 'Mutation', 'createRoutingRule', {
+      input: { name: 'alpha-mine', conditions: {}, targetServerIds: [alpha.open.id] },
+    });
+    expect(codesOf(response)).toEqual(['FORBIDDEN']);
+    expect(await count('select count(*) from routing_rules', [])).toBe(rulesBefore);
+  },
+
+  'Mutation.deleteRoutingRule': async (caller) => {
+    await unchangedHidden(async () => {
+      for (const id of [alpha.ruleId, bravo.ruleId, randomUUID()]) {
+        const response = await ask(caller, 'Mutation', 'deleteRoutingRule', { id });
+        expect(codesOf(response)).toEqual(['FORBIDDEN']);
+      }
+    });
+  },
+
+  'Mutation.callTool': async (caller) => {
+    await unchangedHidden(async () => {
+      await expectNotFoundLikeUnknown(
+        (serverId) => ask(caller, 'Mutation', 'callTool', { input: { toolName: 'search', serverId } }),
+        alpha.hidden.id,
+      );
+      await expectNotFoundLikeUnknown(
+        (toolName) => ask(caller, 'Mutation', 'callTool', { input: { toolName } }),
+        'hidden-deploy',
+      );
+    });
+    await unchangedBravo(() =>
+      expectNotFoundLikeUnknown(
+        (serverId) => ask(caller, 'Mutation', 'callTool', { input: { toolName: 'search', serverId } }),
+        bravo.servers[0]?.id ?? '',
+      ),
+    );
+  },
 
   'Subscription.serverHealthChanged': (caller) =>
     expectSubscriptionIsolated(

@@ -65,6 +65,14 @@ export async function audited<T>(
 }
 
 /**
+ * Writes the audit row of something that succeeded outside a transaction of its own (a tool call through the
+ * gateway: the network exchange never runs inside one).
+ */
+export async function auditSuccess(em: EntityManager, actor: AuditActor, entry: AuditEntry): Promise<void> {
+  await em.fork().persistAndFlush(auditLog(actor, entry, true, entry.details ?? {}));
+}
+
+/**
  * Writes the failed audit row of a change that failed before its transaction began (for example while the
  * registry was talking to an MCP server, which never happens inside a transaction).
  */

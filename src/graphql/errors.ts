@@ -12,6 +12,11 @@ export enum ErrorCode {
   SUBSCRIBER_TOO_SLOW = 'SUBSCRIBER_TOO_SLOW',
   /** A server's stored credentials cannot be opened (unknown key, altered): it was not contacted. */
   CREDENTIALS_UNAVAILABLE = 'CREDENTIALS_UNAVAILABLE',
+  /**
+   * The gateway found no server it could send a tool call to (every candidate's circuit is OPEN), or every
+   * attempt failed to reach one; `extensions.reason` says which. Retry later.
+   */
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 

@@ -27,24 +27,15 @@ export async function recordProbe(
 ): Promise<HealthEvents> {
   const events: HealthEvents = { health: [], circuit: [] };
   await em.transactional(async (tx) => {
-    const server = await tx.findOne(MCPServer, serverId, {
-      lockMode: LockMode.PESSIMISTIC_WRITE,
-      refresh: true,
-    });
-    if (!server) return; // deleted while it was being probed
-    const breaker = await tx.findOne(
-      CircuitBreaker,
-      { server: serverId },
-      { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
-    );
+    const locked = await lockServerAndBreaker(tx, serverId);
+    if (!locked) return; // deleted while it was being probed
+    const { server, breaker } = locked;
     const now = new Date();
     const previousStatus = server.healthStatus;
-    const previousState = breaker?.state ?? null;
 
     applyProbe(server, result, settings);
     server.lastHealthCheckAt = now;
     if (result.protocolVersion !== null) server.protocolVersion = result.protocolVersion;
-    if (breaker) recordResult(breaker, result.outcome === ProbeOutcome.OK, now);
 
     const check = new HealthCheck(
       tx.getReference(MCPServer, serverId, { wrapped: true }),
@@ -73,20 +64,73 @@ export async function recordProbe(
         version: server.eventVersion,
       });
     }
-    if (breaker && breaker.state !== previousState) {
-      server.eventVersion += 1;
-      events.circuit.push({
-        serverId,
-        tenantId,
-        previousState,
-        state: breaker.state,
-        failureCount: breaker.failureCount,
-        changedAt: now,
-        version: server.eventVersion,
-      });
-    }
+    recordBreakerResult(server, breaker, result.outcome === ProbeOutcome.OK, now, events);
   });
   return events;
+}
+
+/**
+ * Applies the outcome of one tool call made through the gateway. A call the server did not answer (refused,
+ * timed out, broken protocol) counts exactly like a failed probe: `recordProbe`, so status, breaker and
+ * history move as they would for the health checker. An answered call (an `isError` result included: that is
+ * the tool's answer) is a success for the circuit breaker only; its latency includes the tool's own work, so
+ * it does not feed the server's response time. Returns the changes to publish once committed.
+ */
+export async function recordCallOutcome(
+  em: EntityManager,
+  settings: HealthSettings,
+  serverId: string,
+  outcome: { readonly failure: ProbeResult | null },
+): Promise<HealthEvents> {
+  if (outcome.failure !== null) return recordProbe(em, settings, serverId, outcome.failure);
+  const events: HealthEvents = { health: [], circuit: [] };
+  await em.transactional(async (tx) => {
+    const locked = await lockServerAndBreaker(tx, serverId);
+    if (locked) recordBreakerResult(locked.server, locked.breaker, true, new Date(), events);
+  });
+  return events;
+}
+
+/** The server and its breaker, both locked so that concurrent results apply one after the other. */
+async function lockServerAndBreaker(
+  tx: EntityManager,
+  serverId: string,
+): Promise<{ server: MCPServer; breaker: CircuitBreaker | null } | null> {
+  const server = await tx.findOne(MCPServer, serverId, {
+    lockMode: LockMode.PESSIMISTIC_WRITE,
+    refresh: true,
+  });
+  if (!server) return null;
+  const breaker = await tx.findOne(
+    CircuitBreaker,
+    { server: serverId },
+    { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+  );
+  return { server, breaker };
+}
+
+/** Moves the breaker by one result; a change of state becomes a circuitBreakerChanged event. */
+function recordBreakerResult(
+  server: MCPServer,
+  breaker: CircuitBreaker | null,
+  success: boolean,
+  now: Date,
+  events: HealthEvents,
+): void {
+  if (!breaker) return;
+  const previousState = breaker.state;
+  recordResult(breaker, success, now);
+  if (breaker.state === previousState) return;
+  server.eventVersion += 1;
+  events.circuit.push({
+    serverId: server.id,
+    tenantId: server.tenant.id,
+    previousState,
+    state: breaker.state,
+    failureCount: breaker.failureCount,
+    changedAt: now,
+    version: server.eventVersion,
+  });
 }
 
 export function publishHealthEvents(pubSub: PubSub, events: HealthEvents): void {

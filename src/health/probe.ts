@@ -32,6 +32,11 @@ const OUTCOMES: Record<McpProbeOutcome, ProbeOutcome> = {
   protocol_error: ProbeOutcome.PROTOCOL_ERROR,
 };
 
+/** The health history's outcome for what an exchange with an MCP server found. */
+export function probeOutcomeOf(outcome: McpProbeOutcome): ProbeOutcome {
+  return OUTCOMES[outcome];
+}
+
 /** One real MCP exchange with the server (never a bare GET); problems of the server become outcomes. */
 export async function probe(target: ProbeTarget, settings: ProbeSettings): Promise<ProbeResult> {
   const transport = mcpTransportOf(target.transportType, settings.allowStdio);
@@ -49,7 +54,7 @@ export async function probe(target: ProbeTarget, settings: ProbeSettings): Promi
     { timeoutMs: settings.timeoutMs },
   );
   return {
-    outcome: OUTCOMES[result.outcome],
+    outcome: probeOutcomeOf(result.outcome),
     latencyMs: result.outcome === 'ok' ? result.latencyMs : null,
     protocolVersion: result.protocolVersion,
     error: result.error ?? null,

@@ -72,3 +72,36 @@ export async function probeServer(target: McpTarget, options: McpClientOptions):
 function elapsedSince(startedAt: number): number {
   return Math.round(performance.now() - startedAt);
 }
+
+/** What a server answered to `tools/call`: the tool's own result, `isError` included (that is an answer). */
+export interface McpToolCallResult {
+  /** The result's `content` blocks, as the server sent them. */
+  readonly content: unknown[];
+  readonly structuredContent?: unknown;
+  readonly isError: boolean;
+  /** Time until the answer, connect included. */
+  readonly latencyMs: number;
+}
+
+/**
+ * Connects, calls one tool and closes the session, all within `timeoutMs`. A result with `isError` is the
+ * tool's answer and is returned.
+ * @throws McpInspectionError when the server could not be reached or did not answer properly (outcome +
+ * message): a failure of the server, not of the tool.
+ */
+export async function callTool(
+  target: McpTarget,
+  call: { readonly name: string; readonly arguments: Record<string, unknown> },
+  options: McpClientOptions,
+): Promise<McpToolCallResult> {
+  const startedAt = performance.now();
+  return withMcpSession(target, options.timeoutMs, async ({ client, requestOptions }) => {
+    const result = await client.callTool({ name: call.name, arguments: call.arguments }, requestOptions());
+    return {
+      content: Array.isArray(result.content) ? result.content : [],
+      ...(result.structuredContent !== undefined && { structuredContent: result.structuredContent }),
+      isError: result.isError === true,
+      latencyMs: elapsedSince(startedAt),
+    };
+  });
+}

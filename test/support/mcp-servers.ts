@@ -19,6 +19,7 @@ import { Server as LegacySdkServer } from '@modelcontextprotocol/sdk/server/inde
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {
+  CallToolRequestSchema,
   ErrorCode,
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
@@ -280,6 +281,28 @@ function singleQuoted(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
+/**
+ * What every test server answers to `tools/call` for a tool of its catalog: a text block with the server's
+ * name, the tool and the arguments as JSON (deterministic, and it tells which server answered).
+ * `{ "fail": true }` makes the tool report an error (`isError`, the tool's own answer); `{ "hang": true }`
+ * makes it never answer (until the server closes). An unknown tool is a JSON-RPC error.
+ */
+export function toolAnswer(
+  catalog: ServerCatalog,
+  name: string,
+  args: Record<string, unknown> = {},
+): { content: { type: 'text'; text: string }[]; isError?: boolean } | undefined | 'hang' {
+  if (!catalog.tools?.some((tool) => tool.name === name)) return undefined;
+  if (args.hang === true) return 'hang';
+  if (args.fail === true)
+    return { content: [{ type: 'text', text: `${name} failed as asked` }], isError: true };
+  return {
+    content: [{ type: 'text', text: JSON.stringify({ server: catalog.name, tool: name, arguments: args }) }],
+  };
+}
+
+const never = () => new Promise<never>(() => {});
+
 function capabilitiesOf(catalog: ServerCatalog): ServerCapabilities {
   return {
     ...(catalog.tools && { tools: { listChanged: true } }),
@@ -311,6 +334,12 @@ function legacyServer(catalog: ServerCatalog): LegacySdkServer {
     server.setRequestHandler(ListToolsRequestSchema, (request) => {
       const { items, nextCursor } = paged(tools, request.params?.cursor);
       return { tools: items, nextCursor };
+    });
+    server.setRequestHandler(CallToolRequestSchema, (request) => {
+      const answer = toolAnswer(catalog, request.params.name, request.params.arguments);
+      if (answer === undefined)
+        throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
+      return answer === 'hang' ? never() : answer;
     });
   }
   if (resources) {
@@ -349,6 +378,11 @@ function modernServer(catalog: ServerCatalog): ModernSdkServer {
     server.setRequestHandler('tools/list', (request) => {
       const { items, nextCursor } = paged(tools, request.params?.cursor);
       return { tools: items, nextCursor };
+    });
+    server.setRequestHandler('tools/call', (request) => {
+      const answer = toolAnswer(catalog, request.params.name, request.params.arguments);
+      if (answer === undefined) throw new ProtocolError(-32602, `Unknown tool: ${request.params.name}`);
+      return answer === 'hang' ? never() : answer;
     });
   }
   if (resources) {
