@@ -93,11 +93,10 @@ export async function syncCapabilities(
   server.capabilitiesDiscovered = true;
   server.capabilitiesRefreshedAt = new Date();
   const ref = em.getReference(MCPServer, server.id, { wrapped: true });
-  const [tools, resources, prompts] = await Promise.all([
-    em.find(ServerTool, { server: server.id }),
-    em.find(ServerResource, { server: server.id }),
-    em.find(ServerPrompt, { server: server.id }),
-  ]);
+  // One after another: inside a transaction the three share one connection, which runs one query at a time.
+  const tools = await em.find(ServerTool, { server: server.id });
+  const resources = await em.find(ServerResource, { server: server.id });
+  const prompts = await em.find(ServerPrompt, { server: server.id });
 
   reconcile(
     em,
