@@ -603,6 +603,33 @@ describe('callTool', () => {
     expect(await breakerOf(open.id)).toMatchObject({ state: 'half_open', total_successes: 1 });
   });
 
+  it('lets one call at a time through to a server on trial', async () => {
+    const acme = await newTenant();
+    let contacts = 0;
+    const recovering = await registerRunning(acme, 'recovering', { onRequest: () => (contacts += 1) });
+    await openCircuit(recovering.id);
+    await sql("update circuit_breakers set opened_at = now() - interval '1 hour' where server_id = ?", [
+      recovering.id,
+    ]);
+    const contactsBefore = contacts;
+    // The trial call hangs until its deadline; meanwhile the server is not given a second call.
+    const trial = callTool(acme.key, {
+      toolName: 'search',
+      serverId: recovering.id,
+      arguments: { hang: true },
+    });
+    while (contacts === contactsBefore) await new Promise((resolve) => setTimeout(resolve, 20));
+    const second = await callTool(acme.key, { toolName: 'search', serverId: recovering.id });
+    expect(codeOf(second)).toBe('SERVICE_UNAVAILABLE');
+    expect(second.errors?.[0]?.extensions).toMatchObject({
+      reason: 'CIRCUITS_OPEN',
+      skipped: [{ serverId: recovering.id, reason: 'CIRCUIT_TRIAL_IN_FLIGHT' }],
+    });
+    expect(codeOf(await trial)).toBe('SERVICE_UNAVAILABLE');
+    // The failed trial opened the circuit again.
+    expect(await breakerOf(recovering.id)).toMatchObject({ state: 'open' });
+  });
+
   it('opens the circuit after enough failed calls and publishes the change', async () => {
     const acme = await newTenant();
     const broken = await registerRunning(acme, 'breaking', { failureThreshold: 2 });

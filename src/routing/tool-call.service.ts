@@ -54,7 +54,14 @@ interface Route {
 }
 
 /** Why a candidate was not tried. */
-type SkipReason = 'CIRCUIT_OPEN' | 'MAINTENANCE' | 'TRANSPORT_NOT_CALLABLE';
+type SkipReason = 'CIRCUIT_OPEN' | 'CIRCUIT_TRIAL_IN_FLIGHT' | 'MAINTENANCE' | 'TRANSPORT_NOT_CALLABLE';
+
+/**
+ * Servers whose breaker is on trial (HALF_OPEN, or OPEN with its cool-down passed) and that have a trial call in
+ * flight from this instance: the next calls skip them until it ends, so a recovering server gets one call at a
+ * time per instance rather than all the traffic at once.
+ */
+const trialsInFlight = new Set<string>();
 
 interface FailedAttempt {
   readonly serverId: string;
@@ -93,9 +100,13 @@ export async function callToolThroughGateway(
 
     const failures: FailedAttempt[] = [];
     for (const candidate of ordered) {
+      if (candidate.onTrial && trialsInFlight.has(candidate.serverId)) continue;
       attempts += 1;
       lastServerId = candidate.serverId;
-      const answer = await attempt(em, deps, candidate.server, toolName, args);
+      if (candidate.onTrial) trialsInFlight.add(candidate.serverId);
+      const answer = await attempt(em, deps, candidate.server, toolName, args).finally(() => {
+        if (candidate.onTrial) trialsInFlight.delete(candidate.serverId);
+      });
       if ('failure' in answer) {
         failures.push(answer.failure);
         continue;
@@ -121,6 +132,8 @@ export async function callToolThroughGateway(
       });
       return result;
     }
+    if (attempts === 0)
+      throw unavailable(ordered.map(({ serverId }) => ({ serverId, reason: TRIAL_IN_FLIGHT })));
     throw allAttemptsFailed(toolName, failures);
   } catch (error) {
     await auditFailure(
@@ -223,32 +236,55 @@ function candidateOf(server: MCPServer, weight: number): ServerCandidate {
   };
 }
 
+/** A candidate the gateway may call now; `onTrial` when its breaker lets calls through one at a time. */
+interface UsableCandidate extends ServerCandidate {
+  readonly onTrial: boolean;
+}
+
+const TRIAL_IN_FLIGHT: SkipReason = 'CIRCUIT_TRIAL_IN_FLIGHT';
+
 /**
- * The candidates the gateway may try. An OPEN circuit is skipped until its cool-down has passed; after it, one
- * call is let through as the HALF_OPEN trial. None left: SERVICE_UNAVAILABLE, saying why each was skipped.
+ * The candidates the gateway may try. An OPEN circuit is skipped until its cool-down has passed; after it (and
+ * while HALF_OPEN) the server is on trial: one call at a time goes through. None left: SERVICE_UNAVAILABLE,
+ * saying why each was skipped.
  */
 async function usableCandidates(
   em: EntityManager,
   candidates: ServerCandidate[],
   allowStdio: boolean,
-): Promise<ServerCandidate[]> {
+): Promise<UsableCandidate[]> {
   const breakers = await em.find(CircuitBreaker, {
     server: { $in: candidates.map((candidate) => candidate.serverId) },
   });
   const breakerOf = new Map(breakers.map((breaker) => [breaker.server.id, breaker]));
   const now = new Date();
-  const skipped: { serverId: string; reason: SkipReason }[] = [];
-  const usable = candidates.filter((candidate) => {
-    const reason = skipReasonOf(candidate.server, breakerOf.get(candidate.serverId), allowStdio, now);
+  const skipped: Skipped[] = [];
+  const usable: UsableCandidate[] = [];
+  for (const candidate of candidates) {
+    const breaker = breakerOf.get(candidate.serverId);
+    const reason = skipReasonOf(candidate.server, breaker, allowStdio, now);
     if (reason !== null) skipped.push({ serverId: candidate.serverId, reason });
-    return reason === null;
-  });
+    else
+      usable.push({
+        ...candidate,
+        onTrial: breaker !== undefined && breaker.state !== CircuitBreakerState.CLOSED,
+      });
+  }
   if (usable.length > 0) return usable;
-  const allOpen = skipped.every((skip) => skip.reason === 'CIRCUIT_OPEN');
-  throw new ApiError(
+  throw unavailable(skipped);
+}
+
+interface Skipped {
+  readonly serverId: string;
+  readonly reason: SkipReason;
+}
+
+function unavailable(skipped: readonly Skipped[]): ApiError {
+  const allOpen = skipped.every((skip) => skip.reason === 'CIRCUIT_OPEN' || skip.reason === TRIAL_IN_FLIGHT);
+  return new ApiError(
     ErrorCode.SERVICE_UNAVAILABLE,
     allOpen
-      ? 'Every server that could take this call has an OPEN circuit: try again once its cool-down has passed.'
+      ? 'Every server that could take this call has an OPEN circuit (or a trial call in flight): try again shortly.'
       : 'No server that could take this call is available now (open circuits, maintenance, or a transport the gateway does not call).',
     { reason: allOpen ? 'CIRCUITS_OPEN' : 'NO_AVAILABLE_SERVER', skipped },
   );
