@@ -254,6 +254,17 @@ describe.skipIf(!postgresAvailable())('the capability watcher', () => {
     expect(requests.length).toBe(requestsBefore);
     expect(lines.filter((line) => line.includes(token))).toEqual([]);
   });
+
+  it('runs only where the health checker runs, and not at all with CAPABILITY_WATCH_MAX=0', async () => {
+    for (const env of [
+      { ...QUIET_WATCHING, CAPABILITY_WATCH_MAX: '0' },
+      { ...QUIET_WATCHING, HEALTH_CHECKER: 'off' },
+    ]) {
+      const instance = await startTestApp(db.target, env);
+      expect(instance.capabilityWatcher).toBeNull();
+      await instance.close();
+    }
+  });
 });
 
 describe.skipIf(!postgresAvailable())('capability watching across instances', () => {
