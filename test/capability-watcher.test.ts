@@ -209,6 +209,12 @@ describe.skipIf(!postgresAvailable())('the capability watcher', () => {
       headers: { Authorization: `Bearer ${token}` },
     });
 
+    // Its first probe (with the headers still intact) done before they are altered.
+    await eventually(
+      async () => (await app.orm.em.fork().count(HealthCheck, { server: lockedId })) > 0,
+      'the locked server is probed once',
+    );
+
     const tenant = await seed(app.orm).tenant('declared');
     const declared = await tenant.servers([
       { name: 'stdio', transportType: TransportType.STDIO },
@@ -272,6 +278,9 @@ describe.skipIf(!postgresAvailable())('the capability watcher', () => {
   });
 });
 
+/** Leases long enough that a busy machine renews them in time, short enough to wait for one to expire. */
+const SHARED = { ...WATCHING, CAPABILITY_WATCH_LEASE_MS: '2000' };
+
 describe.skipIf(!postgresAvailable())('capability watching across instances', () => {
   let db: TestDatabase;
   const instances: TestApp[] = [];
@@ -290,8 +299,8 @@ describe.skipIf(!postgresAvailable())('capability watching across instances', ()
   it('keeps one session per server, and hands it over when its instance closes', async () => {
     // One after the other: the first applies the migrations.
     const lines: string[] = [];
-    const a = await startTestApp(db.target, WATCHING, { logTo: captureLines(lines) });
-    const b = await startTestApp(db.target, WATCHING, { logTo: captureLines(lines) });
+    const a = await startTestApp(db.target, SHARED, { logTo: captureLines(lines) });
+    const b = await startTestApp(db.target, SHARED, { logTo: captureLines(lines) });
     instances.push(a, b);
     const { key } = await (await seed(a.orm).tenant('shared')).key([ApiKeyScope.READ, ApiKeyScope.WRITE]);
     const server = await started(startStreamableHttpServer(announcing));
@@ -314,9 +323,9 @@ describe.skipIf(!postgresAvailable())('capability watching across instances', ()
       'the first probe is done',
     );
     const [first] = await leases(a);
-    // Through several renewals (a lease lasts 900 ms, renewed every 300 ms) the same one keeps it.
+    // Through several renewals (a lease lasts 2 s, renewed every third of it) the same one keeps it.
     await eventually(
-      async () => ((await leases(a))[0]?.updated_at ?? 0) > (first?.updated_at ?? 0) + 1000,
+      async () => ((await leases(a))[0]?.updated_at ?? 0) > (first?.updated_at ?? 0) + 2000,
       'the lease is renewed for a while',
     );
     const owner = holders()[0];
@@ -351,7 +360,7 @@ describe.skipIf(!postgresAvailable())('capability watching across instances', ()
     child = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', 'src/main.ts'], {
       env: {
         ...process.env,
-        ...WATCHING,
+        ...SHARED,
         REDIS_URL: '',
         DATABASE_URL: db.target.kind === 'postgres' ? db.target.url : '',
         PORT: '0',
@@ -371,7 +380,11 @@ describe.skipIf(!postgresAvailable())('capability watching across instances', ()
     );
 
     const server = await started(startStreamableHttpServer(announcing));
-    const survivorApp = await startTestApp(db.target, { ...QUIET_WATCHING, HEALTH_CHECKER: 'off' });
+    const survivorApp = await startTestApp(db.target, {
+      ...SHARED,
+      LOG_LEVEL: 'silent',
+      HEALTH_CHECKER: 'off',
+    });
     instances.push(survivorApp);
     const { key } = await (await seed(survivorApp.orm).tenant('orphaned')).key([
       ApiKeyScope.READ,
@@ -391,7 +404,7 @@ describe.skipIf(!postgresAvailable())('capability watching across instances', ()
     await eventually(() => server.listeners() === 1, 'the server sees its session');
 
     const lines: string[] = [];
-    const heir = await startTestApp(db.target, WATCHING, { logTo: captureLines(lines) });
+    const heir = await startTestApp(db.target, SHARED, { logTo: captureLines(lines) });
     instances.push(heir);
     child.kill('SIGKILL');
     await new Promise((resolve) => child?.once('exit', resolve));
