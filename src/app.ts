@@ -22,6 +22,7 @@ import { tenantScopeOf, type Viewer } from './graphql/access.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { formatError, requestIdPlugin } from './graphql/error-masking.js';
 import { apolloLimitOptions } from './graphql/limits.js';
+import { CapabilityWatcher } from './health/capability-watcher.js';
 import { HealthChecker } from './health/health-checker.js';
 import { clientAddressOf } from './http/client-address.js';
 import { healthRoutes } from './http/health-routes.js';
@@ -52,6 +53,8 @@ export interface RunningApp {
   readonly keyring: Keyring;
   /** The health checker of this instance, unless `HEALTH_CHECKER=off`. */
   readonly healthChecker: HealthChecker | null;
+  /** Where the health checker runs, unless `CAPABILITY_WATCH_MAX=0`: sessions to servers announcing list changes. */
+  readonly capabilityWatcher: CapabilityWatcher | null;
   /** Drains HTTP and websockets, then closes the database and Redis. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -197,16 +200,29 @@ async function serve(
     ? new HealthChecker(orm, config.health, eventBus.pubSub, log, keyring)
     : null;
   healthChecker?.start();
+  const capabilityWatcher =
+    config.health.checkerEnabled && config.health.capabilityWatch.maxSessions > 0
+      ? new CapabilityWatcher(orm, config.health, log, keyring)
+      : null;
+  capabilityWatcher?.start();
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      await healthChecker?.stop();
+      await Promise.all([healthChecker?.stop(), capabilityWatcher?.stop()]);
       await apollo.stop();
       await webSockets.close();
       await Promise.allSettled([orm.close(), eventBus.close(), admission.close()]);
     })();
     return closing;
   };
-  return { url: `http://${host}:${port}/graphql`, orm, eventBus, keyring, healthChecker, close };
+  return {
+    url: `http://${host}:${port}/graphql`,
+    orm,
+    eventBus,
+    keyring,
+    healthChecker,
+    capabilityWatcher,
+    close,
+  };
 }

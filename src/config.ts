@@ -88,6 +88,20 @@ export interface HealthSettings {
   readonly capabilityRefreshIntervalMs: number;
   /** Whether the registry may spawn STDIO servers' commands to probe them. */
   readonly allowStdio: boolean;
+  readonly capabilityWatch: CapabilityWatchSettings;
+}
+
+/**
+ * Long-lived sessions to servers that announce `listChanged`, so their capabilities are read again as soon
+ * as they say something changed. They run wherever the health checker runs.
+ */
+export interface CapabilityWatchSettings {
+  /** Watch sessions held open per instance; 0 turns watching off. */
+  readonly maxSessions: number;
+  /** How long a watch lease lasts unless its owner renews it (every third of it). */
+  readonly leaseMs: number;
+  /** Wait before a failed watch is tried again; doubles with every failure in a row, up to 64 times. */
+  readonly retryMs: number;
 }
 
 /** Circuit breaker defaults for servers registered without their own threshold. */
@@ -153,6 +167,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
         604_800_000,
       ),
       allowStdio: readBoolean(env, 'ALLOW_STDIO', false),
+      capabilityWatch: {
+        maxSessions: readInteger(env, 'CAPABILITY_WATCH_MAX', 100, 0, 10_000),
+        leaseMs: readInteger(env, 'CAPABILITY_WATCH_LEASE_MS', 30_000, 300, 3_600_000),
+        retryMs: readInteger(env, 'CAPABILITY_WATCH_RETRY_MS', 5_000, 10, 3_600_000),
+      },
     },
     circuit: {
       failureThreshold: readInteger(env, 'CIRCUIT_FAILURE_THRESHOLD', 5, 1, 100),

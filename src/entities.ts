@@ -2,6 +2,7 @@ import { AuditLog } from './audit/audit-log.entity.js';
 import { RequestLog } from './audit/request-log.entity.js';
 import { ApiKey } from './auth/api-key.entity.js';
 import { BaseEntity } from './db/base.entity.js';
+import { CapabilityWatchLease } from './health/capability-watch-lease.entity.js';
 import { HealthCheck } from './health/health-check.entity.js';
 import { CircuitBreaker } from './registry/circuit-breaker.entity.js';
 import { MCPServer } from './registry/mcp-server.entity.js';
@@ -25,6 +26,7 @@ export const entities = [
   ServerPrompt,
   CircuitBreaker,
   HealthCheck,
+  CapabilityWatchLease,
   AuditLog,
   RequestLog,
   RoutingRule,

@@ -61,9 +61,31 @@ describe('loadConfig', () => {
     ['WS_MAX_CONNECTIONS_PER_KEY', '0'],
     ['WS_KEEPALIVE_MS', '10'],
     ['WS_REAUTHORIZE_INTERVAL_MS', 'often'],
+    ['CAPABILITY_WATCH_MAX', '-1'],
+    ['CAPABILITY_WATCH_MAX', '10001'],
+    ['CAPABILITY_WATCH_MAX', 'many'],
+    ['CAPABILITY_WATCH_LEASE_MS', '299'],
+    ['CAPABILITY_WATCH_LEASE_MS', '1.5'],
+    ['CAPABILITY_WATCH_RETRY_MS', '9'],
+    ['CAPABILITY_WATCH_RETRY_MS', '3600001'],
   ])('rejects %s=%s with an error naming the variable', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrowError(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrowError(new RegExp(`^${variable}: `));
+  });
+
+  it('watches up to 100 servers per instance by default, on 30-second leases; 0 turns watching off', () => {
+    expect(loadConfig({}).health.capabilityWatch).toEqual({
+      maxSessions: 100,
+      leaseMs: 30_000,
+      retryMs: 5_000,
+    });
+    expect(
+      loadConfig({
+        CAPABILITY_WATCH_MAX: '0',
+        CAPABILITY_WATCH_LEASE_MS: '300',
+        CAPABILITY_WATCH_RETRY_MS: '10',
+      }).health.capabilityWatch,
+    ).toEqual({ maxSessions: 0, leaseMs: 300, retryMs: 10 });
   });
 
   it('shows introspection and suggestions outside production only, unless GRAPHQL_INTROSPECTION says', () => {

@@ -1,32 +1,15 @@
 import type { PubSub } from 'type-graphql';
 import type { HealthSettings } from '../config.js';
-import { type Keyring, SealedValueError } from '../crypto/keyring.js';
+import type { Keyring, SealedValueError } from '../crypto/keyring.js';
 import type { Orm } from '../db/orm.js';
 import type { Logger } from '../logger.js';
 import { refreshCapabilities } from '../registry/capabilities.js';
-import {
-  openConnectionHeaders,
-  parsedJson,
-  unreadableHeadersMessage,
-} from '../registry/connection-headers.js';
-import { TransportType } from '../registry/registry.enums.js';
+import { unreadableHeadersMessage } from '../registry/connection-headers.js';
+import { type Claimed, type ClaimedRow, claimedColumns, claimedServer } from './claimed-server.js';
 import { HealthCheck } from './health-check.entity.js';
-import { checkServer, type ProbeTarget, probedTransports, recordUncontactedServer } from './probe.js';
+import { checkServer, probedTransports, recordUncontactedServer } from './probe.js';
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
-
-interface ClaimedRow {
-  id: string;
-  endpoint_url: string;
-  transport_type: TransportType;
-  /** Sealed (see connection-headers.ts); JSONB, parsed or as text depending on the driver. */
-  connection_headers: unknown;
-}
-
-/** A claimed server: ready to contact, or not to be contacted because its credentials cannot be opened. */
-type Claimed =
-  | { readonly serverId: string; readonly target: ProbeTarget }
-  | { readonly serverId: string; readonly unreadable: SealedValueError };
 
 /** Which servers a claim takes, in what order, and how it moves them ahead (`?`: parameters of `claim`). */
 interface ClaimQuery {
@@ -46,24 +29,6 @@ const DUE_FOR_REFRESH: ClaimQuery = {
   orderBy: 'capabilities_refreshed_at',
   set: 'capabilities_refreshed_at = now()',
 };
-
-function claimedServer(row: ClaimedRow, keyring: Keyring): Claimed {
-  try {
-    const headers = openConnectionHeaders(keyring, row.id, parsedJson(row.connection_headers));
-    return {
-      serverId: row.id,
-      target: {
-        serverId: row.id,
-        endpointUrl: row.endpoint_url,
-        transportType: row.transport_type,
-        headers,
-      },
-    };
-  } catch (error) {
-    if (!(error instanceof SealedValueError)) throw error;
-    return { serverId: row.id, unreadable: error };
-  }
-}
 
 /**
  * Probes every server it can talk to (STDIO ones only with `ALLOW_STDIO=true`, WEBSOCKET ones never) once
@@ -173,7 +138,7 @@ export class HealthChecker {
        )
        update mcp_servers s set ${due.set}
        from due where s.id = due.id
-       returning s.id, s.endpoint_url, s.transport_type, s.connection_headers`,
+       returning ${claimedColumns('s')}`,
       [
         probedTransports(this.settings.allowStdio),
         ...(params.where ?? []),

@@ -10,8 +10,15 @@ export type {
   InspectedTool,
   Inspection,
 } from './inspection.js';
-export type { McpTarget } from './mcp-session.js';
+export type { HttpTarget, McpTarget } from './mcp-session.js';
 export { type McpFailureOutcome, McpInspectionError, type McpProbeOutcome } from './probe-outcome.js';
+export {
+  openWatchSession,
+  WATCHED_LISTS,
+  type WatchedList,
+  type WatchHandlers,
+  type WatchSession,
+} from './watch-session.js';
 
 export interface McpClientOptions {
   /**

@@ -26,7 +26,7 @@ export interface McpSession {
   requestOptions(): RequestOptions;
 }
 
-const CLIENT_INFO = { name: 'mcp-registry-gateway', version: '0.1.0' };
+export const CLIENT_INFO = { name: 'mcp-registry-gateway', version: '0.1.0' };
 // The SDK's auto-walk of a paged list throws past this many pages instead of following a server whose
 // cursors never converge until the deadline (which would look like a timeout).
 const MAX_LIST_PAGES = 1000;
@@ -58,7 +58,7 @@ export async function withMcpSession<T>(
     connection =
       target.transport === 'stdio'
         ? new StdioChild(target.endpointUrl, trace)
-        : httpTransport(target, trace, deadline);
+        : httpTransport(target, tracedFetch(trace, deadline.signal));
     const transport = connection instanceof StdioChild ? connection.transport : connection;
     // The race also bounds the steps the SDK gives no timeout, like opening the SSE stream.
     return await deadline.race(async () => {
@@ -70,21 +70,38 @@ export async function withMcpSession<T>(
     throw withoutSecrets(classifyFailure(error, trace, deadline), target.headers);
   } finally {
     if (connection instanceof StdioChild) await connection.close(client, connecting, deadline);
-    else await close(client, connection, deadline);
+    else await closeHttpSession(client, connection, deadline);
   }
 }
 
-type HttpTransport = StreamableHTTPClientTransport | SSEClientTransport;
+export type HttpTransport = StreamableHTTPClientTransport | SSEClientTransport;
 
-function httpTransport(target: McpTarget, trace: WireTrace, deadline: Deadline): HttpTransport {
+/** A target reached over HTTP: Streamable HTTP or legacy HTTP+SSE. */
+export type HttpTarget = McpTarget & { readonly transport: 'streamable_http' | 'sse' };
+
+// The Streamable HTTP transport reopens a dropped stream on its own; a watch session leaves that to its
+// owner instead (a new session, with backoff), so the SDK is told never to retry.
+const NO_RECONNECTION = {
+  initialReconnectionDelay: 1000,
+  maxReconnectionDelay: 30_000,
+  reconnectionDelayGrowFactor: 1.5,
+  maxRetries: 0,
+};
+
+/** The SDK transport for an HTTP target, sending the stored headers with every request through `fetch`. */
+export function httpTransport(
+  target: McpTarget,
+  fetch: FetchLike,
+  options: { readonly reconnect: boolean } = { reconnect: true },
+): HttpTransport {
   const url = new URL(target.endpointUrl);
-  const options = {
-    requestInit: { headers: target.headers ?? {} },
-    fetch: tracedFetch(trace, deadline.signal),
-  };
+  const common = { requestInit: { headers: target.headers ?? {} }, fetch };
   return target.transport === 'sse'
-    ? new SSEClientTransport(url, options)
-    : new StreamableHTTPClientTransport(url, options);
+    ? new SSEClientTransport(url, common)
+    : new StreamableHTTPClientTransport(url, {
+        ...common,
+        ...(!options.reconnect && { reconnectionOptions: NO_RECONNECTION }),
+      });
 }
 
 /**
@@ -94,7 +111,10 @@ function httpTransport(target: McpTarget, trace: WireTrace, deadline: Deadline):
  * probes on a short-lived sibling process and takes silence for a 2025 server: a third of the budget for
  * that leaves the session's own process time to start and answer `initialize`.
  */
-function versionNegotiation(transport: McpTarget['transport'], timeoutMs: number): VersionNegotiationOptions {
+export function versionNegotiation(
+  transport: McpTarget['transport'],
+  timeoutMs: number,
+): VersionNegotiationOptions {
   if (transport === 'sse') return { mode: 'legacy' };
   if (transport === 'stdio') return { mode: 'auto', probe: { timeoutMs: Math.ceil(timeoutMs / 3) } };
   return { mode: 'auto' };
@@ -102,7 +122,7 @@ function versionNegotiation(transport: McpTarget['transport'], timeoutMs: number
 
 // `Client.close()` does not end a Streamable HTTP session; `terminateSession()` sends the DELETE (2025
 // era only: it is a no-op without a session id, as on 2026-07-28 and stateless servers).
-async function close(
+export async function closeHttpSession(
   client: Client,
   transport: HttpTransport | undefined,
   deadline: Deadline,
@@ -116,7 +136,7 @@ async function close(
 }
 
 /** fetch bounded by the deadline, recording what the HTTP layer saw for classification. */
-function tracedFetch(trace: WireTrace, deadline: AbortSignal): FetchLike {
+export function tracedFetch(trace: WireTrace, deadline: AbortSignal): FetchLike {
   return async (url, init) => {
     const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
     try {

@@ -9,6 +9,7 @@ import { POSTGRES_ADMIN_URL } from './services.js';
 export const APPLICATION_TABLES = [
   'api_keys',
   'audit_logs',
+  'capability_watch_leases',
   'circuit_breakers',
   'health_checks',
   'mcp_servers',

@@ -27,7 +27,12 @@ import {
   ListToolsRequestSchema,
   McpError,
 } from '@modelcontextprotocol/sdk/types.js';
-import { createMcpHandler, Server as ModernSdkServer, ProtocolError } from '@modelcontextprotocol/server';
+import {
+  createMcpHandler,
+  InMemoryServerEventBus,
+  Server as ModernSdkServer,
+  ProtocolError,
+} from '@modelcontextprotocol/server';
 
 /** A real MCP server (or a broken imitation) listening on 127.0.0.1. */
 export interface RunningServer {
@@ -53,6 +58,48 @@ export interface ServerCatalog {
   readonly prompts?: Prompt[];
   /** Items per list page; the lists answer with `nextCursor` until the last page. Unpaged when unset. */
   readonly pageSize?: number;
+  /** The served lists whose changes the server announces (`listChanged`); `['tools']` when unset. */
+  readonly listChanged?: readonly ListName[];
+}
+
+/** The lists a server can announce changes of. */
+export type ListName = 'tools' | 'resources' | 'prompts';
+
+/** A running server whose catalog a test changes while clients are connected. */
+export interface ChangingServer extends RunningServer {
+  /**
+   * Serves the catalog with `changes` from now on and sends `notifications/<list>/list_changed` for each of
+   * `lists` to every session listening.
+   */
+  change(changes: Partial<ServerCatalog>, lists: readonly ListName[]): Promise<void>;
+  /** Sessions listening for notifications now: open standing event streams (2025), subscriptions (2026). */
+  listeners(): number;
+}
+
+/** A 2025-era server, whose standing streams a test can end (as a restart or a proxy timeout would). */
+export interface StreamingServer extends ChangingServer {
+  /** Ends every standing event stream; the sessions themselves stay known to the server. */
+  dropListeners(): void;
+}
+
+/** The current catalog of a server, changed by `ChangingServer.change`. */
+class LiveCatalog {
+  constructor(public current: ServerCatalog) {}
+
+  change(changes: Partial<ServerCatalog>): void {
+    this.current = { ...this.current, ...changes };
+  }
+}
+
+/** Sends the list-changed notifications of `lists` through a 2025-era (SDK v1) server session. */
+async function notifyLegacy(server: LegacySdkServer, lists: readonly ListName[]): Promise<void> {
+  const send = {
+    tools: 'sendToolListChanged',
+    resources: 'sendResourceListChanged',
+    prompts: 'sendPromptListChanged',
+  } as const;
+  // A session without a standing stream has nowhere to deliver them: the SDK drops or rejects them.
+  await Promise.all(lists.map((list) => server[send[list]]().catch(() => {})));
 }
 
 export interface HttpServerOptions {
@@ -123,27 +170,36 @@ export const fullCatalog: ServerCatalog = {
 export async function startStreamableHttpServer(
   catalog: ServerCatalog = fullCatalog,
   options: HttpServerOptions = {},
-): Promise<RunningServer & { readonly terminatedSessions: () => number }> {
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
+): Promise<StreamingServer & { readonly terminatedSessions: () => number }> {
+  const live = new LiveCatalog(catalog);
+  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; server: LegacySdkServer }>();
+  const standingStreams = new Set<ServerResponse>();
   let terminated = 0;
   const http = createServer(
     guarded(options, async (req, res) => {
       const sessionId = req.headers['mcp-session-id'];
       const existing = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
-      if (existing) return existing.handleRequest(req, res);
+      if (existing) {
+        if (req.method === 'GET') {
+          standingStreams.add(res);
+          res.on('close', () => standingStreams.delete(res));
+        }
+        return existing.transport.handleRequest(req, res);
+      }
       // Anything that is not a known session gets a fresh transport: it answers `initialize`, and
       // rejects everything else (the 2026 `server/discover` probe included) with 400, as deployed servers do.
+      const server = legacyServer(live);
       const transport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => {
-          sessions.set(id, transport);
+          sessions.set(id, { transport, server });
         },
         onsessionclosed: (id) => {
           sessions.delete(id);
           terminated += 1;
         },
       });
-      await legacyServer(catalog).connect(transport);
+      await server.connect(transport);
       await transport.handleRequest(req, res);
     }),
   );
@@ -151,8 +207,16 @@ export async function startStreamableHttpServer(
   return {
     url,
     terminatedSessions: () => terminated,
+    listeners: () => standingStreams.size,
+    dropListeners: () => {
+      for (const res of standingStreams) res.destroy();
+    },
+    change: async (changes, lists) => {
+      live.change(changes);
+      await Promise.all([...sessions.values()].map(({ server }) => notifyLegacy(server, lists)));
+    },
     close: async () => {
-      await Promise.all([...sessions.values()].map((transport) => transport.close()));
+      await Promise.all([...sessions.values()].map(({ transport }) => transport.close()));
       await closeHttp(http);
     },
   };
@@ -162,32 +226,45 @@ export async function startStreamableHttpServer(
 export async function startSseServer(
   catalog: ServerCatalog = fullCatalog,
   options: HttpServerOptions = {},
-): Promise<RunningServer> {
-  const streams = new Map<string, SSEServerTransport>();
+): Promise<StreamingServer> {
+  const live = new LiveCatalog(catalog);
+  const streams = new Map<
+    string,
+    { transport: SSEServerTransport; server: LegacySdkServer; res: ServerResponse }
+  >();
   const http = createServer(
     guarded(options, async (req, res) => {
       const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
       if (req.method === 'GET' && path === '/sse') {
         const transport = new SSEServerTransport('/messages', res);
-        streams.set(transport.sessionId, transport);
+        const server = legacyServer(live);
+        streams.set(transport.sessionId, { transport, server, res });
         transport.onclose = () => streams.delete(transport.sessionId);
-        await legacyServer(catalog).connect(transport);
+        await server.connect(transport);
         return;
       }
       const sessionId = new URL(req.url ?? '/', 'http://127.0.0.1').searchParams.get('sessionId');
-      const transport = req.method === 'POST' && path === '/messages' && streams.get(sessionId ?? '');
-      if (!transport) {
+      const stream = req.method === 'POST' && path === '/messages' && streams.get(sessionId ?? '');
+      if (!stream) {
         res.writeHead(404).end();
         return;
       }
-      await transport.handlePostMessage(req, res);
+      await stream.transport.handlePostMessage(req, res);
     }),
   );
-  const url = await listen(http, '/sse');
+  const url = await listen(http, '/sse', options.port);
   return {
     url,
+    listeners: () => streams.size,
+    dropListeners: () => {
+      for (const { res } of streams.values()) res.destroy();
+    },
+    change: async (changes, lists) => {
+      live.change(changes);
+      await Promise.all([...streams.values()].map(({ server }) => notifyLegacy(server, lists)));
+    },
     close: async () => {
-      await Promise.all([...streams.values()].map((transport) => transport.close()));
+      await Promise.all([...streams.values()].map(({ transport }) => transport.close()));
       await closeHttp(http);
     },
   };
@@ -200,13 +277,25 @@ export async function startSseServer(
 export async function startModernServer(
   catalog: ServerCatalog = fullCatalog,
   options: HttpServerOptions & { readonly legacy?: 'reject' | 'stateless' } = {},
-): Promise<RunningServer> {
-  const handler = createMcpHandler(() => modernServer(catalog), { legacy: options.legacy ?? 'reject' });
+): Promise<ChangingServer> {
+  const live = new LiveCatalog(catalog);
+  const bus = new InMemoryServerEventBus();
+  const handler = createMcpHandler(() => modernServer(live.current), {
+    legacy: options.legacy ?? 'reject',
+    bus,
+  });
   const serve = toNodeHandler(handler);
   const http = createServer(guarded(options, (req, res) => serve(req, res)));
-  const url = await listen(http, '/mcp');
+  const url = await listen(http, '/mcp', options.port);
+  const notify = { tools: 'toolsChanged', resources: 'resourcesChanged', prompts: 'promptsChanged' } as const;
   return {
     url,
+    // Every open `subscriptions/listen` stream is one listener of the bus.
+    listeners: () => bus.listenerCount,
+    change: async (changes, lists) => {
+      live.change(changes);
+      for (const list of lists) handler.notify[notify[list]]();
+    },
     close: async () => {
       await handler.close();
       await closeHttp(http);
@@ -304,10 +393,12 @@ export function toolAnswer(
 const never = () => new Promise<never>(() => {});
 
 function capabilitiesOf(catalog: ServerCatalog): ServerCapabilities {
+  const announced = new Set(catalog.listChanged ?? ['tools']);
+  const capability = (list: ListName) => (announced.has(list) ? { listChanged: true } : {});
   return {
-    ...(catalog.tools && { tools: { listChanged: true } }),
-    ...((catalog.resources || catalog.resourceTemplates) && { resources: {} }),
-    ...(catalog.prompts && { prompts: {} }),
+    ...(catalog.tools && { tools: capability('tools') }),
+    ...((catalog.resources || catalog.resourceTemplates) && { resources: capability('resources') }),
+    ...(catalog.prompts && { prompts: capability('prompts') }),
   };
 }
 
@@ -319,20 +410,21 @@ function page<T>(items: readonly T[], cursor: string | undefined, pageSize: numb
   return { items: items.slice(start, end), nextCursor: end < items.length ? String(end) : undefined };
 }
 
-function legacyServer(catalog: ServerCatalog): LegacySdkServer {
+function legacyServer(live: LiveCatalog): LegacySdkServer {
+  const catalog = live.current;
   const server = new LegacySdkServer(
     { name: catalog.name, version: catalog.version },
     { capabilities: capabilitiesOf(catalog), instructions: catalog.instructions },
   );
-  const paged = <T>(items: readonly T[], cursor: string | undefined) => {
-    const result = page(items, cursor, catalog.pageSize);
+  // The lists served are those of the catalog now; their items are read when asked (they may change).
+  const paged = <T>(items: readonly T[] | undefined, cursor: string | undefined) => {
+    const result = page(items ?? [], cursor, live.current.pageSize);
     if (!result) throw new McpError(ErrorCode.InvalidParams, `Invalid cursor: ${cursor}`);
     return result;
   };
-  const { tools, resources, resourceTemplates, prompts } = catalog;
-  if (tools) {
+  if (catalog.tools) {
     server.setRequestHandler(ListToolsRequestSchema, (request) => {
-      const { items, nextCursor } = paged(tools, request.params?.cursor);
+      const { items, nextCursor } = paged(live.current.tools, request.params?.cursor);
       return { tools: items, nextCursor };
     });
     server.setRequestHandler(CallToolRequestSchema, (request) => {
@@ -342,21 +434,21 @@ function legacyServer(catalog: ServerCatalog): LegacySdkServer {
       return answer === 'hang' ? never() : answer;
     });
   }
-  if (resources) {
+  if (catalog.resources) {
     server.setRequestHandler(ListResourcesRequestSchema, (request) => {
-      const { items, nextCursor } = paged(resources, request.params?.cursor);
+      const { items, nextCursor } = paged(live.current.resources, request.params?.cursor);
       return { resources: items, nextCursor };
     });
   }
-  if (resourceTemplates) {
+  if (catalog.resourceTemplates) {
     server.setRequestHandler(ListResourceTemplatesRequestSchema, (request) => {
-      const { items, nextCursor } = paged(resourceTemplates, request.params?.cursor);
+      const { items, nextCursor } = paged(live.current.resourceTemplates, request.params?.cursor);
       return { resourceTemplates: items, nextCursor };
     });
   }
-  if (prompts) {
+  if (catalog.prompts) {
     server.setRequestHandler(ListPromptsRequestSchema, (request) => {
-      const { items, nextCursor } = paged(prompts, request.params?.cursor);
+      const { items, nextCursor } = paged(live.current.prompts, request.params?.cursor);
       return { prompts: items, nextCursor };
     });
   }
