@@ -1,17 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  type DefinitionNode,
-  type DocumentNode,
-  type FragmentDefinitionNode,
-  getIntrospectionQuery,
-  Kind,
-  type OperationDefinitionNode,
-  parse,
-  print,
-  visit,
-} from 'graphql';
+import { getIntrospectionQuery, print } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -23,6 +10,7 @@ import { createEventBus } from '../src/pubsub/pubsub.js';
 import { buildAppSchema } from '../src/schema.js';
 import { UnlockApiKeyDocument } from './sdk/graphql.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.js';
+import { contractOperations } from './support/contract-operations.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { seed } from './support/seed.js';
 
@@ -59,41 +47,6 @@ const errorsOf = (response: { errors?: { extensions?: Record<string, unknown> }[
 let addressCounter = 0;
 const nextAddress = () => `198.51.100.${++addressCounter}`;
 const from = (address: string) => ({ 'x-forwarded-for': address });
-
-/** Every operation of the contract (schema/operations/*.graphql), each with the fragments it uses. */
-function contractOperations(): { name: string; query: string }[] {
-  const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../schema/operations');
-  const operations: { name: string; query: string }[] = [];
-  for (const file of readdirSync(dir).filter((name) => name.endsWith('.graphql'))) {
-    const document = parse(readFileSync(path.join(dir, file), 'utf8'));
-    const fragments = new Map(
-      document.definitions
-        .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
-        .map((fragment) => [fragment.name.value, fragment]),
-    );
-    for (const operation of document.definitions) {
-      if (operation.kind !== Kind.OPERATION_DEFINITION) continue;
-      const used = new Map<string, FragmentDefinitionNode>();
-      const collect = (node: DefinitionNode) =>
-        visit(node, {
-          FragmentSpread(spread) {
-            const fragment = fragments.get(spread.name.value);
-            if (fragment && !used.has(fragment.name.value)) {
-              used.set(fragment.name.value, fragment);
-              collect(fragment);
-            }
-          },
-        });
-      collect(operation);
-      const single: DocumentNode = { kind: Kind.DOCUMENT, definitions: [operation, ...used.values()] };
-      operations.push({
-        name: (operation as OperationDefinitionNode).name?.value ?? file,
-        query: print(single),
-      });
-    }
-  }
-  return operations;
-}
 
 describe('operation limits', () => {
   const operations = contractOperations();
