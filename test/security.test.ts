@@ -217,6 +217,35 @@ describe('HTTP request shapes', () => {
     });
     expect(preflighted.status).toBe(200);
   });
+  it('answers more bad variables than graphql-js reports with BAD_USER_INPUT only, never a masked error', async () => {
+    const response = await app.graphql({
+      query: 'query($tools: [String!]) { servers(filter: { tools: $tools }) { totalCount } }',
+      variables: { tools: Array.from({ length: 60 }, (_, i) => i) },
+    });
+    expect(response.status).toBe(400);
+    const codes = new Set(errorsOf(response).map((extensions) => extensions?.code));
+    expect(codes).toEqual(new Set(['BAD_USER_INPUT']));
+    expect(response.errors?.at(-1)?.message).toMatch(/Too many errors processing variables/);
+  });
+
+  it.each([
+    ['a hash that does not match the query', { version: 1, sha256Hash: 'abc' }],
+    ['an unsupported version', { version: 2, sha256Hash: 'abc' }],
+  ])('answers a persisted query with %s with BAD_REQUEST', async (_label, persistedQuery) => {
+    const response = await fetch(app.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
+      body: JSON.stringify({ query: VIEWER, extensions: { persistedQuery } }),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/persisted query|sha/),
+        extensions: { code: 'BAD_REQUEST' },
+      }),
+    ]);
+  });
 });
 
 describe('introspection and suggestions', () => {
