@@ -103,6 +103,7 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
     authenticate,
     clientIpOf,
     introspection: config.security.introspection,
+    log,
     contextFor,
   });
   const requestLogs = createRequestLogWriter({ orm, log });

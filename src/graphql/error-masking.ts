@@ -99,3 +99,24 @@ export function requestIdPlugin(log: Logger): ApolloServerPlugin<GraphQLContext>
     },
   };
 }
+
+/**
+ * The errors of a result delivered outside Apollo (graphql-ws), formatted as Apollo formats them over HTTP:
+ * masked unless meant for the client, and unexpected ones logged and given the request id.
+ */
+export function formatErrorsOutsideApollo(
+  errors: readonly GraphQLError[],
+  requestId: string,
+  log: Logger,
+): GraphQLFormattedError[] {
+  return errors.map((error) => {
+    const formatted = formatError(error.toJSON(), error);
+    if (formatted.extensions?.code !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
+    const original = unwrapResolverError(error);
+    log.error(
+      { requestId, err: original instanceof Error ? original : String(original) },
+      'unexpected error while executing a GraphQL operation over graphql-ws',
+    );
+    return { ...formatted, extensions: { ...formatted.extensions, requestId } };
+  });
+}

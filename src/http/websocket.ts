@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema, getOperationAST } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Authenticate } from '../auth/authenticate.js';
 import type { Orm } from '../db/orm.js';
 import type { Viewer } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import { formatErrorsOutsideApollo } from '../graphql/error-masking.js';
 import { checkOperation } from '../graphql/limits.js';
+import type { Logger } from '../logger.js';
 import { MAX_PAYLOAD_BYTES } from './request-middleware.js';
 
 export interface WebSocketEndpoint {
@@ -22,6 +24,7 @@ export interface WebSocketOptions {
   /** The client's address, as for HTTP requests (`X-Forwarded-For` behind trusted proxies). */
   readonly clientIpOf: (request: http.IncomingMessage) => string | null;
   readonly introspection: boolean;
+  readonly log: Logger;
   readonly contextFor: (viewer: Viewer, requestId: string, clientIp: string | null) => GraphQLContext;
 }
 
@@ -35,7 +38,7 @@ export function serveWebSockets(
   schema: GraphQLSchema,
   options: WebSocketOptions,
 ): WebSocketEndpoint {
-  const { orm, authenticate, clientIpOf, introspection, contextFor } = options;
+  const { orm, authenticate, clientIpOf, introspection, log, contextFor } = options;
   const wsServer = new WebSocketServer({
     server: httpServer,
     path: '/graphql',
@@ -62,6 +65,13 @@ export function serveWebSockets(
       onSubscribe: (_ctx, _id, payload) => {
         const checked = checkOperation(schema, payload.query, { introspection });
         if ('errors' in checked) return checked.errors;
+        if (getOperationAST(checked.document, payload.operationName) === null) {
+          // Apollo's answer over HTTP; graphql-ws's own would carry no code.
+          const message = payload.operationName
+            ? `Unknown operation named "${payload.operationName}".`
+            : 'Must provide operation name if query contains multiple operations.';
+          return [new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } })];
+        }
         return {
           schema,
           document: checked.document,
@@ -69,6 +79,13 @@ export function serveWebSockets(
           variableValues: payload.variables,
         };
       },
+      // Results and errors leave as they would over HTTP: with codes, and nothing internal.
+      onNext: (_ctx, _id, _payload, args, result) => {
+        if (!result.errors) return;
+        const { requestId } = args.contextValue as GraphQLContext;
+        return { ...result, errors: formatErrorsOutsideApollo(result.errors, requestId, log) };
+      },
+      onError: (_ctx, _id, _payload, errors) => formatErrorsOutsideApollo(errors, randomUUID(), log),
     },
     wsServer,
   );
