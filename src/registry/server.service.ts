@@ -61,6 +61,8 @@ export async function listServers(
   page: PageRequest,
 ): Promise<Connection<MCPServer>> {
   const { field, direction } = order ?? DEFAULT_ORDER;
+  const runtimeType = em.getMetadata().get(MCPServer).properties[field].runtimeType;
+  const after = keysetAfter(field, runtimeType, direction, page.after);
   const matching = () => {
     const qb = em.createQueryBuilder(MCPServer, 's').where(serverConditions(viewer, filter ?? {}));
     for (const [sql, params] of relatedConditions(filter ?? {})) qb.andWhere(sql, params);
@@ -68,7 +70,7 @@ export async function listServers(
   };
   const [rows, totalCount] = await Promise.all([
     matching()
-      .andWhere(keysetAfter(field, direction, page.after))
+      .andWhere(after)
       .orderBy(keysetOrder(field, direction))
       .limit(page.first + 1)
       .getResultList(),
