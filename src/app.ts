@@ -16,6 +16,7 @@ import type { Viewer } from './graphql/access.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { formatError, requestIdPlugin } from './graphql/error-masking.js';
 import { apolloLimitOptions } from './graphql/limits.js';
+import { nulCharacterPlugin } from './graphql/nul-character.js';
 import { HealthChecker } from './health/health-checker.js';
 import { clientAddressOf } from './http/client-address.js';
 import { healthRoutes } from './http/health-routes.js';
@@ -119,6 +120,7 @@ async function serve(options: AppOptions, orm: Orm, eventBus: EventBus): Promise
     allowBatchedHttpRequests: limits.allowBatchedHttpRequests,
     plugins: [
       limits.plugin,
+      nulCharacterPlugin(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // Subgraphs trace inline by default; we report no traces to a router.
       ApolloServerPluginInlineTraceDisabled(),

@@ -8,6 +8,7 @@ import { checkOperation, OPERATION_LIMITS } from '../src/graphql/limits.js';
 import { createLogger } from '../src/logger.js';
 import { createEventBus } from '../src/pubsub/pubsub.js';
 import { buildAppSchema } from '../src/schema.js';
+import { Tenant } from '../src/tenants/tenant.entity.js';
 import { UnlockApiKeyDocument } from './sdk/graphql.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.js';
 import { contractOperations } from './support/contract-operations.js';
@@ -245,6 +246,35 @@ describe('HTTP request shapes', () => {
         extensions: { code: 'BAD_REQUEST' },
       }),
     ]);
+  });
+});
+
+describe('text PostgreSQL cannot store', () => {
+  it('answers the NUL character in a filter with BAD_USER_INPUT', async () => {
+    const response = await app.graphql({
+      query: 'query($search: String) { servers(filter: { search: $search }) { totalCount } }',
+      variables: { search: 'a\u0000b' },
+    });
+    expect(response.status).toBe(400);
+    expect(errorsOf(response)).toEqual([{ code: 'BAD_USER_INPUT' }]);
+    expect(response.errors?.[0]?.message).toMatch(/NUL character/);
+    const literal = await app.graphql({
+      query: '{ servers(filter: { search: "a\\u0000b" }) { totalCount } }',
+    });
+    expect(literal.status).toBe(400);
+    expect(literal.errors?.[0]?.message).toMatch(/NUL character/);
+  });
+
+  it('answers the NUL character in a mutation with BAD_USER_INPUT, and creates nothing', async () => {
+    const tenants = await em().count(Tenant);
+    for (const input of [{ name: 'nul\u0000co' }, { name: 'nul-co', settings: { note: '\u0000' } }]) {
+      const response = await app.graphql({
+        query: 'mutation($input: CreateTenantInput!) { createTenant(input: $input) { id } }',
+        variables: { input },
+      });
+      expect(errorsOf(response)).toEqual([{ code: 'BAD_USER_INPUT' }]);
+    }
+    expect(await em().count(Tenant)).toBe(tenants);
   });
 });
 

@@ -93,6 +93,14 @@ describe('graphql-ws on /graphql', () => {
     ]);
   });
 
+  it('refuses the NUL character in variables with BAD_USER_INPUT, as over HTTP', async () => {
+    const errors = await errorsOf({
+      query: 'query($search: String) { servers(filter: { search: $search }) { totalCount } }',
+      variables: { search: 'a\u0000b' },
+    });
+    expect(errors).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT' } })]);
+  });
+
   it('never sends what went wrong inside (here SQL text, for a forged cursor)', async () => {
     const forged = Buffer.from(JSON.stringify([1e308, ''])).toString('base64url');
     const errors = await errorsOf({ query: `{ apiKeys(after: "${forged}") { totalCount } }` });

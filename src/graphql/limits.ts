@@ -12,6 +12,7 @@ import {
   type ValidationRule,
   validate,
 } from 'graphql';
+import { NoNulCharacterRule } from './nul-character.js';
 
 /**
  * What one operation may ask for, checked before anything runs. Calibrated on the contract operations
@@ -119,7 +120,7 @@ export function limitsPlugin(options: { hideSuggestions: boolean; maxTokens: num
 export function apolloLimitOptions(introspection: boolean, limits: OperationLimits = OPERATION_LIMITS) {
   return {
     introspection,
-    validationRules: limitRules(limits),
+    validationRules: [...limitRules(limits), NoNulCharacterRule],
     parseOptions: limitParseOptions(limits),
     // Apollo's default, stated: one operation per request, so limits cannot be multiplied by an array.
     allowBatchedHttpRequests: false,
@@ -148,6 +149,7 @@ export function checkOperation(
     ...specifiedRules,
     ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
     ...limitRules(limits),
+    NoNulCharacterRule,
   ];
   const errors = validate(schema, document, rules);
   if (errors.length === 0) return { document };

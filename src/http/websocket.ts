@@ -9,6 +9,7 @@ import type { Viewer } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { formatErrorsOutsideApollo } from '../graphql/error-masking.js';
 import { checkOperation } from '../graphql/limits.js';
+import { nulCharacterErrors } from '../graphql/nul-character.js';
 import type { Logger } from '../logger.js';
 import { MAX_PAYLOAD_BYTES } from './request-middleware.js';
 
@@ -65,6 +66,8 @@ export function serveWebSockets(
       onSubscribe: (_ctx, _id, payload) => {
         const checked = checkOperation(schema, payload.query, { introspection });
         if ('errors' in checked) return checked.errors;
+        const nulCharacters = nulCharacterErrors(payload.variables);
+        if (nulCharacters.length > 0) return nulCharacters;
         if (getOperationAST(checked.document, payload.operationName) === null) {
           // Apollo's answer over HTTP; graphql-ws's own would carry no code.
           const message = payload.operationName
