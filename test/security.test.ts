@@ -218,6 +218,13 @@ describe('HTTP request shapes', () => {
     });
     expect(preflighted.status).toBe(200);
   });
+  it('refuses a subscription over HTTP with BAD_REQUEST, pointing to graphql-ws', async () => {
+    const response = await app.graphql({ query: 'subscription { serverHealthChanged { serverId status } }' });
+    expect(response.status).toBe(400);
+    expect(errorsOf(response)).toEqual([{ code: 'BAD_REQUEST' }]);
+    expect(response.errors?.[0]?.message).toMatch(/graphql-ws/);
+  });
+
   it('answers more bad variables than graphql-js reports with BAD_USER_INPUT only, never a masked error', async () => {
     const response = await app.graphql({
       query: 'query($tools: [String!]) { servers(filter: { tools: $tools }) { totalCount } }',

@@ -97,12 +97,20 @@ const TOO_MANY_TOKENS = /Document contains more th(?:an|at) \d+ tokens/;
 /**
  * Without introspection, "Did you mean …?" would still spell out field, type and enum names to anyone who
  * guesses close enough; this strips it from every error (validation, variables, execution). It also names
- * the token limit on the parse error graphql-js raises for it, like the other limits.
+ * the token limit on the parse error graphql-js raises for it, like the other limits, and refuses
+ * subscriptions, which HTTP cannot serve: executed once, with no event, their resolvers would fail.
  */
 export function limitsPlugin(options: { hideSuggestions: boolean; maxTokens: number }): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation !== 'subscription') return;
+          throw new GraphQLError(
+            'Subscriptions are served over graphql-ws: open a websocket to this URL to subscribe.',
+            { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } },
+          );
+        },
         async didEncounterErrors({ errors }) {
           for (const error of errors) {
             if (options.hideSuggestions) error.message = error.message.replace(SUGGESTION, '');
