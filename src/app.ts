@@ -22,6 +22,7 @@ import { tenantScopeOf, type Viewer } from './graphql/access.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { formatError, requestIdPlugin } from './graphql/error-masking.js';
 import { apolloLimitOptions } from './graphql/limits.js';
+import { nulCharacterPlugin } from './graphql/nul-character.js';
 import { CapabilityWatcher } from './health/capability-watcher.js';
 import { HealthChecker } from './health/health-checker.js';
 import { clientAddressOf } from './http/client-address.js';
@@ -155,6 +156,7 @@ async function serve(
     allowBatchedHttpRequests: limits.allowBatchedHttpRequests,
     plugins: [
       limits.plugin,
+      nulCharacterPlugin(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // Subgraphs trace inline by default; we report no traces to a router.
       ApolloServerPluginInlineTraceDisabled(),

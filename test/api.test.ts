@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../src/audit/audit-log.entity.js';
 import { ApiKey } from '../src/auth/api-key.entity.js';
@@ -237,6 +238,9 @@ describe('tenants', () => {
     [{ first: 101 }, 'first'],
     [{ first: -1 }, 'first'],
     [{ first: 5, after: 'not-a-cursor' }, 'after'],
+    // Forged cursors: an id that is no UUID, a sort value that is no name.
+    [{ first: 5, after: Buffer.from('["acme","not-a-uuid"]').toString('base64url') }, 'after'],
+    [{ first: 5, after: Buffer.from(`[1e308,"${randomUUID()}"]`).toString('base64url') }, 'after'],
   ])('rejects %j with BAD_USER_INPUT', async (variables, field) => {
     const { errors } = await app.graphql({ query: TENANTS, variables });
     expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });

@@ -1,17 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  type DefinitionNode,
-  type DocumentNode,
-  type FragmentDefinitionNode,
-  getIntrospectionQuery,
-  Kind,
-  type OperationDefinitionNode,
-  parse,
-  print,
-  visit,
-} from 'graphql';
+import { getIntrospectionQuery, print } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -21,8 +8,10 @@ import { checkOperation, OPERATION_LIMITS } from '../src/graphql/limits.js';
 import { createLogger } from '../src/logger.js';
 import { createEventBus } from '../src/pubsub/pubsub.js';
 import { buildAppSchema } from '../src/schema.js';
+import { Tenant } from '../src/tenants/tenant.entity.js';
 import { UnlockApiKeyDocument } from './sdk/graphql.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.js';
+import { contractOperations } from './support/contract-operations.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { seed } from './support/seed.js';
 
@@ -59,41 +48,6 @@ const errorsOf = (response: { errors?: { extensions?: Record<string, unknown> }[
 let addressCounter = 0;
 const nextAddress = () => `198.51.100.${++addressCounter}`;
 const from = (address: string) => ({ 'x-forwarded-for': address });
-
-/** Every operation of the contract (schema/operations/*.graphql), each with the fragments it uses. */
-function contractOperations(): { name: string; query: string }[] {
-  const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../schema/operations');
-  const operations: { name: string; query: string }[] = [];
-  for (const file of readdirSync(dir).filter((name) => name.endsWith('.graphql'))) {
-    const document = parse(readFileSync(path.join(dir, file), 'utf8'));
-    const fragments = new Map(
-      document.definitions
-        .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
-        .map((fragment) => [fragment.name.value, fragment]),
-    );
-    for (const operation of document.definitions) {
-      if (operation.kind !== Kind.OPERATION_DEFINITION) continue;
-      const used = new Map<string, FragmentDefinitionNode>();
-      const collect = (node: DefinitionNode) =>
-        visit(node, {
-          FragmentSpread(spread) {
-            const fragment = fragments.get(spread.name.value);
-            if (fragment && !used.has(fragment.name.value)) {
-              used.set(fragment.name.value, fragment);
-              collect(fragment);
-            }
-          },
-        });
-      collect(operation);
-      const single: DocumentNode = { kind: Kind.DOCUMENT, definitions: [operation, ...used.values()] };
-      operations.push({
-        name: (operation as OperationDefinitionNode).name?.value ?? file,
-        query: print(single),
-      });
-    }
-  }
-  return operations;
-}
 
 describe('operation limits', () => {
   const operations = contractOperations();
@@ -263,6 +217,71 @@ describe('HTTP request shapes', () => {
       headers: { authorization, 'apollo-require-preflight': 'true' },
     });
     expect(preflighted.status).toBe(200);
+  });
+  it('refuses a subscription over HTTP with BAD_REQUEST, pointing to graphql-ws', async () => {
+    const response = await app.graphql({ query: 'subscription { serverHealthChanged { serverId status } }' });
+    expect(response.status).toBe(400);
+    expect(errorsOf(response)).toEqual([{ code: 'BAD_REQUEST' }]);
+    expect(response.errors?.[0]?.message).toMatch(/graphql-ws/);
+  });
+
+  it('answers more bad variables than graphql-js reports with BAD_USER_INPUT only, never a masked error', async () => {
+    const response = await app.graphql({
+      query: 'query($tools: [String!]) { servers(filter: { tools: $tools }) { totalCount } }',
+      variables: { tools: Array.from({ length: 60 }, (_, i) => i) },
+    });
+    expect(response.status).toBe(400);
+    const codes = new Set(errorsOf(response).map((extensions) => extensions?.code));
+    expect(codes).toEqual(new Set(['BAD_USER_INPUT']));
+    expect(response.errors?.at(-1)?.message).toMatch(/Too many errors processing variables/);
+  });
+
+  it.each([
+    ['a hash that does not match the query', { version: 1, sha256Hash: 'abc' }],
+    ['an unsupported version', { version: 2, sha256Hash: 'abc' }],
+  ])('answers a persisted query with %s with BAD_REQUEST', async (_label, persistedQuery) => {
+    const response = await fetch(app.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
+      body: JSON.stringify({ query: VIEWER, extensions: { persistedQuery } }),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/persisted query|sha/),
+        extensions: { code: 'BAD_REQUEST' },
+      }),
+    ]);
+  });
+});
+
+describe('text PostgreSQL cannot store', () => {
+  it('answers the NUL character in a filter with BAD_USER_INPUT', async () => {
+    const response = await app.graphql({
+      query: 'query($search: String) { servers(filter: { search: $search }) { totalCount } }',
+      variables: { search: 'a\u0000b' },
+    });
+    expect(response.status).toBe(400);
+    expect(errorsOf(response)).toEqual([{ code: 'BAD_USER_INPUT' }]);
+    expect(response.errors?.[0]?.message).toMatch(/NUL character/);
+    const literal = await app.graphql({
+      query: '{ servers(filter: { search: "a\\u0000b" }) { totalCount } }',
+    });
+    expect(literal.status).toBe(400);
+    expect(literal.errors?.[0]?.message).toMatch(/NUL character/);
+  });
+
+  it('answers the NUL character in a mutation with BAD_USER_INPUT, and creates nothing', async () => {
+    const tenants = await em().count(Tenant);
+    for (const input of [{ name: 'nul\u0000co' }, { name: 'nul-co', settings: { note: '\u0000' } }]) {
+      const response = await app.graphql({
+        query: 'mutation($input: CreateTenantInput!) { createTenant(input: $input) { id } }',
+        variables: { input },
+      });
+      expect(errorsOf(response)).toEqual([{ code: 'BAD_USER_INPUT' }]);
+    }
+    expect(await em().count(Tenant)).toBe(tenants);
   });
 });
 

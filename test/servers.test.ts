@@ -394,6 +394,27 @@ describe('servers: filters, order and pages', () => {
     expect(new Set(seen).size).toBe(6);
   });
 
+  it.each([
+    [
+      'the NAME order, in AVG_RESPONSE_TIME order',
+      { field: 'NAME', direction: 'ASC' },
+      { field: 'AVG_RESPONSE_TIME', direction: 'ASC' },
+    ],
+    [
+      'the AVG_RESPONSE_TIME order, in CREATED_AT order',
+      { field: 'AVG_RESPONSE_TIME', direction: 'ASC' },
+      { field: 'CREATED_AT', direction: 'DESC' },
+    ],
+  ])('refuses a cursor of %s with BAD_USER_INPUT', async (_label, from, to) => {
+    const query =
+      'query($orderBy: ServerOrder, $after: String) { servers(orderBy: $orderBy, first: 1, after: $after) { pageInfo { endCursor } } }';
+    const first = await app.graphql<ServerPage>({ query, variables: { orderBy: from }, key });
+    const after = first.data?.servers.pageInfo?.endCursor;
+    expect(after).toEqual(expect.any(String));
+    const { errors } = await app.graphql({ query, variables: { orderBy: to, after }, key });
+    expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+  });
+
   it("never shows another tenant's servers, even when asked by tenantId", async () => {
     const { data } = await app.graphql<ServerPage>({
       query: print(ServerListDocument),

@@ -69,6 +69,54 @@ describe('graphql-ws on /graphql', () => {
     expect(closes).toContain(4403);
     await client.dispose();
   });
+
+  /** The errors an operation ends with, whether graphql-ws sends them as a result or as an error message. */
+  async function errorsOf(payload: {
+    query: string;
+    variables?: Record<string, unknown>;
+    operationName?: string;
+  }) {
+    const { client } = connect(`Bearer ${ADMIN_KEY}`);
+    try {
+      return await new Promise<{ message: string; extensions?: Record<string, unknown> }[]>((resolve) => {
+        client.subscribe(payload, {
+          next: (value) => resolve((value.errors ?? []) as { message: string }[]),
+          error: (errors) => resolve(errors as { message: string }[]),
+          complete: () => resolve([]),
+        });
+      });
+    } finally {
+      await client.dispose();
+    }
+  }
+
+  it('answers bad variables and unknown operation names with coded errors, as over HTTP', async () => {
+    const badVariables = await errorsOf({
+      query: 'query($first: Int) { servers(first: $first) { totalCount } }',
+      variables: { first: 'ten' },
+    });
+    expect(badVariables).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT' } })]);
+    const unknownOperation = await errorsOf({ query: 'query A { __typename }', operationName: 'B' });
+    expect(unknownOperation).toEqual([
+      { message: 'Unknown operation named "B".', extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } },
+    ]);
+  });
+
+  it('refuses the NUL character in variables with BAD_USER_INPUT, as over HTTP', async () => {
+    const errors = await errorsOf({
+      query: 'query($search: String) { servers(filter: { search: $search }) { totalCount } }',
+      variables: { search: 'a\u0000b' },
+    });
+    expect(errors).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT' } })]);
+  });
+
+  it('never sends what went wrong inside (here SQL text, for a forged cursor)', async () => {
+    const forged = Buffer.from(JSON.stringify([1e308, ''])).toString('base64url');
+    const errors = await errorsOf({ query: `{ apiKeys(after: "${forged}") { totalCount } }` });
+    expect(errors).toHaveLength(1);
+    expect(typeof errors[0]?.extensions?.code).toBe('string');
+    expect(JSON.stringify(errors)).not.toMatch(/select|api_keys|created_at/i);
+  });
 });
 
 describe('graphql-ws sockets and their keys', () => {

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, Kind } from 'graphql';
 import type { Logger } from '../logger.js';
 import type { GraphQLContext } from './context.js';
 import { ApiError, ErrorCode } from './errors.js';
@@ -20,6 +20,25 @@ function isRequestError(code: unknown): boolean {
   return typeof code === 'string' && REQUEST_ERROR_CODES.has(code);
 }
 
+// graphql-js stops coercing variables after 50 errors with this error, which names no variable.
+const TOO_MANY_VARIABLE_ERRORS =
+  'Too many errors processing variables, error limit reached. Execution aborted.';
+
+/**
+ * The code of an error that graphql-js or Apollo raise for a bad request without giving it one: variable
+ * coercion errors (which Apollo codes only up to graphql-js's error limit, and graphql-ws never), and the
+ * errors Apollo answers with HTTP 400 (persisted query version or hash). `null` for anything else.
+ */
+function uncodedRequestErrorCode(error: unknown): ErrorCode | 'BAD_REQUEST' | null {
+  if (!(error instanceof GraphQLError) || error.extensions.code !== undefined) return null;
+  const nodes = error.nodes ?? [];
+  if (nodes.length === 1 && nodes[0]?.kind === Kind.VARIABLE_DEFINITION) return ErrorCode.BAD_USER_INPUT;
+  if (nodes.length === 0 && error.message === TOO_MANY_VARIABLE_ERRORS) return ErrorCode.BAD_USER_INPUT;
+  const http = error.extensions.http as { status?: unknown } | undefined;
+  if (error.originalError === undefined && http?.status === 400) return 'BAD_REQUEST';
+  return null;
+}
+
 const INTERNAL_MESSAGE = 'Something went wrong on our side. Quote the requestId when you report it.';
 
 /**
@@ -33,31 +52,17 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
   }
+  const requestErrorCode = uncodedRequestErrorCode(original);
+  if (requestErrorCode !== null) {
+    const { stacktrace: _stacktrace, http: _http, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions: { ...extensions, code: requestErrorCode } };
+  }
   return {
     message: INTERNAL_MESSAGE,
     locations: formatted.locations,
     path: formatted.path,
     extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
   };
-}
-
-/**
- * The errors of a result sent over a websocket, formatted as `formatError` formats them over HTTP. graphql-ws
- * wraps what a subscription's stream throws in a GraphQLError without a path: the thrown error is the one to
- * format. Errors with neither a path nor a cause come from checking the request (variables that do not fit
- * the operation): BAD_USER_INPUT, as Apollo says over HTTP.
- */
-export function formatResultErrors(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
-  return errors.map((error) => {
-    const source =
-      error.path === undefined && error.originalError instanceof GraphQLError ? error.originalError : error;
-    const formatted = source.toJSON();
-    if (source.path === undefined && source.originalError === undefined) {
-      const code = formatted.extensions?.code ?? 'BAD_USER_INPUT';
-      return formatError({ ...formatted, extensions: { ...formatted.extensions, code } }, source);
-    }
-    return formatError(formatted, source);
-  });
 }
 
 /** Logs unexpected errors with the request id, and gives that id to the client in masked errors. */
@@ -69,6 +74,7 @@ export function requestIdPlugin(log: Logger): ApolloServerPlugin<GraphQLContext>
           for (const error of errors) {
             const original = unwrapResolverError(error);
             if (original instanceof ApiError || isRequestError(error.extensions?.code)) continue;
+            if (uncodedRequestErrorCode(original) !== null) continue;
             log.error(
               {
                 requestId: contextValue.requestId,
@@ -92,4 +98,30 @@ export function requestIdPlugin(log: Logger): ApolloServerPlugin<GraphQLContext>
       };
     },
   };
+}
+
+/**
+ * The errors of a result delivered outside Apollo (graphql-ws), formatted as Apollo formats them over HTTP:
+ * masked unless meant for the client, and unexpected ones logged and given the request id.
+ */
+export function formatErrorsOutsideApollo(
+  errors: readonly GraphQLError[],
+  requestId: string,
+  log: Logger,
+): GraphQLFormattedError[] {
+  return errors.map((error) => {
+    // graphql-ws wraps what a subscription's stream throws in a GraphQLError without a path: the thrown error
+    // is the one to format (an ApiError such as SUBSCRIBER_TOO_SLOW keeps its code).
+    const source =
+      error.path === undefined && error.originalError instanceof GraphQLError ? error.originalError : error;
+    const formatted = formatError(source.toJSON(), source);
+    if (formatted.extensions?.code !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
+    const original =
+      source.path === undefined ? (source.originalError ?? source) : unwrapResolverError(source);
+    log.error(
+      { requestId, err: original instanceof Error ? original : String(original) },
+      'unexpected error while executing a GraphQL operation over graphql-ws',
+    );
+    return { ...formatted, extensions: { ...formatted.extensions, requestId } };
+  });
 }

@@ -12,6 +12,7 @@ import {
   type ValidationRule,
   validate,
 } from 'graphql';
+import { NoNulCharacterRule } from './nul-character.js';
 
 /**
  * What one operation may ask for, checked before anything runs. Calibrated on the contract operations
@@ -96,12 +97,20 @@ const TOO_MANY_TOKENS = /Document contains more th(?:an|at) \d+ tokens/;
 /**
  * Without introspection, "Did you mean …?" would still spell out field, type and enum names to anyone who
  * guesses close enough; this strips it from every error (validation, variables, execution). It also names
- * the token limit on the parse error graphql-js raises for it, like the other limits.
+ * the token limit on the parse error graphql-js raises for it, like the other limits, and refuses
+ * subscriptions, which HTTP cannot serve: executed once, with no event, their resolvers would fail.
  */
 export function limitsPlugin(options: { hideSuggestions: boolean; maxTokens: number }): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation !== 'subscription') return;
+          throw new GraphQLError(
+            'Subscriptions are served over graphql-ws: open a websocket to this URL to subscribe.',
+            { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } },
+          );
+        },
         async didEncounterErrors({ errors }) {
           for (const error of errors) {
             if (options.hideSuggestions) error.message = error.message.replace(SUGGESTION, '');
@@ -119,7 +128,7 @@ export function limitsPlugin(options: { hideSuggestions: boolean; maxTokens: num
 export function apolloLimitOptions(introspection: boolean, limits: OperationLimits = OPERATION_LIMITS) {
   return {
     introspection,
-    validationRules: limitRules(limits),
+    validationRules: [...limitRules(limits), NoNulCharacterRule],
     parseOptions: limitParseOptions(limits),
     // Apollo's default, stated: one operation per request, so limits cannot be multiplied by an array.
     allowBatchedHttpRequests: false,
@@ -148,6 +157,7 @@ export function checkOperation(
     ...specifiedRules,
     ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
     ...limitRules(limits),
+    NoNulCharacterRule,
   ];
   const errors = validate(schema, document, rules);
   if (errors.length === 0) return { document };

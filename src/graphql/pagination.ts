@@ -3,6 +3,7 @@ import type { ClassType } from 'type-graphql';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { EntityManager } from '../db/orm.js';
 import { badUserInput } from './errors.js';
+import { isUuid } from './validate.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 
@@ -80,6 +81,9 @@ export function encodeCursor(position: CursorPosition): string {
   return Buffer.from(JSON.stringify([position.sortValue, position.id])).toString('base64url');
 }
 
+const invalidCursor = () =>
+  badUserInput('The cursor is not valid: pass an endCursor or cursor from an earlier page.', 'after');
+
 export function decodeCursor(cursor: string): CursorPosition {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -87,14 +91,33 @@ export function decodeCursor(cursor: string): CursorPosition {
       Array.isArray(value) &&
       value.length === 2 &&
       (value[0] === null || typeof value[0] === 'string' || typeof value[0] === 'number') &&
-      typeof value[1] === 'string'
+      typeof value[1] === 'string' &&
+      isUuid(value[1])
     ) {
       return { sortValue: value[0], id: value[1] };
     }
   } catch {
     // fall through to the error below
   }
-  throw badUserInput('The cursor is not valid: pass an endCursor or cursor from an earlier page.', 'after');
+  throw invalidCursor();
+}
+
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * Whether a cursor's sort value can be compared with the field a list is ordered by (`runtimeType` from the
+ * entity's metadata). A cursor of another list or ordering, or a forged one, otherwise reaches SQL as a
+ * comparison PostgreSQL refuses.
+ */
+function fitsSortField(value: string | number, runtimeType: string | undefined): boolean {
+  switch (runtimeType) {
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'Date':
+      return typeof value === 'string' && ISO_TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value));
+    default:
+      return typeof value === 'string';
+  }
 }
 
 /** Validates `first` / `after` arguments: `first` defaults to 20 and may not exceed 100. */
@@ -134,10 +157,12 @@ export type SortDirection = `${OrderDirection}`;
  */
 export function keysetAfter(
   field: string,
+  runtimeType: string | undefined,
   direction: SortDirection,
   after: CursorPosition | null,
 ): Record<string, unknown> {
   if (after === null) return {};
+  if (after.sortValue !== null && !fitsSortField(after.sortValue, runtimeType)) throw invalidCursor();
   const beyond = direction === 'ASC' ? '$gt' : '$lt';
   // Already in the trailing block of NULLs: only rows with NULL and a later id follow.
   if (after.sortValue === null) return { [field]: null, id: { [beyond]: after.id } };
@@ -175,8 +200,12 @@ export async function findPage<T extends { id: string }>(
   order: { field: keyof T & string; direction: SortDirection },
 ): Promise<Connection<T>> {
   const { field, direction } = order;
+  const properties: Record<string, { runtimeType?: string } | undefined> =
+    em.getMetadata().find(entity)?.properties ?? {};
+  const runtimeType = properties[field]?.runtimeType;
+  const after = keysetAfter(field, runtimeType, direction, page.after);
   const [rows, totalCount] = await Promise.all([
-    em.find(entity, { $and: [where, keysetAfter(field, direction, page.after)] } as FilterQuery<T>, {
+    em.find(entity, { $and: [where, after] } as FilterQuery<T>, {
       orderBy: keysetOrder(field, direction) as QueryOrderMap<T>,
       limit: page.first + 1,
     }),

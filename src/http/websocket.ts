@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema, getOperationAST } from 'graphql';
+import { GraphQLError, type GraphQLSchema, getOperationAST } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Admission } from '../auth/admission.js';
@@ -10,9 +10,10 @@ import type { WebSocketSettings } from '../config.js';
 import type { Orm } from '../db/orm.js';
 import type { Viewer } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import { formatResultErrors } from '../graphql/error-masking.js';
+import { formatErrorsOutsideApollo } from '../graphql/error-masking.js';
 import { ErrorCode } from '../graphql/errors.js';
 import { checkOperation } from '../graphql/limits.js';
+import { nulCharacterErrors } from '../graphql/nul-character.js';
 import type { Logger } from '../logger.js';
 import type { EventBus } from '../pubsub/pubsub.js';
 import { MAX_PAYLOAD_BYTES } from './request-middleware.js';
@@ -163,12 +164,14 @@ export function serveWebSockets(
         if (connection === undefined) throw new Error('subscribe on an unauthenticated websocket');
         const checked = checkOperation(schema, payload.query, { introspection });
         if ('errors' in checked) return checked.errors;
+        const nulCharacters = nulCharacterErrors(payload.variables);
+        if (nulCharacters.length > 0) return nulCharacters;
         if (getOperationAST(checked.document, payload.operationName) === null) {
-          return [
-            new GraphQLError('Could not tell which operation to run: name one with operationName.', {
-              extensions: { code: 'OPERATION_RESOLUTION_FAILURE' },
-            }),
-          ];
+          // Apollo's answer over HTTP; graphql-ws's own would carry no code.
+          const message = payload.operationName
+            ? `Unknown operation named "${payload.operationName}".`
+            : 'Must provide operation name if query contains multiple operations.';
+          return [new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } })];
         }
         try {
           await admission.admitOperation(connection.viewer);
@@ -183,12 +186,13 @@ export function serveWebSockets(
           variableValues: payload.variables,
         };
       },
+      // Results and errors leave as they would over HTTP: with codes, and nothing internal.
       onNext: (_ctx, _id, _payload, args, result) => {
-        if (!('errors' in result) || result.errors === undefined) return;
-        const requestId = (args.contextValue as Partial<GraphQLContext> | undefined)?.requestId;
-        return { ...result, errors: maskErrors(log, result.errors, requestId) };
+        if (!result.errors) return;
+        const { requestId } = args.contextValue as GraphQLContext;
+        return { ...result, errors: formatErrorsOutsideApollo(result.errors, requestId, log) };
       },
-      onError: (_ctx, _id, _payload, errors) => maskErrors(log, errors, undefined),
+      onError: (_ctx, _id, _payload, errors) => formatErrorsOutsideApollo(errors, randomUUID(), log),
     },
     wsServer,
     settings.keepAliveMs,
@@ -240,20 +244,6 @@ class ConnectionRegistry {
 
 function codeOf(error: unknown): unknown {
   return error instanceof GraphQLError ? error.extensions.code : undefined;
-}
-
-/** Formats errors as over HTTP; masked ones are logged with the operation's request id, which the client gets. */
-function maskErrors(
-  log: Logger,
-  errors: readonly GraphQLError[],
-  requestId: string | undefined,
-): GraphQLFormattedError[] {
-  return formatResultErrors(errors).map((formatted, index) => {
-    if (formatted.extensions?.code !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
-    const original = errors[index]?.originalError ?? errors[index];
-    log.error({ requestId, err: original }, 'unexpected error in a websocket operation');
-    return { ...formatted, extensions: { ...formatted.extensions, requestId } };
-  });
 }
 
 async function consume<T>(source: AsyncIterable<T>, handle: (item: T) => Promise<unknown>): Promise<void> {

@@ -65,13 +65,15 @@ export async function listServers(
   page: PageRequest,
 ): Promise<Connection<MCPServer>> {
   const { field, direction } = order ?? DEFAULT_ORDER;
+  const runtimeType = em.getMetadata().get(MCPServer).properties[field].runtimeType;
+  const after = keysetAfter(field, runtimeType, direction, page.after);
   const matching = em.createQueryBuilder(MCPServer, 's').where(serverConditions(filter ?? {}));
   for (const [sql, params] of relatedConditions(filter ?? {})) matching.andWhere(sql, params);
   await matching.applyFilters();
   const [rows, totalCount] = await Promise.all([
     matching
       .clone()
-      .andWhere(keysetAfter(field, direction, page.after))
+      .andWhere(after)
       .orderBy(keysetOrder(field, direction))
       .limit(page.first + 1)
       .getResultList(),
