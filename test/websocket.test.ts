@@ -217,6 +217,12 @@ describe('graphql-ws sockets and their keys', () => {
       });
       expect(result).toMatchObject({ errors: [{ extensions: { code: 'BAD_USER_INPUT' } }] });
       expect(JSON.stringify(result)).not.toMatch(/\bat .*\.(ts|js)/);
+      // A null inside a list of non-null strings: graphql-js reports it with a cause, still the client's input.
+      const nested = await socket.execute(
+        'query ($tools: [String!]) { servers(filter: { tools: $tools }) { totalCount } }',
+        { tools: ['search', null] },
+      );
+      expect(nested).toMatchObject({ errors: [{ extensions: { code: 'BAD_USER_INPUT' } }] });
     } finally {
       socket.close();
     }

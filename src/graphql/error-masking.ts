@@ -110,10 +110,13 @@ export function formatErrorsOutsideApollo(
   log: Logger,
 ): GraphQLFormattedError[] {
   return errors.map((error) => {
-    // graphql-ws wraps what a subscription's stream throws in a GraphQLError without a path: the thrown error
-    // is the one to format (an ApiError such as SUBSCRIBER_TOO_SLOW keeps its code).
+    // graphql-ws wraps what a subscription's stream throws in a GraphQLError with neither path nor nodes: the
+    // thrown error is the one to format (an ApiError such as SUBSCRIBER_TOO_SLOW keeps its code). Variable
+    // errors also have a cause but point at their variable definition, and are formatted as they are.
+    const wrapsStreamFailure =
+      error.path === undefined && error.nodes === undefined && error.originalError instanceof GraphQLError;
     const source =
-      error.path === undefined && error.originalError instanceof GraphQLError ? error.originalError : error;
+      wrapsStreamFailure && error.originalError instanceof GraphQLError ? error.originalError : error;
     const formatted = formatError(source.toJSON(), source);
     if (formatted.extensions?.code !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
     const original =

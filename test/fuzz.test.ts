@@ -1,0 +1,465 @@
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import {
+  caseRandom,
+  type FuzzKit,
+  fuzzKit,
+  type HttpCase,
+  type HttpProbe,
+  httpCase,
+  type WsCase,
+  wsCase,
+} from './support/fuzz.js';
+import { seed } from './support/seed.js';
+
+/**
+ * Thousands of malformed and random requests against the real app: every answer must be a clean GraphQL
+ * error (JSON, a message and an `extensions.code`, no 5xx, nothing internal), the process must survive,
+ * and nothing may change. Replay a failure with the seed and case it prints:
+ * `FUZZ_SEED=<seed> FUZZ_CASE=<index> npx vitest run test/fuzz.test.ts`.
+ */
+const SEED = Number(process.env.FUZZ_SEED ?? 20_240_611);
+const HTTP_CASES = Number(process.env.FUZZ_CASES ?? 2400);
+const WS_CASES = Number(process.env.FUZZ_WS_CASES ?? 200);
+/** One case alone (HTTP and websocket case of that index), to replay a failure. */
+const ONLY = process.env.FUZZ_CASE === undefined ? null : Number(process.env.FUZZ_CASE);
+const HTTP_BATCH = 400;
+const CONCURRENCY = Number(process.env.FUZZ_CONCURRENCY ?? 6);
+
+/** Every code the API, Apollo and graphql-armor give a client for a bad request. */
+const CLIENT_ERROR_CODES = new Set([
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'RATE_LIMITED',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+/** What must never reach a client. The fuzzer's own inputs are chosen so that echoing them matches none. */
+const LEAKS: [string, RegExp][] = [
+  ['a stack trace', /\n\s+at \S|\s{4}at [\w$.<>]+ \(/],
+  ['a source path', /\/src\/|node_modules|\.[cm]?[jt]s:\d+/],
+  [
+    'SQL text',
+    /\b(?:select|insert into|delete from)\b[\s\S]{0,200}\b(?:from|where|values|returning)\b|\bupdate\s+"?\w+"?\s+set\b/i,
+  ],
+  [
+    'a database error',
+    /syntax error at or near|invalid input syntax|violates|duplicate key|relation "|column "|\bpg_|pglite|postgres/i,
+  ],
+  [
+    'an internal error name',
+    /TypeError|ReferenceError|RangeError|SyntaxError|DriverException|Exception\b|MikroORM|EntityManager|Cannot read propert|is not a function|Maximum call stack|\[object Object\]/,
+  ],
+];
+
+let db: TestDatabase;
+let app: TestApp;
+let kit: FuzzKit;
+let agent: http.Agent;
+let before: Snapshot;
+let startedAt: Date;
+const crashes: string[] = [];
+const onCrash = (error: unknown) =>
+  crashes.push(error instanceof Error ? (error.stack ?? error.message) : String(error));
+
+beforeAll(async () => {
+  process.on('unhandledRejection', onCrash);
+  process.on('uncaughtException', onCrash);
+  db = await createTestDatabase();
+  app = await startTestApp(db.target, process.env.FUZZ_LOG ? { LOG_LEVEL: 'error' } : {});
+  const acme = await seed(app.orm).tenant('acme');
+  const globex = await seed(app.orm).tenant('globex');
+  const acmeServers = await acme.servers([
+    { name: 'search', tools: ['query', 'index'], resources: ['file:///docs/{path}'], tags: ['prod'] },
+    { name: 'files', tools: ['read'], resources: ['file:///readme.md'] },
+  ]);
+  const globexServers = await globex.servers([{ name: 'billing', tools: ['charge'] }]);
+  await acme.user('ada');
+  const tenantKey = await acme.key();
+  kit = fuzzKit({
+    adminKey: ADMIN_KEY,
+    tenantKey: tenantKey.key,
+    tenantIds: [acme.id, globex.id],
+    serverIds: [...acmeServers, ...globexServers].map((server) => server.id),
+  });
+  agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  // Both keys once, so the background `lastUsedAt` writes happen before the snapshot.
+  for (const key of [ADMIN_KEY, tenantKey.key]) {
+    expect((await app.graphql({ query: '{ viewer { apiKey { id } } }', key })).errors).toBeUndefined();
+  }
+  before = await snapshot();
+  startedAt = new Date();
+});
+
+afterAll(async () => {
+  agent?.destroy();
+  await app?.close();
+  await db?.drop();
+  process.off('unhandledRejection', onCrash);
+  process.off('uncaughtException', onCrash);
+});
+
+// ---------------------------------------------------------------------------------------------------------
+
+interface HttpAnswer {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly text: string;
+}
+
+/**
+ * Sends a probe over a kept-alive connection; once more on a fresh one when the reused connection turns out
+ * to have been closed by the server meanwhile (a race of keep-alive, not an answer).
+ */
+async function send(probe: HttpProbe): Promise<HttpAnswer> {
+  try {
+    return await sendOnce(probe, agent);
+  } catch (error) {
+    if (!(error instanceof Error && /socket hang up|ECONNRESET|EPIPE/.test(error.message))) throw error;
+    return sendOnce(probe, false);
+  }
+}
+
+function sendOnce(probe: HttpProbe, via: http.Agent | false): Promise<HttpAnswer> {
+  const origin = new URL(app.origin);
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        host: origin.hostname,
+        port: origin.port,
+        method: probe.method,
+        path: probe.path,
+        headers: probe.headers,
+        agent: via,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(probe.body);
+  });
+}
+
+function leaksIn(text: string): string[] {
+  return LEAKS.filter(([, pattern]) => pattern.test(text)).map(([what]) => `leaks ${what}`);
+}
+
+/** What is wrong with the errors of a GraphQL result (HTTP body, or a graphql-ws payload). */
+function errorProblems(errors: unknown): string[] {
+  if (!Array.isArray(errors) || errors.length === 0) return ['"errors" is not a non-empty array'];
+  const problems: string[] = [];
+  for (const error of errors as { message?: unknown; extensions?: { code?: unknown } }[]) {
+    if (typeof error?.message !== 'string' || error.message.trim() === '') {
+      problems.push('an error without a message');
+    }
+    const code = error?.extensions?.code;
+    if (typeof code !== 'string') problems.push(`an error without extensions.code: ${JSON.stringify(error)}`);
+    else if (!CLIENT_ERROR_CODES.has(code)) problems.push(`error code ${code}: ${error.message}`);
+  }
+  return problems;
+}
+
+/** Routes Express sends to the GraphQL endpoint (it matches paths case-insensitively, with a trailing slash). */
+const GRAPHQL_PATH = /^\/graphql(?:[/?]|$)/i;
+
+function httpProblems(fuzzCase: HttpCase, answer: HttpAnswer): string[] {
+  const { probe } = fuzzCase;
+  const problems = leaksIn(answer.text);
+  if (answer.status >= 500) problems.push(`status ${answer.status}`);
+  // Node's HTTP parser refuses unknown methods (400) and oversized headers (431) with an empty answer before
+  // the application sees the request; the application would have set x-request-id.
+  const parserRefusal = answer.headers['x-request-id'] === undefined && answer.text === '';
+  if (parserRefusal && (answer.status === 400 || answer.status === 431)) return problems;
+  const bodiless = probe.method === 'HEAD' || answer.status === 204;
+  if (bodiless || !GRAPHQL_PATH.test(probe.path)) return problems;
+  let body: { data?: unknown; errors?: unknown };
+  try {
+    body = JSON.parse(answer.text);
+  } catch {
+    return [...problems, `the body is not JSON: ${answer.text.slice(0, 200)}`];
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return [...problems, 'the body is not a JSON object'];
+  }
+  if (!('data' in body) && !('errors' in body)) problems.push('the body has neither data nor errors');
+  if ('errors' in body) problems.push(...errorProblems(body.errors));
+  if (fuzzCase.mutation) {
+    if (!('errors' in body)) problems.push('an invalid mutation answered without errors');
+    const data = body.data as Record<string, unknown> | null | undefined;
+    if (data != null && Object.values(data).some((value) => value !== null)) {
+      problems.push('an invalid mutation returned data');
+    }
+  }
+  return problems;
+}
+
+function describeProbe(probe: HttpProbe): string {
+  const body =
+    probe.body === undefined
+      ? ''
+      : typeof probe.body === 'string'
+        ? probe.body
+        : `<${probe.body.length} bytes> ${probe.body.toString('hex').slice(0, 80)}`;
+  const headers = Object.entries(probe.headers)
+    .map(
+      ([name, value]) => `${name}: ${value.length > 80 ? `${value.slice(0, 80)}…(${value.length})` : value}`,
+    )
+    .join('; ');
+  return `${probe.method} ${probe.path.slice(0, 200)} [${headers}] ${body.slice(0, 300)}${body.length > 300 ? `…(${body.length})` : ''}`;
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+function indexes(count: number): number[] {
+  return ONLY === null ? Array.from({ length: count }, (_, i) => i) : [ONLY];
+}
+
+/** `[label, indexes]` per batch of at most `size` indexes. */
+function batches(all: readonly number[], size: number): [string, number[]][] {
+  const result: [string, number[]][] = [];
+  for (let i = 0; i < all.length; i += size) {
+    const batch = all.slice(i, i + size);
+    result.push([`${batch[0]}-${batch.at(-1)}`, batch]);
+  }
+  return result;
+}
+
+function report(kind: string, failures: string[], total: number): string {
+  const shown = failures.slice(0, 15).join('\n\n');
+  return `${failures.length} of ${total} ${kind} cases failed (FUZZ_SEED=${SEED}; replay one with FUZZ_SEED=${SEED} FUZZ_CASE=<index> npx vitest run test/fuzz.test.ts):\n\n${shown}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// graphql-ws
+
+interface WsOutcome {
+  readonly messages: string[];
+  readonly closeCode: number | null;
+  readonly closeReason: string;
+}
+
+/** How long a case waits for answers to its subscribes: only a bound on collecting, never asserted on. */
+const WS_SETTLE_MS = 2000;
+
+async function runWsCase(fuzzCase: WsCase): Promise<WsOutcome> {
+  const socket = new WebSocket(app.url.replace('http', 'ws'), fuzzCase.protocols);
+  const messages: string[] = [];
+  let closeCode: number | null = null;
+  let closeReason = '';
+  let wake: (() => void) | null = null;
+  const changed = () => {
+    const waiting = wake;
+    wake = null;
+    waiting?.();
+  };
+  const until = (condition: () => boolean, deadline = Number.POSITIVE_INFINITY) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (condition() || closeCode !== null || refused !== null || Date.now() > deadline) resolve();
+        else {
+          wake = check;
+          if (deadline !== Number.POSITIVE_INFINITY) setTimeout(() => wake === check && changed(), 50);
+        }
+      };
+      check();
+    });
+  socket.on('message', (data: WebSocket.RawData) => {
+    messages.push(String(data));
+    changed();
+  });
+  socket.on('close', (code, reason) => {
+    closeCode = code;
+    closeReason = String(reason);
+    changed();
+  });
+  // An error before the socket opened (the handshake was refused) may come without a close event.
+  let refused: string | null = null;
+  socket.on('error', (error) => {
+    if (socket.readyState !== WebSocket.OPEN) refused = error.message;
+    changed();
+  });
+  let opened = false;
+  socket.on('open', () => {
+    opened = true;
+    changed();
+  });
+  await until(() => opened);
+
+  const sentIds = new Set<string>();
+  for (const step of fuzzCase.steps) {
+    if (closeCode !== null || socket.readyState !== WebSocket.OPEN) break;
+    if ('awaitAck' in step) {
+      await until(() => messages.some((message) => message.includes('"connection_ack"')));
+      continue;
+    }
+    const text = typeof step.send === 'string' ? step.send : null;
+    const id = text === null ? null : /"id":"([^"]*)","type":"subscribe"/.exec(text)?.[1];
+    if (id) sentIds.add(id);
+    await new Promise<void>((resolve) => socket.send(step.send, () => resolve()));
+  }
+  const answered = () =>
+    [...sentIds].every((id) => messages.some((message) => message.includes(`"id":"${id}"`)));
+  await until(answered, Date.now() + WS_SETTLE_MS);
+  if (socket.readyState === WebSocket.OPEN) {
+    // A ping answered means every message before it was handled without taking the socket down.
+    const pongs = () => messages.filter((message) => message.includes('"pong"')).length;
+    const seen = pongs();
+    socket.send(JSON.stringify({ type: 'ping' }));
+    await until(() => pongs() > seen);
+  }
+  if (closeCode === null && refused === null) {
+    socket.close(1000);
+    await until(() => false);
+  }
+  return { messages, closeCode, closeReason: closeReason || (refused ?? '') };
+}
+
+function wsProblems(outcome: WsOutcome): string[] {
+  const problems = [...outcome.messages, outcome.closeReason].flatMap(leaksIn);
+  if (outcome.closeCode === 1011 || outcome.closeCode === 4500) {
+    problems.push(`closed with ${outcome.closeCode} (${outcome.closeReason})`);
+  }
+  for (const text of outcome.messages) {
+    let message: { type?: unknown; payload?: { errors?: unknown } | unknown[] };
+    try {
+      message = JSON.parse(text);
+    } catch {
+      problems.push(`a message that is not JSON: ${text.slice(0, 200)}`);
+      continue;
+    }
+    if (message.type === 'error') problems.push(...errorProblems(message.payload));
+    if (message.type === 'next') {
+      const payload = message.payload as { errors?: unknown } | undefined;
+      if (payload?.errors !== undefined) problems.push(...errorProblems(payload.errors));
+    }
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+interface Snapshot {
+  readonly tables: Record<string, string>;
+}
+
+/** Every row of the tables a request could change, as one digest per table. */
+async function snapshot(): Promise<Snapshot> {
+  const tables: Record<string, string> = {};
+  const em = app.orm.em.fork();
+  for (const table of [
+    'tenants',
+    'users',
+    'api_keys',
+    'mcp_servers',
+    'server_tools',
+    'server_resources',
+    'server_prompts',
+    'circuit_breakers',
+    'health_checks',
+    'routing_rules',
+    'routing_rule_targets',
+  ]) {
+    // A key's lastUsedAt is written in the background as it is used: that is not a change a request made.
+    const [row] = await em.execute<{ rows: string; digest: string }[]>(
+      `select count(*)::text as rows,
+              md5(coalesce(string_agg((to_jsonb(t) - 'last_used_at' - (case when '${table}' = 'api_keys' then 'updated_at' else '' end))::text, ',' order by t.id), '')) as digest
+       from ${table} t`,
+    );
+    tables[table] = `${row?.rows} rows, ${row?.digest}`;
+  }
+  return { tables };
+}
+
+describe(`fuzzing with seed ${SEED}`, () => {
+  // In batches, so each test stays well inside the test timeout on a busy machine.
+  it.each(batches(indexes(HTTP_CASES), HTTP_BATCH))(
+    'answers HTTP cases %s with clean GraphQL errors',
+    async (_range, batch) => {
+      const cases = batch.map((index) => httpCase(caseRandom(SEED, index), kit, index));
+      const failures: string[] = [];
+      await pool(cases, CONCURRENCY, async (fuzzCase) => {
+        let problems: string[];
+        let answer: HttpAnswer | null = null;
+        try {
+          answer = await send(fuzzCase.probe);
+          problems = httpProblems(fuzzCase, answer);
+        } catch (error) {
+          problems = [`the request failed: ${error instanceof Error ? error.message : String(error)}`];
+        }
+        if (problems.length > 0) {
+          failures.push(
+            `case ${fuzzCase.index} (${fuzzCase.family}: ${fuzzCase.label}): ${[...new Set(problems)].join('; ')}\n` +
+              `  request: ${describeProbe(fuzzCase.probe)}\n` +
+              `  answer: ${answer === null ? '-' : `${answer.status} ${answer.text.slice(0, 400)}`}`,
+          );
+        }
+      });
+      expect(failures, report('HTTP', failures, cases.length)).toEqual([]);
+    },
+  );
+
+  it(`survives ${ONLY === null ? WS_CASES : 1} malformed graphql-ws sessions`, async () => {
+    const cases = indexes(WS_CASES).map((index) => wsCase(caseRandom(SEED, 1_000_000 + index), kit, index));
+    const failures: string[] = [];
+    await pool(cases, CONCURRENCY, async (fuzzCase) => {
+      const outcome = await runWsCase(fuzzCase);
+      const problems = wsProblems(outcome);
+      if (problems.length > 0) {
+        failures.push(
+          `ws case ${fuzzCase.index} (${fuzzCase.label}): ${[...new Set(problems)].join('; ')}\n` +
+            `  sent: ${fuzzCase.steps.map((step) => ('send' in step ? String(step.send).slice(0, 200) : '<await ack>')).join(' | ')}\n` +
+            `  received: ${outcome.messages.join(' | ').slice(0, 600)} / closed ${outcome.closeCode} ${outcome.closeReason}`,
+        );
+      }
+    });
+    expect(failures, report('websocket', failures, cases.length)).toEqual([]);
+  });
+
+  it('leaves the process serving, and the data as it was', async () => {
+    expect(crashes).toEqual([]);
+    const healthz = await fetch(`${app.origin}/healthz`);
+    expect(healthz.status).toBe(200);
+    const viewer = await app.graphql({ query: '{ viewer { apiKey { name } } servers { totalCount } }' });
+    expect(viewer.errors).toBeUndefined();
+    expect(viewer.data).toEqual({
+      viewer: { apiKey: { name: 'ADMIN_API_KEY' } },
+      servers: { totalCount: 3 },
+    });
+    expect(await snapshot()).toEqual(before);
+    const [audited] = await app.orm.em
+      .fork()
+      .execute<{ count: string }[]>(
+        'select count(*)::text as count from audit_logs where success and created_at >= ?',
+        [startedAt],
+      );
+    expect(audited?.count).toBe('0');
+  });
+});
