@@ -603,6 +603,22 @@ describe('callTool', () => {
     expect(await breakerOf(open.id)).toMatchObject({ state: 'half_open', total_successes: 1 });
   });
 
+  it('tells a key that may only call tools which servers failed, not their addresses', async () => {
+    const acme = await newTenant();
+    const broken = await registerRunning(acme, 'addressless');
+    await broken.server.close();
+    const proxyOnly = (await acme.tenant.key([ApiKeyScope.PROXY])).key;
+    const refused = await callTool(proxyOnly, { toolName: 'search', serverId: broken.id });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({
+      reason: 'ALL_ATTEMPTS_FAILED',
+      failures: [{ serverId: broken.id, outcome: 'UNREACHABLE' }],
+    });
+    expect(JSON.stringify(refused.errors)).not.toContain('127.0.0.1');
+    // A key that may read the server's endpoint anyway is told what failed.
+    const detailed = await callTool(acme.key, { toolName: 'search', serverId: broken.id });
+    expect(JSON.stringify(detailed.errors)).toContain('127.0.0.1');
+  });
+
   it('lets one call at a time through to a server on trial', async () => {
     const acme = await newTenant();
     let contacts = 0;

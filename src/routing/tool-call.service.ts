@@ -3,7 +3,7 @@ import { type AuditActor, auditFailure, auditSuccess } from '../audit/audit-trai
 import type { GatewaySettings, HealthSettings } from '../config.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { EntityManager } from '../db/orm.js';
-import type { Viewer } from '../graphql/access.js';
+import { ApiKeyScope, isAdmin, type Viewer } from '../graphql/access.js';
 import { ApiError, ErrorCode } from '../graphql/errors.js';
 import type { JsonValue } from '../graphql/scalars.js';
 import { requireJsonObject, requireName } from '../graphql/validate.js';
@@ -134,7 +134,7 @@ export async function callToolThroughGateway(
     }
     if (attempts === 0)
       throw unavailable(ordered.map(({ serverId }) => ({ serverId, reason: TRIAL_IN_FLIGHT })));
-    throw allAttemptsFailed(toolName, failures);
+    throw allAttemptsFailed(toolName, failures, canReadServers(deps.viewer));
   } catch (error) {
     await auditFailure(
       em,
@@ -412,12 +412,21 @@ async function recordToolCall(
   );
 }
 
-function allAttemptsFailed(toolName: string, failures: FailedAttempt[]): ApiError {
+/**
+ * Every attempt failed. What failed (the upstream's address, its error) is told only to keys that may read the
+ * servers anyway; a key that may only call tools (PROXY) learns which servers were tried and how they failed.
+ */
+function allAttemptsFailed(toolName: string, failures: FailedAttempt[], detailed: boolean): ApiError {
   const last = failures.at(-1);
+  const shown = detailed ? failures : failures.map(({ serverId, outcome }) => ({ serverId, outcome }));
   return new ApiError(
     ErrorCode.SERVICE_UNAVAILABLE,
     `The tool "${toolName}" could not be called: ${failures.length} server(s) tried, none answered` +
-      `${last ? ` (last: ${last.message})` : ''}.`,
-    { reason: 'ALL_ATTEMPTS_FAILED', attempts: failures.length, failures },
+      `${last && detailed ? ` (last: ${last.message})` : ''}.`,
+    { reason: 'ALL_ATTEMPTS_FAILED', attempts: failures.length, failures: shown },
   );
+}
+
+function canReadServers(viewer: Viewer): boolean {
+  return isAdmin(viewer) || viewer.scopes.has(ApiKeyScope.READ);
 }
