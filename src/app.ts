@@ -1,7 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
@@ -160,6 +163,8 @@ async function serve(
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // Subgraphs trace inline by default; we report no traces to a router.
       ApolloServerPluginInlineTraceDisabled(),
+      // No cache hints are served; without this default plugin Apollo wraps no resolver in per-field hooks.
+      ApolloServerPluginCacheControlDisabled(),
       requestIdPlugin(log),
       requestLogs.plugin,
       {
