@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -100,6 +101,14 @@ describe('graphql-ws on /graphql', () => {
     expect(unknownOperation).toEqual([
       { message: 'Unknown operation named "B".', extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } },
     ]);
+  });
+
+  it('keeps the code of an error a subscription raises as it starts (an unknown server)', async () => {
+    const errors = await errorsOf({
+      query: 'subscription($serverId: ID) { serverHealthChanged(serverId: $serverId) { serverId } }',
+      variables: { serverId: randomUUID() },
+    });
+    expect(errors).toEqual([expect.objectContaining({ extensions: { code: 'NOT_FOUND' } })]);
   });
 
   it('refuses the NUL character in variables with BAD_USER_INPUT, as over HTTP', async () => {
