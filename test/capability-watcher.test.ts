@@ -11,8 +11,8 @@ import { eventually } from './support/eventually.js';
 import { captureLines } from './support/log-capture.js';
 import {
   type ChangingServer,
+  closedAfterAll,
   fullCatalog,
-  type RunningServer,
   type ServerCatalog,
   startModernServer,
   startSseServer,
@@ -20,16 +20,7 @@ import {
 } from './support/mcp-servers.js';
 import { seed } from './support/seed.js';
 
-const running: RunningServer[] = [];
-async function started<T extends RunningServer>(server: Promise<T>): Promise<T> {
-  const value = await server;
-  running.push(value);
-  return value;
-}
-
-afterAll(async () => {
-  await Promise.all(running.map((server) => server.close().catch(() => {})));
-});
+const started = closedAfterAll();
 
 /**
  * The watcher on, with short leases; probes and scheduled refreshes an hour apart, so a change that shows

@@ -28,9 +28,9 @@ import {
   type TestDatabase,
 } from './support/database.js';
 import {
+  closedAfterAll,
   closedPortUrl,
   fullCatalog,
-  type RunningServer,
   type ServerCatalog,
   startGarbageServer,
   startHangingServer,
@@ -43,16 +43,7 @@ import { seed } from './support/seed.js';
 import { REDIS_URL } from './support/services.js';
 import { subscribe } from './support/subscriptions.js';
 
-const running: RunningServer[] = [];
-async function started<T extends RunningServer>(server: Promise<T>): Promise<T> {
-  const value = await server;
-  running.push(value);
-  return value;
-}
-
-afterAll(async () => {
-  await Promise.all(running.map((server) => server.close().catch(() => {})));
-});
+const started = closedAfterAll();
 
 interface Registered {
   id: string;

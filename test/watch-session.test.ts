@@ -1,8 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { McpInspectionError, openWatchSession, type WatchedList } from '../src/mcp/mcp-client.js';
 import { eventually } from './support/eventually.js';
 import {
   type ChangingServer,
+  closedAfterAll,
   fullCatalog,
   type RunningServer,
   type ServerCatalog,
@@ -11,16 +12,7 @@ import {
   startStreamableHttpServer,
 } from './support/mcp-servers.js';
 
-const running: RunningServer[] = [];
-async function started<T extends RunningServer>(server: Promise<T>): Promise<T> {
-  const value = await server;
-  running.push(value);
-  return value;
-}
-
-afterAll(async () => {
-  await Promise.all(running.map((server) => server.close().catch(() => {})));
-});
+const started = closedAfterAll();
 
 const announcing: ServerCatalog = { ...fullCatalog, listChanged: ['tools', 'resources', 'prompts'] };
 const newTool = { name: 'brand_new', inputSchema: { type: 'object' as const } };

@@ -33,6 +33,7 @@ import {
   Server as ModernSdkServer,
   ProtocolError,
 } from '@modelcontextprotocol/server';
+import { afterAll } from 'vitest';
 
 /** A real MCP server (or a broken imitation) listening on 127.0.0.1. */
 export interface RunningServer {
@@ -533,4 +534,20 @@ async function closeHttp(server: HttpServer): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();
   await closed;
+}
+
+/**
+ * For a test file: returns `started`, which awaits a server being started and closes it after all the file's
+ * tests (`const started = closedAfterAll(); const server = await started(startSseServer())`).
+ */
+export function closedAfterAll(): <T extends RunningServer>(server: Promise<T>) => Promise<T> {
+  const running: RunningServer[] = [];
+  afterAll(async () => {
+    await Promise.all(running.map((server) => server.close().catch(() => {})));
+  });
+  return async (server) => {
+    const value = await server;
+    running.push(value);
+    return value;
+  };
 }
