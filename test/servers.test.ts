@@ -1,12 +1,14 @@
-import { print } from 'graphql';
+import { createPubSub } from '@graphql-yoga/subscription';
+import { type GraphQLNamedType, print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../src/audit/audit-log.entity.js';
 import { ApiKeyScope } from '../src/graphql/access.js';
 import { CircuitBreaker } from '../src/registry/circuit-breaker.entity.js';
 import { openConnectionHeaders } from '../src/registry/connection-headers.js';
 import { MCPServer } from '../src/registry/mcp-server.entity.js';
-import { ServerStatus } from '../src/registry/registry.enums.js';
+import { CircuitBreakerState, ServerStatus } from '../src/registry/registry.enums.js';
 import { ServerTool } from '../src/registry/server-tool.entity.js';
+import { buildAppSchema } from '../src/schema.js';
 import {
   DeleteServerDocument,
   DiscoverServersDocument,
@@ -19,6 +21,7 @@ import {
 import { startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { seed } from './support/seed.js';
+import { selectEverything } from './support/selection.js';
 
 let db: TestDatabase;
 let app: TestApp;
@@ -496,7 +499,82 @@ describe('ServerList and ServerDetail', () => {
       resources: [{ uriTemplate: 'file:///data/0/{name}' }],
     });
     expect(large.statements.length).toBe(small.statements.length);
-    expect(large.statements.length).toBeLessThanOrEqual(8);
+    expect(large.statements.length).toBeLessThanOrEqual(3);
+  });
+
+  it('reads every field of a list page as the detail of each server reads it (plain rows and entities agree)', async () => {
+    const tenant = await seed(app.orm).tenant('rows');
+    const key = (await tenant.key([ApiKeyScope.READ])).key;
+    const servers = await tenant.servers([
+      {
+        name: 'rows-a',
+        description: 'with everything',
+        tags: ['x', 'y'],
+        avgResponseTime: 12.5,
+        tools: ['alpha', 'beta'],
+        toolCalls: { alpha: { calls: 7, errors: 2 } },
+        resources: ['file:///a/{name}', 'file:///a/fixed.txt'],
+        prompts: ['p'],
+        circuitState: CircuitBreakerState.OPEN,
+      },
+      { name: 'rows-b', healthStatus: ServerStatus.UNHEALTHY },
+    ]);
+    const em = app.orm.em.fork();
+    await em.nativeUpdate(
+      CircuitBreaker,
+      { server: servers[0]?.id },
+      { openedAt: new Date('2026-01-02T03:04:05.678Z') },
+    );
+    await em.nativeUpdate(
+      ServerTool,
+      { name: 'alpha' },
+      { annotations: { readOnlyHint: true }, avgExecutionTime: 3.25 },
+    );
+
+    const schema = await buildAppSchema(createPubSub());
+    const node = selectEverything(schema, schema.getType('MCPServer') as GraphQLNamedType, 2);
+    const list = await app.graphql<{ servers: { edges: { node: ServerNode }[] } }>({
+      query: `{ servers(filter: { search: "rows-" }) { edges { node ${node} } } }`,
+      key,
+    });
+    expect(list.errors).toBeUndefined();
+    const nodes = list.data?.servers.edges.map((edge) => edge.node) ?? [];
+    expect(nodes.map((entry) => entry.name)).toEqual(['rows-a', 'rows-b']);
+    for (const listed of nodes) {
+      const detail = await app.graphql<{ server: ServerNode }>({
+        query: `query($id: ID!) { server(id: $id) ${node} }`,
+        variables: { id: listed.id },
+        key,
+      });
+      expect(detail.errors).toBeUndefined();
+      expect(listed).toEqual(detail.data?.server);
+    }
+    expect(nodes[0]).toMatchObject({
+      circuitBreaker: { state: 'OPEN', openedAt: '2026-01-02T03:04:05.678Z' },
+      tools: [
+        { name: 'alpha', totalCalls: 7, annotations: { readOnlyHint: true }, avgExecutionTime: 3.25 },
+        { name: 'beta' },
+      ],
+      resources: [{ uriTemplate: 'file:///a/fixed.txt' }, { uriTemplate: 'file:///a/{name}' }],
+    });
+  });
+
+  it('reads a page in one statement whatever way the relations are selected, and counts only when asked', async () => {
+    const key = (await acme.key([ApiKeyScope.READ])).key;
+    await acme.servers([{ name: 'selection-a', tools: ['t'], resources: ['file:///s'] }]);
+    const statementsOf = async (query: string) => {
+      const { result, statements } = await app.countStatements(() => app.graphql({ query, key }));
+      expect(result.errors).toBeUndefined();
+      return statements.filter((statement) => !statement.includes('api_keys'));
+    };
+    const viaFragments = await statementsOf(`
+      { servers { edges { node { ...Relations ... on MCPServer { breaker: circuitBreaker { state } } } } } }
+      fragment Relations on MCPServer { tenant { name } first: tools { name } again: tools { id } resources { id } }`);
+    expect(viaFragments).toHaveLength(1);
+    expect(viaFragments[0]).not.toContain('count(');
+    const withCount = await statementsOf('{ servers { totalCount edges { node { name } } } }');
+    expect(withCount).toHaveLength(2);
+    expect(withCount.join('\n')).not.toContain('server_tools');
   });
 
   it('shows a server in detail with prompts, capabilities and an empty history', async () => {

@@ -51,7 +51,7 @@ export function manyLoader<T extends object>(
   });
 }
 
-/** The row of `entity` whose unique relation `property` points to each key (e.g. a server's breaker). */
+/** The row of `entity` whose unique `property` (a relation, or the id itself) equals each key (e.g. a server's breaker). */
 export function oneLoader<T extends object>(
   em: EntityManager,
   entity: EntityName<T>,

@@ -2,6 +2,7 @@ import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
 import type { GraphQLContext } from '../graphql/context.js';
 import { badUserInput } from '../graphql/errors.js';
 import { MCPServer } from '../registry/mcp-server.entity.js';
+import type { ServerRow } from '../registry/registry.loaders.js';
 import { HealthCheck } from './health-check.entity.js';
 
 const MAX_HISTORY = 500;
@@ -11,7 +12,7 @@ const MAX_HISTORY = 500;
 export class HealthHistoryResolver {
   @FieldResolver(() => [HealthCheck], { description: 'The latest probes, newest first.' })
   healthHistory(
-    @Root() server: MCPServer,
+    @Root() server: ServerRow,
     @Ctx() context: GraphQLContext,
     @Arg('last', () => Int, { defaultValue: 50 }) last: number,
   ): Promise<HealthCheck[]> {

@@ -1,19 +1,36 @@
+import type { QueryOrderMap } from '@mikro-orm/core';
 import type DataLoader from 'dataloader';
+import type { Row } from '../db/json-rows.js';
 import { countLoader, manyLoader, oneLoader } from '../db/loaders.js';
 import type { EntityManager } from '../db/orm.js';
+import { Tenant } from '../tenants/tenant.entity.js';
 import { CircuitBreaker } from './circuit-breaker.entity.js';
 import { MCPServer } from './mcp-server.entity.js';
 import { ServerPrompt } from './server-prompt.entity.js';
 import { ServerResource } from './server-resource.entity.js';
 import { ServerTool } from './server-tool.entity.js';
 
+// What GraphQL reads of a server and its relations: a managed entity, or the same columns as a plain row when a
+// list page read them in one statement (server-page.ts). Field resolvers rely on nothing else.
+export type ServerRow = Omit<Row<MCPServer, 'tenant'>, 'sealedHeaders'>;
+export type TenantRow = Row<Tenant>;
+export type ServerToolRow = Row<ServerTool, 'server'>;
+export type ServerResourceRow = Row<ServerResource, 'server'>;
+export type CircuitBreakerRow = Row<CircuitBreaker, 'server'>;
+
+/** The order a server's tools are listed in, wherever they are read. */
+export const TOOL_ORDER: QueryOrderMap<ServerTool> = { name: 'ASC' };
+/** The order a server's resources are listed in, wherever they are read. */
+export const RESOURCE_ORDER: QueryOrderMap<ServerResource> = { uriTemplate: 'ASC', id: 'ASC' };
+
 export interface RegistryLoaders {
   /** Number of servers per tenant id, among those the viewer may see. */
   readonly serverCountByTenant: DataLoader<string, number>;
-  readonly toolsByServer: DataLoader<string, ServerTool[]>;
-  readonly resourcesByServer: DataLoader<string, ServerResource[]>;
+  readonly tenantById: DataLoader<string, TenantRow | null>;
+  readonly toolsByServer: DataLoader<string, ServerToolRow[]>;
+  readonly resourcesByServer: DataLoader<string, ServerResourceRow[]>;
   readonly promptsByServer: DataLoader<string, ServerPrompt[]>;
-  readonly circuitBreakerByServer: DataLoader<string, CircuitBreaker | null>;
+  readonly circuitBreakerByServer: DataLoader<string, CircuitBreakerRow | null>;
 }
 
 declare module '../graphql/context.js' {
@@ -23,8 +40,9 @@ declare module '../graphql/context.js' {
 export function createRegistryLoaders(em: EntityManager): RegistryLoaders {
   return {
     serverCountByTenant: countLoader(em, MCPServer, 'tenant'),
-    toolsByServer: manyLoader(em, ServerTool, 'server', { name: 'ASC' }),
-    resourcesByServer: manyLoader(em, ServerResource, 'server', { uriTemplate: 'ASC', id: 'ASC' }),
+    tenantById: oneLoader(em, Tenant, 'id'),
+    toolsByServer: manyLoader(em, ServerTool, 'server', TOOL_ORDER),
+    resourcesByServer: manyLoader(em, ServerResource, 'server', RESOURCE_ORDER),
     promptsByServer: manyLoader(em, ServerPrompt, 'server', { name: 'ASC' }),
     circuitBreakerByServer: oneLoader(em, CircuitBreaker, 'server'),
   };

@@ -1,11 +1,32 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import {
+  Arg,
+  Authorized,
+  Ctx,
+  FieldResolver,
+  ID,
+  Info,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { actorOf } from '../audit/audit-trail.js';
 import { ApiKeyScope, viewerOf } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { type Connection, ConnectionType, pageRequest } from '../graphql/pagination.js';
+import { selectedFieldNames } from '../graphql/selection.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { CircuitBreaker } from './circuit-breaker.entity.js';
 import { MCPServer } from './mcp-server.entity.js';
+import type {
+  CircuitBreakerRow,
+  ServerResourceRow,
+  ServerRow,
+  ServerToolRow,
+  TenantRow,
+} from './registry.loaders.js';
 import { RegisterServerInput, ServerFilter, ServerOrder, UpdateServerInput } from './server.inputs.js';
 import {
   deleteServer,
@@ -43,12 +64,22 @@ export class ServerResolver {
   })
   servers(
     @Ctx() context: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
     @Arg('filter', () => ServerFilter, { nullable: true }) filter?: ServerFilter | null,
     @Arg('orderBy', () => ServerOrder, { nullable: true }) orderBy?: ServerOrder | null,
     @Arg('first', () => Int, { nullable: true }) first?: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
-  ): Promise<Connection<MCPServer>> {
-    return listServers(context.em, filter, orderBy, pageRequest(first, after));
+  ): Promise<Connection<ServerRow>> {
+    const nodeFields = selectedFieldNames(info, ['edges', 'node']);
+    return listServers(context.em, context.loaders, filter, orderBy, pageRequest(first, after), {
+      countAll: selectedFieldNames(info).has('totalCount'),
+      relations: {
+        tenant: nodeFields.has('tenant'),
+        circuitBreaker: nodeFields.has('circuitBreaker'),
+        tools: nodeFields.has('tools'),
+        resources: nodeFields.has('resources'),
+      },
+    });
   }
 
   @Authorized(ApiKeyScope.WRITE)
@@ -86,28 +117,33 @@ export class ServerResolver {
   }
 
   @FieldResolver(() => Tenant)
-  tenant(@Root() server: MCPServer): Promise<Tenant> {
-    // Reference loads are batched per request by MikroORM's dataloader.
-    return server.tenant.loadOrFail();
+  async tenant(@Root() server: ServerRow, @Ctx() context: GraphQLContext): Promise<TenantRow> {
+    const tenant = await context.loaders.tenantById.load(server.tenant.id);
+    // A server is visible only inside its tenant's scope, so its tenant is too.
+    if (tenant === null) throw new Error(`Tenant ${server.tenant.id} of server ${server.id} is not visible`);
+    return tenant;
   }
 
   @FieldResolver(() => [ServerTool])
-  tools(@Root() server: MCPServer, @Ctx() context: GraphQLContext): Promise<ServerTool[]> {
+  tools(@Root() server: ServerRow, @Ctx() context: GraphQLContext): Promise<ServerToolRow[]> {
     return context.loaders.toolsByServer.load(server.id);
   }
 
   @FieldResolver(() => [ServerResource])
-  resources(@Root() server: MCPServer, @Ctx() context: GraphQLContext): Promise<ServerResource[]> {
+  resources(@Root() server: ServerRow, @Ctx() context: GraphQLContext): Promise<ServerResourceRow[]> {
     return context.loaders.resourcesByServer.load(server.id);
   }
 
   @FieldResolver(() => [ServerPrompt])
-  prompts(@Root() server: MCPServer, @Ctx() context: GraphQLContext): Promise<ServerPrompt[]> {
+  prompts(@Root() server: ServerRow, @Ctx() context: GraphQLContext): Promise<ServerPrompt[]> {
     return context.loaders.promptsByServer.load(server.id);
   }
 
   @FieldResolver(() => CircuitBreaker, { nullable: true })
-  circuitBreaker(@Root() server: MCPServer, @Ctx() context: GraphQLContext): Promise<CircuitBreaker | null> {
+  circuitBreaker(
+    @Root() server: ServerRow,
+    @Ctx() context: GraphQLContext,
+  ): Promise<CircuitBreakerRow | null> {
     return context.loaders.circuitBreakerByServer.load(server.id);
   }
 }

@@ -23,6 +23,7 @@ import { CircuitBreaker } from './circuit-breaker.entity.js';
 import { loadConnectionHeaders, sealConnectionHeaders } from './connection-headers.js';
 import { MCPServer } from './mcp-server.entity.js';
 import { TransportType } from './registry.enums.js';
+import type { RegistryLoaders, ServerRow } from './registry.loaders.js';
 import type { RegisterServerInput, ServerFilter, ServerOrder, UpdateServerInput } from './server.inputs.js';
 import { ServerOrderField } from './server.inputs.js';
 import {
@@ -39,6 +40,7 @@ import {
   requireTools,
   validateServerChanges,
 } from './server-input.validation.js';
+import { readServerPage, type ServerPageRelations } from './server-page.js';
 import { ServerPrompt } from './server-prompt.entity.js';
 import { ServerResource } from './server-resource.entity.js';
 import { ServerTool } from './server-tool.entity.js';
@@ -57,27 +59,34 @@ export async function findVisibleServer(em: EntityManager, id: string): Promise<
   return server;
 }
 
-/** One page of the servers the viewer may see that match `filter`, in `order`, and how many match in all. */
+/**
+ * One page of the servers the viewer may see that match `filter`, in `order`, and how many match in all (when
+ * `countAll`): two statements, the page's `relations` read with it into the request's loaders.
+ */
 export async function listServers(
   em: EntityManager,
+  loaders: RegistryLoaders,
   filter: ServerFilter | null | undefined,
   order: ServerOrder | null | undefined,
   page: PageRequest,
-): Promise<Connection<MCPServer>> {
+  wanted: { readonly countAll: boolean; readonly relations: ServerPageRelations },
+): Promise<Connection<ServerRow>> {
   const { field, direction } = order ?? DEFAULT_ORDER;
   const runtimeType = em.getMetadata().get(MCPServer).properties[field].runtimeType;
   const after = keysetAfter(field, runtimeType, direction, page.after);
   const matching = em.createQueryBuilder(MCPServer, 's').where(serverConditions(filter ?? {}));
   for (const [sql, params] of relatedConditions(filter ?? {})) matching.andWhere(sql, params);
   await matching.applyFilters();
+  const rowOrder = keysetOrder(field, direction);
+  const pageQuery = matching
+    .clone()
+    .andWhere(after)
+    .orderBy(rowOrder)
+    .limit(page.first + 1);
   const [rows, totalCount] = await Promise.all([
-    matching
-      .clone()
-      .andWhere(after)
-      .orderBy(keysetOrder(field, direction))
-      .limit(page.first + 1)
-      .getResultList(),
-    matching.clone().getCount(),
+    readServerPage(em, loaders, pageQuery, rowOrder, wanted.relations),
+    // Not counted when the request does not ask: a count of every match is the dearer half of a page.
+    wanted.countAll ? matching.clone().getCount() : Promise.resolve(0),
   ]);
   return toConnection(rows, page, totalCount, (server) => ({
     sortValue: cursorValue(server[field]),

@@ -1,0 +1,43 @@
+import type { FieldNode, GraphQLResolveInfo, SelectionSetNode } from 'graphql';
+import { Kind } from 'graphql';
+
+/**
+ * The names of the fields the request selects at `path` below the field being resolved, through fragments
+ * and inline fragments (e.g. `['edges', 'node']` under a connection: what each node is asked for). Aliases do
+ * not matter, and a field under `@skip` / `@include` counts as selected: the answer tells a resolver what it
+ * may need to load, so it errs on loading too much.
+ */
+export function selectedFieldNames(info: GraphQLResolveInfo, path: readonly string[] = []): Set<string> {
+  let level: readonly SelectionSetNode[] = info.fieldNodes.flatMap((node) =>
+    node.selectionSet ? [node.selectionSet] : [],
+  );
+  for (const name of path) {
+    level = fieldsOf(info, level)
+      .filter((field) => field.name.value === name)
+      .flatMap((field) => (field.selectionSet ? [field.selectionSet] : []));
+  }
+  return new Set(fieldsOf(info, level).map((field) => field.name.value));
+}
+
+function fieldsOf(info: GraphQLResolveInfo, selectionSets: readonly SelectionSetNode[]): FieldNode[] {
+  const fields: FieldNode[] = [];
+  const visitedFragments = new Set<string>();
+  const pending = [...selectionSets];
+  for (let set = pending.pop(); set !== undefined; set = pending.pop()) {
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) {
+        fields.push(selection);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        pending.push(selection.selectionSet);
+      } else {
+        const name = selection.name.value;
+        const fragment = info.fragments[name];
+        if (fragment && !visitedFragments.has(name)) {
+          visitedFragments.add(name);
+          pending.push(fragment.selectionSet);
+        }
+      }
+    }
+  }
+  return fields;
+}
