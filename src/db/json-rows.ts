@@ -44,6 +44,7 @@ export function jsonRowFormat<R>(em: EntityManager, entity: EntityName<object>):
       prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner),
   );
   const timestamps = scalars.filter((prop) => prop.runtimeType === 'Date').map((prop) => prop.name);
+  const platform = em.getPlatform();
   return {
     objectSql(alias) {
       const pairs = [
@@ -55,7 +56,7 @@ export function jsonRowFormat<R>(em: EntityManager, entity: EntityName<object>):
     read(json) {
       for (const name of timestamps) {
         const value = json[name];
-        if (typeof value === 'string') json[name] = new Date(value);
+        if (typeof value === 'string') json[name] = platform.parseDate(value);
       }
       // The object was built from the same metadata as R's entity (see objectSql), so it has R's shape.
       return json as R;

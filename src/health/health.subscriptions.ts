@@ -1,4 +1,6 @@
+import { raw } from '@mikro-orm/core';
 import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
+import type { EntityManager } from '../db/orm.js';
 import { ApiKeyScope, canAccessServer, requireAnyScope } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { ApiError, ErrorCode } from '../graphql/errors.js';
@@ -31,15 +33,70 @@ async function watch(context: GraphQLContext, args: WatchArgs) {
     canAccessServer(viewer, { id: event.serverId, tenantId: event.tenantId }) &&
     (serverId === null || event.serverId === serverId);
   // The request's tenant scope limits the snapshot's query; events are checked one by one.
-  const where = serverId === null ? {} : { id: serverId };
-  return { viewer, accepts, where };
+  return { viewer, accepts, serverId };
+}
+
+// Snapshots are read as plain rows in one statement each: a thousand dashboards resubscribing at once (after
+// a deploy, say) must not turn into a thousand identity maps of entities nobody changes. Raw rows carry
+// timestamps as PostgreSQL's text; the platform parses them as it does for entities.
+
+/** The current status of each server in the request's scope (and `where`), as first events. */
+async function healthSnapshot(em: EntityManager, serverId: string | null): Promise<ServerHealthEvent[]> {
+  const query = em
+    .createQueryBuilder(MCPServer, 's')
+    .select([
+      raw('s.id as "serverId"'),
+      raw('s.tenant_id as "tenantId"'),
+      raw('s.health_status as status'),
+      raw('s.avg_response_time as "responseTimeMs"'),
+      raw('s.last_health_check_at as "checkedAt"'),
+      raw('s.event_version as version'),
+    ])
+    .where(serverId === null ? {} : { id: serverId })
+    .orderBy({ id: 'ASC' });
+  await query.applyFilters();
+  const rows: (Omit<ServerHealthEvent, 'previousStatus' | 'error' | 'checkedAt'> & {
+    checkedAt: string | null;
+  })[] = await query.execute('all', false);
+  const platform = em.getPlatform();
+  return rows.map((row) => ({
+    ...row,
+    previousStatus: null,
+    error: null,
+    checkedAt: row.checkedAt === null ? null : platform.parseDate(row.checkedAt),
+  }));
+}
+
+/** The current state of each circuit breaker in the request's scope (and `where`), as first events. */
+async function circuitBreakerSnapshot(
+  em: EntityManager,
+  serverId: string | null,
+): Promise<CircuitBreakerEvent[]> {
+  const query = em
+    .createQueryBuilder(CircuitBreaker, 'cb')
+    .join('cb.server', 's')
+    .select([
+      raw('cb.server_id as "serverId"'),
+      raw('s.tenant_id as "tenantId"'),
+      raw('cb.state as state'),
+      raw('cb.failure_count as "failureCount"'),
+      raw('cb.updated_at as "changedAt"'),
+      raw('s.event_version as version'),
+    ])
+    .where(serverId === null ? {} : { server: serverId })
+    .orderBy({ server: 'ASC' });
+  await query.applyFilters();
+  const rows: (Omit<CircuitBreakerEvent, 'previousState' | 'changedAt'> & { changedAt: string })[] =
+    await query.execute('all', false);
+  const platform = em.getPlatform();
+  return rows.map((row) => ({ ...row, previousState: null, changedAt: platform.parseDate(row.changedAt) }));
 }
 
 async function* serverHealthStream(
   context: GraphQLContext,
   args: WatchArgs,
 ): AsyncGenerator<ServerHealthEvent> {
-  const { accepts, where } = await watch(context, args);
+  const { accepts, serverId } = await watch(context, args);
   yield* liveStream<ServerHealthEvent>({
     // Only HealthChecker publishes on these topics (through Redis, dates arrive as ISO strings, which the
     // DateTime scalar serialises the same).
@@ -50,19 +107,7 @@ async function* serverHealthStream(
     accepts,
     maxQueue: MAX_QUEUED_EVENTS,
     tooSlow: subscriberTooSlow,
-    snapshot: async () => {
-      const servers = await context.em.fork().find(MCPServer, where, { orderBy: { id: 'ASC' } });
-      return servers.map((server) => ({
-        serverId: server.id,
-        tenantId: server.tenant.id,
-        previousStatus: null,
-        status: server.healthStatus,
-        responseTimeMs: server.avgResponseTime,
-        error: null,
-        checkedAt: server.lastHealthCheckAt,
-        version: server.eventVersion,
-      }));
-    },
+    snapshot: () => healthSnapshot(context.em.fork(), serverId),
   });
 }
 
@@ -70,7 +115,7 @@ async function* circuitBreakerStream(
   context: GraphQLContext,
   args: WatchArgs,
 ): AsyncGenerator<CircuitBreakerEvent> {
-  const { accepts, where } = await watch(context, args);
+  const { accepts, serverId } = await watch(context, args);
   yield* liveStream<CircuitBreakerEvent>({
     changes: context.eventBus.pubSub.subscribe(
       HEALTH_TOPICS.circuitBreakerChanged,
@@ -79,21 +124,7 @@ async function* circuitBreakerStream(
     accepts,
     maxQueue: MAX_QUEUED_EVENTS,
     tooSlow: subscriberTooSlow,
-    snapshot: async () => {
-      const em = context.em.fork();
-      const servers = await em.find(MCPServer, where, { orderBy: { id: 'ASC' } });
-      const breakers = await em.find(CircuitBreaker, { server: { $in: servers.map((server) => server.id) } });
-      const versions = new Map(servers.map((server) => [server.id, server]));
-      return breakers.map((breaker) => ({
-        serverId: breaker.server.id,
-        tenantId: versions.get(breaker.server.id)?.tenant.id ?? '',
-        previousState: null,
-        state: breaker.state,
-        failureCount: breaker.failureCount,
-        changedAt: breaker.updatedAt,
-        version: versions.get(breaker.server.id)?.eventVersion ?? 0,
-      }));
-    },
+    snapshot: () => circuitBreakerSnapshot(context.em.fork(), serverId),
   });
 }
 
