@@ -1,6 +1,5 @@
 import {
   type EntityKey,
-  type EntityMetadata,
   type EntityName,
   type EntityProperty,
   QueryOrder,
@@ -9,8 +8,8 @@ import {
 } from '@mikro-orm/core';
 import type { EntityManager } from './orm.js';
 
-// Read-only pages (a list with its relations) are read as plain rows built by PostgreSQL as JSON, in one
-// statement: no entity is created, tracked or snapshotted for data nobody will change. The SQL and the
+// Read-only pages (a list with its relations) are read as plain rows in one statement, relations aggregated as
+// JSON by PostgreSQL: no entity is created, tracked or snapshotted for data nobody will change. The SQL and the
 // reading back both come from the entities' metadata, so a new column shows up here by itself.
 
 /**
@@ -21,19 +20,22 @@ export type Row<T, Relations extends keyof T = never> = Omit<T, Relations> & {
   readonly [K in Relations]: { readonly id: string };
 };
 
-/** How the rows of one entity are written as JSON and read back. */
-export interface JsonRowFormat<R> {
-  /** `json_build_object('id', "alias"."id", …)` over the entity's columns, keyed by property name. */
-  objectSql(alias: string): string;
-  /** The row a parsed JSON object stands for (timestamps become Dates again). */
-  read(json: Record<string, unknown>): R;
+/** How the rows of one entity are selected under their property names, and read back. */
+export interface RowFormat<R> {
+  /** `"alias"."created_at" as "createdAt", …`: the entity's columns, named as its properties. */
+  columnsSql(alias: string): string;
+  /**
+   * The row that selected columns (or a JSON object of them) stand for: timestamps, which arrive as
+   * PostgreSQL's text or JSON's ISO strings, become Dates.
+   */
+  read(columns: Record<string, unknown>): R;
 }
 
 /**
- * The JSON form of `entity`'s rows: every column property that is loaded by default (lazy ones, such as
- * sealed credentials, are not), and every relation the row holds a key of, as `{ "id": … }`.
+ * The row form of `entity`: every column property that is loaded by default (lazy ones, such as sealed
+ * credentials, are not), and every relation the row holds a key of, as `{ "id": … }`.
  */
-export function jsonRowFormat<R>(em: EntityManager, entity: EntityName<object>): JsonRowFormat<R> {
+export function rowFormat<R>(em: EntityManager, entity: EntityName<object>): RowFormat<R> {
   const meta = em.getMetadata().get(entity);
   const columns = meta.props.filter(
     (prop) => prop.persist !== false && !prop.lazy && prop.fieldNames?.length,
@@ -46,20 +48,19 @@ export function jsonRowFormat<R>(em: EntityManager, entity: EntityName<object>):
   const timestamps = scalars.filter((prop) => prop.runtimeType === 'Date').map((prop) => prop.name);
   const platform = em.getPlatform();
   return {
-    objectSql(alias) {
-      const pairs = [
-        ...scalars.map((prop) => `'${prop.name}', ${column(alias, prop)}`),
-        ...references.map((prop) => `'${prop.name}', json_build_object('id', ${column(alias, prop)})`),
-      ];
-      return `json_build_object(${pairs.join(', ')})`;
+    columnsSql(alias) {
+      return [
+        ...scalars.map((prop) => `${column(alias, prop)} as ${quote(prop.name)}`),
+        ...references.map((prop) => `json_build_object('id', ${column(alias, prop)}) as ${quote(prop.name)}`),
+      ].join(', ');
     },
-    read(json) {
+    read(row) {
       for (const name of timestamps) {
-        const value = json[name];
-        if (typeof value === 'string') json[name] = platform.parseDate(value);
+        const value = row[name];
+        if (typeof value === 'string') row[name] = platform.parseDate(value);
       }
-      // The object was built from the same metadata as R's entity (see objectSql), so it has R's shape.
-      return json as R;
+      // The columns were selected from the same metadata as R's entity (see columnsSql), so they have R's shape.
+      return row as R;
     },
   };
 }
@@ -72,17 +73,18 @@ export function jsonRowFormat<R>(em: EntityManager, entity: EntityName<object>):
 export function relatedRowsSql<T extends object>(
   em: EntityManager,
   entity: EntityName<T>,
-  format: JsonRowFormat<unknown>,
+  format: RowFormat<unknown>,
   property: EntityKey<T>,
   orderBy: QueryOrderMap<T>,
   outerAlias: string,
 ): string {
   const meta = em.getMetadata().get(entity);
   const alias = `${outerAlias}_${meta.tableName}`;
-  const order = orderSql(meta, alias, orderBy);
+  // row_to_json over a subquery is markedly cheaper in PostgreSQL than json_build_object per row.
   return (
-    `(select coalesce(json_agg(${format.objectSql(alias)} order by ${order}), '[]'::json) ` +
-    `from ${table(meta)} ${quote(alias)} where ${column(alias, meta.properties[property])} = ${quote(outerAlias)}."id")`
+    `(select coalesce(json_agg(row order by ${orderSql(orderBy)}), '[]'::json) from ` +
+    `(select ${format.columnsSql(alias)} from ${quote(meta.tableName)} ${quote(alias)} ` +
+    `where ${column(alias, meta.properties[property])} = ${quote(outerAlias)}."id") row)`
   );
 }
 
@@ -90,39 +92,40 @@ export function relatedRowsSql<T extends object>(
 export function relatedRowSql<T extends object>(
   em: EntityManager,
   entity: EntityName<T>,
-  format: JsonRowFormat<unknown>,
+  format: RowFormat<unknown>,
   property: EntityKey<T>,
   outerAlias: string,
 ): string {
   const meta = em.getMetadata().get(entity);
   const alias = `${outerAlias}_${meta.tableName}`;
   return (
-    `(select ${format.objectSql(alias)} from ${table(meta)} ${quote(alias)} ` +
-    `where ${column(alias, meta.properties[property])} = ${quote(outerAlias)}."id")`
+    `(select row_to_json(row) from (select ${format.columnsSql(alias)} from ${quote(meta.tableName)} ` +
+    `${quote(alias)} where ${column(alias, meta.properties[property])} = ${quote(outerAlias)}."id") row)`
   );
 }
 
-/** The row `outerColumn` of `outerAlias` refers to, as JSON, or null (e.g. a server's tenant). */
+/** The row `outerProperty` of `outerAlias` refers to, as JSON, or null (e.g. a server's tenant). */
 export function referencedRowSql(
   em: EntityManager,
   entity: EntityName<object>,
-  format: JsonRowFormat<unknown>,
+  format: RowFormat<unknown>,
   outerAlias: string,
   outerProperty: EntityProperty,
 ): string {
   const meta = em.getMetadata().get(entity);
   const alias = `${outerAlias}_${meta.tableName}`;
   return (
-    `(select ${format.objectSql(alias)} from ${table(meta)} ${quote(alias)} ` +
-    `where ${quote(alias)}."id" = ${column(outerAlias, outerProperty)})`
+    `(select row_to_json(row) from (select ${format.columnsSql(alias)} from ${quote(meta.tableName)} ` +
+    `${quote(alias)} where ${quote(alias)}."id" = ${column(outerAlias, outerProperty)}) row)`
   );
 }
 
-function orderSql<T>(meta: EntityMetadata<T>, alias: string, orderBy: QueryOrderMap<T>): string {
+/** ORDER BY over the property-named columns of the subquery `row`. */
+function orderSql<T>(orderBy: QueryOrderMap<T>): string {
   return Object.entries(orderBy)
     .map(([name, direction]) => {
-      const descending = String(direction).toUpperCase() === QueryOrder.DESC;
-      return `${column(alias, meta.properties[name as EntityKey<T>])} ${descending ? 'desc' : 'asc'}`;
+      const descending = String(direction).toUpperCase().startsWith(QueryOrder.DESC);
+      return `row.${quote(name)} ${descending ? 'desc' : 'asc'}`;
     })
     .join(', ');
 }
@@ -130,10 +133,6 @@ function orderSql<T>(meta: EntityMetadata<T>, alias: string, orderBy: QueryOrder
 function column(alias: string, prop: EntityProperty): string {
   const [field] = prop.fieldNames;
   return `${quote(alias)}.${quote(field as string)}`;
-}
-
-function table(meta: EntityMetadata): string {
-  return quote(meta.tableName);
 }
 
 function quote(identifier: string): string {

@@ -1,11 +1,11 @@
 import { type QueryOrderMap, raw } from '@mikro-orm/core';
 import type { QueryBuilder } from '@mikro-orm/postgresql';
 import {
-  type JsonRowFormat,
-  jsonRowFormat,
+  type RowFormat,
   referencedRowSql,
   relatedRowSql,
   relatedRowsSql,
+  rowFormat,
 } from '../db/json-rows.js';
 import type { EntityManager } from '../db/orm.js';
 import { Tenant } from '../tenants/tenant.entity.js';
@@ -32,30 +32,35 @@ export interface ServerPageRelations {
   readonly resources: boolean;
 }
 
-/** One statement's result row: the server and the relations asked for, as JSON PostgreSQL built. */
-interface PageRow {
-  server: Record<string, unknown>;
-  tenant?: Record<string, unknown> | null;
-  circuit_breaker?: Record<string, unknown> | null;
-  tools?: Record<string, unknown>[];
-  resources?: Record<string, unknown>[];
+/** One statement's result row: the server's columns, and the relations asked for as JSON PostgreSQL built. */
+interface PageRow extends Record<string, unknown> {
+  [TENANT]?: Record<string, unknown> | null;
+  [CIRCUIT_BREAKER]?: Record<string, unknown> | null;
+  [TOOLS]?: Record<string, unknown>[];
+  [RESOURCES]?: Record<string, unknown>[];
 }
 
+// Result columns of the relations, named so that no column of a server can take their place.
+const TENANT = '$tenant';
+const CIRCUIT_BREAKER = '$circuitBreaker';
+const TOOLS = '$tools';
+const RESOURCES = '$resources';
+
 interface RowFormats {
-  readonly server: JsonRowFormat<ServerRow>;
-  readonly tenant: JsonRowFormat<TenantRow>;
-  readonly circuitBreaker: JsonRowFormat<CircuitBreakerRow>;
-  readonly tool: JsonRowFormat<ServerToolRow>;
-  readonly resource: JsonRowFormat<ServerResourceRow>;
+  readonly server: RowFormat<ServerRow>;
+  readonly tenant: RowFormat<TenantRow>;
+  readonly circuitBreaker: RowFormat<CircuitBreakerRow>;
+  readonly tool: RowFormat<ServerToolRow>;
+  readonly resource: RowFormat<ServerResourceRow>;
 }
 
 function formatsFor(em: EntityManager): RowFormats {
   return {
-    server: jsonRowFormat(em, MCPServer),
-    tenant: jsonRowFormat(em, Tenant),
-    circuitBreaker: jsonRowFormat(em, CircuitBreaker),
-    tool: jsonRowFormat(em, ServerTool),
-    resource: jsonRowFormat(em, ServerResource),
+    server: rowFormat(em, MCPServer),
+    tenant: rowFormat(em, Tenant),
+    circuitBreaker: rowFormat(em, CircuitBreaker),
+    tool: rowFormat(em, ServerTool),
+    resource: rowFormat(em, ServerResource),
   };
 }
 
@@ -76,24 +81,25 @@ export async function readServerPage(
 ): Promise<ServerRow[]> {
   const formats = formatsFor(em);
   const tenantProperty = em.getMetadata().get(MCPServer).properties.tenant;
-  // JSON is built over the page's rows only: selected next to the filter, PostgreSQL would build it for
-  // every matching row before sorting and cutting the page.
+  // Columns and JSON are computed for the page's rows only: selected next to the filter, PostgreSQL would
+  // build them for every matching row before sorting and cutting the page.
   const alias = 'page';
-  const columns = [raw(`${formats.server.objectSql(alias)} as server`)];
+  const columns = [raw(formats.server.columnsSql(alias))];
   if (relations.tenant) {
-    columns.push(raw(`${referencedRowSql(em, Tenant, formats.tenant, alias, tenantProperty)} as tenant`));
+    const tenant = referencedRowSql(em, Tenant, formats.tenant, alias, tenantProperty);
+    columns.push(raw(`${tenant} as "${TENANT}"`));
   }
   if (relations.circuitBreaker) {
     const breaker = relatedRowSql(em, CircuitBreaker, formats.circuitBreaker, 'server', alias);
-    columns.push(raw(`${breaker} as circuit_breaker`));
+    columns.push(raw(`${breaker} as "${CIRCUIT_BREAKER}"`));
   }
   if (relations.tools) {
     const tools = relatedRowsSql(em, ServerTool, formats.tool, 'server', TOOL_ORDER, alias);
-    columns.push(raw(`${tools} as tools`));
+    columns.push(raw(`${tools} as "${TOOLS}"`));
   }
   if (relations.resources) {
     const resources = relatedRowsSql(em, ServerResource, formats.resource, 'server', RESOURCE_ORDER, alias);
-    columns.push(raw(`${resources} as resources`));
+    columns.push(raw(`${resources} as "${RESOURCES}"`));
   }
   const rows: PageRow[] = await em
     .createQueryBuilder(MCPServer)
@@ -103,25 +109,33 @@ export async function readServerPage(
     .execute('all', false);
 
   return rows.map((row) => {
-    const server = formats.server.read(row.server);
-    if (row.tenant !== undefined) {
-      const tenant = row.tenant === null ? null : formats.tenant.read(row.tenant);
-      loaders.tenantById.prime(server.tenant.id, tenant);
+    const {
+      [TENANT]: tenant,
+      [CIRCUIT_BREAKER]: breaker,
+      [TOOLS]: tools,
+      [RESOURCES]: resources,
+      ...columns
+    } = row;
+    const server = formats.server.read(columns);
+    if (tenant !== undefined) {
+      loaders.tenantById.prime(server.tenant.id, tenant === null ? null : formats.tenant.read(tenant));
     }
-    if (row.circuit_breaker !== undefined) {
-      const breaker = row.circuit_breaker === null ? null : formats.circuitBreaker.read(row.circuit_breaker);
-      loaders.circuitBreakerByServer.prime(server.id, breaker);
-    }
-    if (row.tools !== undefined) {
-      loaders.toolsByServer.prime(
+    if (breaker !== undefined) {
+      loaders.circuitBreakerByServer.prime(
         server.id,
-        row.tools.map((tool) => formats.tool.read(tool)),
+        breaker === null ? null : formats.circuitBreaker.read(breaker),
       );
     }
-    if (row.resources !== undefined) {
+    if (tools !== undefined) {
+      loaders.toolsByServer.prime(
+        server.id,
+        tools.map((tool) => formats.tool.read(tool)),
+      );
+    }
+    if (resources !== undefined) {
       loaders.resourcesByServer.prime(
         server.id,
-        row.resources.map((resource) => formats.resource.read(resource)),
+        resources.map((resource) => formats.resource.read(resource)),
       );
     }
     return server;
