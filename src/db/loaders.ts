@@ -51,7 +51,7 @@ export function manyLoader<T extends object>(
   });
 }
 
-/** The row of `entity` whose unique `property` (a relation, or the id itself) equals each key (e.g. a server's breaker). */
+/** The row of `entity` whose unique relation `property` points to each key (e.g. a server's breaker). */
 export function oneLoader<T extends object>(
   em: EntityManager,
   entity: EntityName<T>,
@@ -68,6 +68,17 @@ export function oneLoader<T extends object>(
 function foreignKey<T extends object>(row: T, property: keyof T): string {
   const related = row[property] as { id?: unknown } | string;
   return typeof related === 'string' ? related : String(related?.id);
+}
+
+/**
+ * Rows by id: from the request's identity map when already loaded, otherwise batched through MikroORM's
+ * reference dataloader (one statement for the ids a page asks for); `null` outside the request's scope.
+ */
+export function byIdLoader<T extends { id: string }>(
+  em: EntityManager,
+  entity: EntityClass<T>,
+): DataLoader<string, T | null> {
+  return new DataLoader((ids) => Promise.all(ids.map((id) => loadById(em, entity, id))));
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { QueryOrderMap } from '@mikro-orm/core';
 import type DataLoader from 'dataloader';
 import type { Row } from '../db/json-rows.js';
-import { countLoader, manyLoader, oneLoader } from '../db/loaders.js';
+import { byIdLoader, countLoader, manyLoader, oneLoader } from '../db/loaders.js';
 import type { EntityManager } from '../db/orm.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { CircuitBreaker } from './circuit-breaker.entity.js';
@@ -40,7 +40,7 @@ declare module '../graphql/context.js' {
 export function createRegistryLoaders(em: EntityManager): RegistryLoaders {
   return {
     serverCountByTenant: countLoader(em, MCPServer, 'tenant'),
-    tenantById: oneLoader(em, Tenant, 'id'),
+    tenantById: byIdLoader(em, Tenant),
     toolsByServer: manyLoader(em, ServerTool, 'server', TOOL_ORDER),
     resourcesByServer: manyLoader(em, ServerResource, 'server', RESOURCE_ORDER),
     promptsByServer: manyLoader(em, ServerPrompt, 'server', { name: 'ASC' }),
