@@ -22,6 +22,7 @@ import { type DatabaseTarget, databaseTarget, initOrm, type Orm } from './db/orm
 import { scopeToTenant } from './db/tenant-scope.js';
 import { entities } from './entities.js';
 import { tenantScopeOf, type Viewer } from './graphql/access.js';
+import { compiledExecutionGateway } from './graphql/compiled-execution.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { formatError, requestIdPlugin } from './graphql/error-masking.js';
 import { apolloLimitOptions } from './graphql/limits.js';
@@ -149,7 +150,7 @@ async function serve(
   const requestLogs = createRequestLogWriter({ orm, log });
 
   const apollo = new ApolloServer<GraphQLContext>({
-    schema,
+    gateway: compiledExecutionGateway(schema),
     formatError,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
