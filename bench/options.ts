@@ -25,6 +25,8 @@ export interface BenchOptions {
   /** Redis for the server's event bus, or null for in-process pub/sub. */
   readonly redisUrl: string | null;
   readonly profile: boolean;
+  /** Measure ServerList on the hand-written reference server too. */
+  readonly reference: boolean;
   readonly resultsFile: string;
   /** Only render bench/README.md from the results file. */
   readonly readmeOnly: boolean;
@@ -60,6 +62,7 @@ Load:
   --redis                   give the server an event bus on Redis (REDIS_URL)
   --redis-url <url>         which Redis (default ${DEFAULT_REDIS_URL}; implies --redis)
   --skip-profile            no CPU profile of the ServerList scenario
+  --skip-reference          no ServerList run on the hand-written reference server
 
 Output:
   --out <file>              results JSON (default ${shownPath(DEFAULT_RESULTS_FILE)}); bench/README.md is
@@ -96,6 +99,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       redis: { type: 'boolean' },
       'redis-url': { type: 'string' },
       'skip-profile': { type: 'boolean' },
+      'skip-reference': { type: 'boolean' },
       out: { type: 'string' },
       'readme-only': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -132,6 +136,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     burst: number('burst', 100),
     redisUrl: redis ? (values['redis-url'] ?? DEFAULT_REDIS_URL) : null,
     profile: !(values['skip-profile'] ?? false),
+    reference: !(values['skip-reference'] ?? false),
     resultsFile: values.out ?? DEFAULT_RESULTS_FILE,
     readmeOnly: values['readme-only'] ?? false,
   };

@@ -15,6 +15,8 @@ export const DEFAULT_KEYS_FILE = path.join(WORK_DIR, 'keys.json');
 export const PROFILE_FILE = path.join(WORK_DIR, 'server-list.cpuprofile');
 /** The compiled server the benchmark starts, as `npm start` would. */
 export const SERVER_ENTRY = path.join(PROJECT_ROOT, 'dist', 'src', 'main.js');
+/** The hand-written Apollo Server + pg + DataLoader that ServerList is compared with (bench/reference-server.ts). */
+export const REFERENCE_SERVER_ENTRY = path.join(PROJECT_ROOT, 'dist', 'bench', 'reference-server.js');
 
 /** A path as it is shown to people: relative to the project root when inside it. */
 export function shownPath(file: string): string {

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { bytes, fixed, markdownTable, percent, whole } from './format.js';
 import { USAGE } from './options.js';
 import { profileRows, RUN_HEADERS, runRows, subscriptionRows, targetRows } from './report.js';
-import type { BenchResults } from './results.js';
+import type { BenchResults, HttpScenarioResult } from './results.js';
 
 const NOTES_START = '<!-- notes:start -->';
 const NOTES_END = '<!-- notes:end -->';
@@ -131,6 +131,7 @@ function readme(results: BenchResults, notes: string): string {
           .map((run) => `\nFirst error at ${run.connections} connections: \`${run.errorDetail.sample}\``),
       ].join('\n'),
     ),
+    referenceSection(results.reference ?? null),
     results.subscriptions === null
       ? '### Subscriptions\n\nNot measured in this run.'
       : [
@@ -218,4 +219,20 @@ function summary(sql: string): string {
   const count = /^select count\(\*\)/.test(text);
   const table = /from "?(\w+)"?/.exec(text)?.[1] ?? 'statement';
   return `${count ? 'count of ' : ''}${table}`;
+}
+
+/** ServerList on the hand-written reference server, if this run measured it (older results have no field). */
+function referenceSection(reference: HttpScenarioResult | null): string {
+  if (reference === null) return '### ServerList on the reference server\n\nNot measured in this run.';
+  return [
+    `### ${reference.title}`,
+    '',
+    'The same request, data and load on bench/reference-server.ts: a minimal hand-written Apollo Server with pg ' +
+      'and DataLoader serving only this page (key lookup, count, page, then one batched query each for tenants, ' +
+      'breakers, tools and resources). The issue puts such a server at about 40 req/CPU-s on its machine.',
+    '',
+    `Checked: ${reference.check}.`,
+    '',
+    markdownTable(RUN_HEADERS, runRows(reference)),
+  ].join('\n');
 }

@@ -55,6 +55,8 @@ export interface BenchResults {
   readonly machine: MachineInfo;
   readonly settings: BenchSettings;
   readonly scenarios: readonly HttpScenarioResult[];
+  /** ServerList on the hand-written reference server (bench/reference-server.ts), same data and load. */
+  readonly reference: HttpScenarioResult | null;
   readonly subscriptions: SubscriptionResult | null;
   readonly explains: readonly ExplainedStatement[];
   readonly profile: ProfileSummary | null;

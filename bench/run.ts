@@ -10,7 +10,14 @@ import { type LoadTarget, runLoad, waitUntilIdle } from './load.js';
 import { progress } from './log.js';
 import { machineInfo } from './machine.js';
 import { type BenchOptions, parseOptions, type ScenarioName, USAGE, UsageError } from './options.js';
-import { PROFILE_FILE, PROJECT_ROOT, README_FILE, shownPath, WORK_DIR } from './paths.js';
+import {
+  PROFILE_FILE,
+  PROJECT_ROOT,
+  README_FILE,
+  REFERENCE_SERVER_ENTRY,
+  shownPath,
+  WORK_DIR,
+} from './paths.js';
 import { type ProfileSummary, profileWhile, summariseProfile } from './profile.js';
 import { renderReadme } from './readme.js';
 import { printProfile, printScenario, printSubscriptions, printTargets } from './report.js';
@@ -80,10 +87,12 @@ async function main(argv: readonly string[]): Promise<void> {
     }
 
     const serverList = scenarios.find((scenario) => scenario.name === 'server-list');
+    const reference =
+      options.reference && serverList ? await measureReference(serverList, sql, options) : null;
     const profile = options.profile && serverList ? await profileServerList(serverList, sql, options) : null;
     if (profile) printProfile(profile);
 
-    const targets = evaluateTargets({ scenarios: measured, explains, subscriptions });
+    const targets = evaluateTargets({ scenarios: measured, reference, explains, subscriptions });
     printTargets(targets);
     const results: BenchResults = {
       version: 1,
@@ -110,6 +119,7 @@ async function main(argv: readonly string[]): Promise<void> {
         server: SERVER_DESCRIPTION,
       },
       scenarios: measured,
+      reference,
       subscriptions,
       explains,
       profile,
@@ -201,6 +211,28 @@ async function measureScenario(
   };
   printScenario(result);
   return result;
+}
+
+/**
+ * ServerList on the hand-written reference server (bench/reference-server.ts), checked and loaded exactly as on
+ * the registry: the yardstick that makes its requests per CPU-second comparable with the issue's machine.
+ */
+async function measureReference(
+  serverList: HttpScenario,
+  sql: Sql,
+  options: BenchOptions,
+): Promise<HttpScenarioResult> {
+  const server = await startServer({
+    databaseUrl: options.databaseUrl,
+    redisUrl: null,
+    entry: REFERENCE_SERVER_ENTRY,
+  });
+  try {
+    const reference = { ...serverList, title: 'ServerList on the reference server' };
+    return await measureScenario(reference, [], { server, sql }, options);
+  } finally {
+    await server.stop();
+  }
 }
 
 /** ServerList at the highest connection count on a server with the inspector open, profiled after a warm-up. */

@@ -11,6 +11,8 @@ export interface ServerSettings {
   readonly redisUrl: string | null;
   /** Opens the V8 inspector on a free port (for CPU profiles taken through it). */
   readonly inspect?: boolean;
+  /** The compiled script to run; the registry (`SERVER_ENTRY`) unless given. */
+  readonly entry?: string;
 }
 
 /** The compiled server running in production mode as a child process, as it runs in a deployment. */
@@ -49,7 +51,7 @@ export async function startServer(settings: ServerSettings): Promise<ServerProce
   delete env.ADMIN_API_KEY;
   delete env.REDIS_URL;
   if (settings.redisUrl !== null) env.REDIS_URL = settings.redisUrl;
-  const args = [...(settings.inspect ? ['--inspect=127.0.0.1:0'] : []), SERVER_ENTRY];
+  const args = [...(settings.inspect ? ['--inspect=127.0.0.1:0'] : []), settings.entry ?? SERVER_ENTRY];
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid;
   if (pid === undefined) throw new Error('the server process did not start');

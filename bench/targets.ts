@@ -12,11 +12,17 @@ const BURST_MEMORY_BUDGET = 64 * 1024 * 1024;
 
 interface Measured {
   readonly scenarios: readonly HttpScenarioResult[];
+  readonly reference: HttpScenarioResult | null;
   readonly explains: readonly ExplainedStatement[];
   readonly subscriptions: SubscriptionResult | null;
 }
 
-export function evaluateTargets({ scenarios, explains, subscriptions }: Measured): TargetVerdict[] {
+export function evaluateTargets({
+  scenarios,
+  reference,
+  explains,
+  subscriptions,
+}: Measured): TargetVerdict[] {
   const run = (name: ScenarioName, connections: number): LoadRun | undefined =>
     scenarios.find((scenario) => scenario.name === name)?.runs.find((r) => r.connections === connections);
   const list = scenarios.find((scenario) => scenario.name === 'server-list');
@@ -29,6 +35,10 @@ export function evaluateTargets({ scenarios, explains, subscriptions }: Measured
       list20?.requestsPerCpuSecond,
       60,
       'req/CPU-s',
+    ),
+    relativeToReference(
+      list20?.requestsPerCpuSecond,
+      reference?.runs.find((r) => r.connections === 20),
     ),
     atMost('ServerList: ≤ 3 SQL statements per request', list?.statementsPerRequest, 3, 'statements'),
     below('ServerList, 1 connection: p99 < 40 ms', run('server-list', 1)?.latencyMs.p99, 40),
@@ -67,6 +77,23 @@ export function evaluateTargets({ scenarios, explains, subscriptions }: Measured
 function atLeast(target: string, value: number | undefined, min: number, unit: string): TargetVerdict {
   if (value === undefined) return { target, measured: 'not measured', met: null };
   return { target, measured: `${fixed(value)} ${unit}`, met: value >= min };
+}
+
+/**
+ * The issue puts a hand-written Apollo Server + pg + DataLoader at about 40 req/CPU-s on its machine and asks for
+ * 60: 1.5 times that. The same ratio against the reference server run here does not depend on the machine.
+ */
+function relativeToReference(registry: number | undefined, reference: LoadRun | undefined): TargetVerdict {
+  const target =
+    'ServerList, 20 connections: ≥ 1.5 × the hand-written reference server on the same machine (60 / 40)';
+  if (registry === undefined || reference === undefined)
+    return { target, measured: 'not measured', met: null };
+  const ratio = registry / reference.requestsPerCpuSecond;
+  return {
+    target,
+    measured: `${fixed(ratio, 2)} × (${fixed(registry)} against ${fixed(reference.requestsPerCpuSecond)} req/CPU-s)`,
+    met: ratio >= 1.5,
+  };
 }
 
 function atMost(target: string, value: number | undefined, max: number, unit: string): TargetVerdict {
