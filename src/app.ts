@@ -109,6 +109,9 @@ async function serve(
   const { config, log } = options;
   const schema = await buildAppSchema(eventBus.pubSub);
   const app = express();
+  // No cache revalidates GraphQL answers (no cache hints are served; dashboards POST), yet Express would hash
+  // every body for an ETag: a page of servers is ~600 KiB.
+  app.set('etag', false);
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
 

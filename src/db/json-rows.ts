@@ -24,10 +24,7 @@ export type Row<T, Relations extends keyof T = never> = Omit<T, Relations> & {
 export interface RowFormat<R> {
   /** `"alias"."created_at" as "createdAt", …`: the entity's columns, named as its properties. */
   columnsSql(alias: string): string;
-  /**
-   * The row that selected columns (or a JSON object of them) stand for: timestamps, which arrive as
-   * PostgreSQL's text or JSON's ISO strings, become Dates.
-   */
+  /** The row that selected columns (or a JSON object of them) stand for: timestamps become Dates. */
   read(columns: Record<string, unknown>): R;
 }
 
@@ -46,18 +43,23 @@ export function rowFormat<R>(em: EntityManager, entity: EntityName<object>): Row
       prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner),
   );
   const timestamps = scalars.filter((prop) => prop.runtimeType === 'Date').map((prop) => prop.name);
-  const platform = em.getPlatform();
   return {
     columnsSql(alias) {
       return [
-        ...scalars.map((prop) => `${column(alias, prop)} as ${quote(prop.name)}`),
+        ...scalars.map((prop) =>
+          // Timestamps travel as epoch milliseconds: cheaper for PostgreSQL to write than text, and for
+          // JavaScript to turn into a Date than text is to parse.
+          timestamps.includes(prop.name)
+            ? `(extract(epoch from ${column(alias, prop)}) * 1000)::float8 as ${quote(prop.name)}`
+            : `${column(alias, prop)} as ${quote(prop.name)}`,
+        ),
         ...references.map((prop) => `json_build_object('id', ${column(alias, prop)}) as ${quote(prop.name)}`),
       ].join(', ');
     },
     read(row) {
       for (const name of timestamps) {
         const value = row[name];
-        if (typeof value === 'string') row[name] = platform.parseDate(value);
+        if (typeof value === 'number') row[name] = new Date(value);
       }
       // The columns were selected from the same metadata as R's entity (see columnsSql), so they have R's shape.
       return row as R;
