@@ -71,6 +71,24 @@ export class Inspector {
   }
 }
 
+/**
+ * The V8 heap the process behind `inspectorUrl` still uses after a full garbage collection: what it retains,
+ * unlike its resident memory, which V8 keeps after a peak.
+ */
+export async function retainedHeapBytes(inspectorUrl: string): Promise<number> {
+  const inspector = await Inspector.connect(inspectorUrl);
+  try {
+    await inspector.send('HeapProfiler.collectGarbage');
+    const { result } = await inspector.send<{ result: { value: number } }>('Runtime.evaluate', {
+      expression: 'process.memoryUsage().heapUsed',
+      returnByValue: true,
+    });
+    return result.value;
+  } finally {
+    inspector.close();
+  }
+}
+
 /** Profiles the process behind `inspectorUrl` while `work` runs (startup excluded). */
 export async function profileWhile(inspectorUrl: string, work: () => Promise<void>): Promise<CpuProfile> {
   const inspector = await Inspector.connect(inspectorUrl);

@@ -72,7 +72,14 @@ function readme(results: BenchResults, notes: string): string {
         "`changedAt`, set in the mutation's transaction before it commits and publishes; server and bench share " +
         'the clock) to receipt, which is what the target is about; and, for the whole path, from sending the ' +
         'mutation (it includes the mutations queueing for the database) and from its response (negative: the ' +
-        'event overtook the response).',
+        'event overtook the response). The scenario runs on a fresh server of its own with the inspector open: ' +
+        'memory is read as resident size and as the heap left after a full garbage collection (what the server ' +
+        'retains; V8 keeps resident memory after a peak), before subscribing, subscribed, after the burst and ' +
+        'after the subscribers left.',
+      '- **Reference**: ServerList is run once more on bench/reference-server.ts, a minimal hand-written Apollo ' +
+        'Server with pg and DataLoader serving only that page, checked the same way. The issue prices such a ' +
+        'server at about 40 req/CPU-s on its machine and asks for 60, so the ratio to it (1.5) reads the target ' +
+        'on any machine.',
       '- **Profile**: a second server with the inspector open; the CPU profile covers only a ServerList run at ' +
         'the highest connection count (after a warm-up), and is kept in .data/bench/server-list.cpuprofile for ' +
         'Chrome DevTools.',

@@ -2,7 +2,7 @@ import { bytes, fixed, percent, textTable, whole } from './format.js';
 import type { LoadRun } from './load.js';
 import type { ProfileSummary } from './profile.js';
 import type { HttpScenarioResult, TargetVerdict } from './results.js';
-import type { SubscriptionResult } from './subscriptions.js';
+import type { MemoryReadings, SubscriptionResult } from './subscriptions.js';
 
 export const RUN_HEADERS = [
   'connections',
@@ -76,19 +76,23 @@ export function subscriptionRows(result: SubscriptionResult): string[][] {
     ],
     ['first mutation sent → last change received', `${fixed(result.burstSeconds, 2)} s`],
     ['server CPU during the burst', `${fixed(result.serverCpuSeconds, 2)} s`],
-    [
-      'server RSS: before / subscribed / after burst / after close',
-      [
-        result.rssBytes.before,
-        result.rssBytes.subscribed,
-        result.rssBytes.afterBurst,
-        result.rssBytes.afterClose,
-      ]
-        .map(bytes)
-        .join(' / '),
-    ],
+    ['server RSS: before / subscribed / after burst / after close', memoryRow(result.rssBytes)],
+    ...(result.heapBytes === undefined
+      ? []
+      : [
+          [
+            'server heap after a full GC: before / subscribed / after burst / after close',
+            memoryRow(result.heapBytes),
+          ],
+        ]),
     ['subscription errors', whole(result.errors.length)],
   ];
+}
+
+function memoryRow(readings: MemoryReadings): string {
+  return [readings.before, readings.subscribed, readings.afterBurst, readings.afterClose]
+    .map(bytes)
+    .join(' / ');
 }
 
 export function targetRows(verdicts: readonly TargetVerdict[]): string[][] {

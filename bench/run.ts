@@ -73,13 +73,7 @@ async function main(argv: readonly string[]): Promise<void> {
         measured.push(await measureScenario(scenario, counts, { server, sql }, options));
       }
       if (options.scenarios.includes('subscriptions')) {
-        subscriptions = await runSubscriptions({
-          server,
-          sql,
-          keys,
-          subscribers: options.subscribers,
-          burst: options.burst,
-        });
+        subscriptions = await measureSubscriptions(sql, keys, options);
         printSubscriptions(subscriptions);
       }
     } finally {
@@ -211,6 +205,33 @@ async function measureScenario(
   };
   printScenario(result);
   return result;
+}
+
+/**
+ * The subscription burst on a server of its own, fresh (its memory is not the HTTP scenarios') and with the
+ * inspector open, through which the scenario reads the heap the server retains.
+ */
+async function measureSubscriptions(
+  sql: Sql,
+  keys: SeedKeys,
+  options: BenchOptions,
+): Promise<SubscriptionResult> {
+  const server = await startServer({
+    databaseUrl: options.databaseUrl,
+    redisUrl: options.redisUrl,
+    inspect: true,
+  });
+  try {
+    return await runSubscriptions({
+      server,
+      sql,
+      keys,
+      subscribers: options.subscribers,
+      burst: options.burst,
+    });
+  } finally {
+    await server.stop();
+  }
 }
 
 /**

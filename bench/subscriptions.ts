@@ -5,6 +5,7 @@ import type { Sql } from './database.js';
 import { dataOf, expect, postGraphQL, requestBody } from './graphql-http.js';
 import { progress, sleep } from './log.js';
 import { CIRCUIT_BREAKER_CHANGED, RESET_CIRCUIT_BREAKER } from './operations.js';
+import { retainedHeapBytes } from './profile.js';
 import type { ServerProcess } from './server-process.js';
 import { type Distribution, distribution } from './stats.js';
 
@@ -33,13 +34,17 @@ export interface SubscriptionResult {
   readonly burstSeconds: number;
   readonly serverCpuSeconds: number;
   /** The server's resident memory before subscribing, subscribed, after the burst, after everyone left. */
-  readonly rssBytes: {
-    readonly before: number;
-    readonly subscribed: number;
-    readonly afterBurst: number;
-    readonly afterClose: number;
-  };
+  readonly rssBytes: MemoryReadings;
+  /** The V8 heap it retains at the same moments, after a full garbage collection (absent in older results). */
+  readonly heapBytes?: MemoryReadings;
   readonly errors: readonly string[];
+}
+
+export interface MemoryReadings {
+  readonly before: number;
+  readonly subscribed: number;
+  readonly afterBurst: number;
+  readonly afterClose: number;
 }
 
 export interface SubscriptionSettings {
@@ -131,7 +136,13 @@ export async function runSubscriptions(settings: SubscriptionSettings): Promise<
   );
   const watched = new Set(targets.map((row) => row.id));
 
+  const retained = () => {
+    if (server.inspectorUrl === null)
+      throw new Error('the subscription scenario needs a server with an inspector');
+    return retainedHeapBytes(server.inspectorUrl);
+  };
   const before = server.rssBytes();
+  const heapBefore = await retained();
   progress(
     'subscriptions',
     `${subscribers} subscribers of tenant ${tenant.tenantName} (${snapshotEvents} breakers)`,
@@ -158,6 +169,7 @@ export async function runSubscriptions(settings: SubscriptionSettings): Promise<
   );
   await sleep(1000);
   const rssSubscribed = server.rssBytes();
+  const heapSubscribed = await retained();
   progress('subscriptions', `subscribed in ${subscribeSeconds.toFixed(1)} s; burst of ${burst} resets`);
 
   await sql.rows(
@@ -202,9 +214,13 @@ export async function runSubscriptions(settings: SubscriptionSettings): Promise<
       fromResponse.push(at - (answered.get(serverId) ?? at));
     }
   }
+  // After the latencies are taken: a full collection pauses the server.
+  const heapAfterBurst = await retained();
   progress('subscriptions', `${receivedCount()} of ${expected} changes delivered; closing subscribers`);
   await Promise.all(clients.map((client) => client.close()));
   await sleep(3000);
+  const rssAfterClose = server.rssBytes();
+  const heapAfterClose = await retained();
 
   return {
     subscribers,
@@ -219,7 +235,13 @@ export async function runSubscriptions(settings: SubscriptionSettings): Promise<
     latencyFromResponseMs: distribution(fromResponse),
     burstSeconds: (lastReceipt - burstStarted) / 1000,
     serverCpuSeconds,
-    rssBytes: { before, subscribed: rssSubscribed, afterBurst: rssAfterBurst, afterClose: server.rssBytes() },
+    rssBytes: { before, subscribed: rssSubscribed, afterBurst: rssAfterBurst, afterClose: rssAfterClose },
+    heapBytes: {
+      before: heapBefore,
+      subscribed: heapSubscribed,
+      afterBurst: heapAfterBurst,
+      afterClose: heapAfterClose,
+    },
     errors: clients.flatMap((client) => client.errors).slice(0, 10),
   };
 }

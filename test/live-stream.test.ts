@@ -65,4 +65,32 @@ describe('live stream', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     await expect(stream.next()).rejects.toMatchObject({ extensions: { code: 'SUBSCRIBER_TOO_SLOW' } });
   });
+
+  it('ends at once when the subscriber leaves while it waits, and lets go of its pub/sub subscriptions', async () => {
+    const closed: string[] = [];
+    // A source that never yields and records being closed, as a quiet pub/sub topic.
+    const quiet = <S>(name: string): AsyncIterableIterator<S> => ({
+      next: () => new Promise<IteratorResult<S>>(() => {}),
+      return: async () => {
+        closed.push(name);
+        return { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    });
+    const stream = liveStream<Change>({
+      changes: quiet('changes'),
+      resyncs: quiet('resyncs'),
+      snapshot: async () => [change('a', 0)],
+      accepts: () => true,
+      maxQueue: 10,
+      tooSlow: () => new Error('too slow'),
+    });
+    expect((await stream.next()).value?.label).toBe('a@0');
+    const waiting = stream.next(); // nothing will be published
+    await expect(stream.return(undefined)).resolves.toMatchObject({ done: true });
+    await expect(waiting).resolves.toMatchObject({ done: true });
+    expect(closed.sort()).toEqual(['changes', 'resyncs']);
+  });
 });

@@ -92,12 +92,13 @@ async function circuitBreakerSnapshot(
   return rows.map((row) => ({ ...row, previousState: null, changedAt: platform.parseDate(row.changedAt) }));
 }
 
-async function* serverHealthStream(
+// Plain async functions, not generators: the stream they return must end as soon as the client leaves.
+async function serverHealthStream(
   context: GraphQLContext,
   args: WatchArgs,
-): AsyncGenerator<ServerHealthEvent> {
+): Promise<AsyncIterable<ServerHealthEvent>> {
   const { accepts, serverId } = await watch(context, args);
-  yield* liveStream<ServerHealthEvent>({
+  return liveStream<ServerHealthEvent>({
     // Only HealthChecker publishes on these topics (through Redis, dates arrive as ISO strings, which the
     // DateTime scalar serialises the same).
     changes: context.eventBus.pubSub.subscribe(
@@ -111,12 +112,12 @@ async function* serverHealthStream(
   });
 }
 
-async function* circuitBreakerStream(
+async function circuitBreakerStream(
   context: GraphQLContext,
   args: WatchArgs,
-): AsyncGenerator<CircuitBreakerEvent> {
+): Promise<AsyncIterable<CircuitBreakerEvent>> {
   const { accepts, serverId } = await watch(context, args);
-  yield* liveStream<CircuitBreakerEvent>({
+  return liveStream<CircuitBreakerEvent>({
     changes: context.eventBus.pubSub.subscribe(
       HEALTH_TOPICS.circuitBreakerChanged,
     ) as AsyncIterable<CircuitBreakerEvent>,

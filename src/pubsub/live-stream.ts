@@ -24,13 +24,53 @@ export interface LiveStreamOptions<T extends VersionedEvent> {
  * current state again, so nothing stays wrong after an outage. Per server, only events newer than the last
  * one delivered pass, so a resync or a late duplicate never moves a client backwards. A subscriber that
  * falls `maxQueue` events behind gets an error telling it to resubscribe, rather than unbounded memory.
+ *
+ * Ending it (`return()`, when the client unsubscribes or disconnects) takes effect at once, also while it waits
+ * for the next event: an async generator would hold the request until that event came, and until then keep
+ * its pub/sub subscriptions and everything they reach.
  */
-export async function* liveStream<T extends VersionedEvent>(
+export function liveStream<T extends VersionedEvent>(options: LiveStreamOptions<T>): LiveStream<T> {
+  const control: StreamControl = { ended: false, wake: undefined };
+  const events = streamEvents(options, control);
+  const end = () => {
+    control.ended = true;
+    control.wake?.();
+  };
+  return {
+    next: () => events.next(),
+    return: (value?: unknown) => {
+      end();
+      return events.return(value);
+    },
+    throw: (error?: unknown) => {
+      end();
+      return events.throw(error);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/** An event stream that can always be ended (and errored) from outside. */
+export interface LiveStream<T> extends AsyncIterableIterator<T> {
+  return(value?: unknown): Promise<IteratorResult<T>>;
+  throw(error?: unknown): Promise<IteratorResult<T>>;
+}
+
+interface StreamControl {
+  /** Set when the consumer ended the stream: the loop stops at its next turn. */
+  ended: boolean;
+  /** Resumes the loop while it waits for events. */
+  wake: (() => void) | undefined;
+}
+
+async function* streamEvents<T extends VersionedEvent>(
   options: LiveStreamOptions<T>,
+  control: StreamControl,
 ): AsyncGenerator<T> {
   const delivered = new Map<string, number>();
   const queue: T[] = [];
-  let wake: (() => void) | undefined;
   let failure: unknown;
   let overflow = false;
 
@@ -40,14 +80,14 @@ export async function* liveStream<T extends VersionedEvent>(
       if (queue.length >= options.maxQueue) overflow = true;
       else queue.push(event);
     }
-    wake?.();
+    control.wake?.();
   };
   const pump = async <S>(source: AsyncIterable<S>, handle: (item: S) => Promise<void> | void) => {
     try {
       for await (const item of source) await handle(item);
     } catch (error) {
       failure = error;
-      wake?.();
+      control.wake?.();
     }
   };
 
@@ -55,19 +95,17 @@ export async function* liveStream<T extends VersionedEvent>(
     pump(options.changes, (event) => push([event])),
     pump(options.resyncs, async () => push(await options.snapshot())),
   ];
-  push(await options.snapshot());
   try {
-    for (;;) {
-      if (overflow) {
-        throw options.tooSlow();
-      }
+    push(await options.snapshot());
+    while (!control.ended) {
+      if (overflow) throw options.tooSlow();
       if (failure !== undefined) throw failure;
       const event = queue.shift();
       if (event === undefined) {
         await new Promise<void>((resolve) => {
-          wake = resolve;
+          control.wake = resolve;
         });
-        wake = undefined;
+        control.wake = undefined;
         continue;
       }
       if ((delivered.get(event.serverId) ?? -1) >= event.version) continue;
