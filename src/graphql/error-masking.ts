@@ -113,10 +113,8 @@ export function formatErrorsOutsideApollo(
     // graphql-ws wraps what a subscription's stream throws in a GraphQLError with neither path nor nodes: the
     // thrown error is the one to format (an ApiError such as SUBSCRIBER_TOO_SLOW keeps its code). Variable
     // errors also have a cause but point at their variable definition, and are formatted as they are.
-    const wrapsStreamFailure =
-      error.path === undefined && error.nodes === undefined && error.originalError instanceof GraphQLError;
-    const source =
-      wrapsStreamFailure && error.originalError instanceof GraphQLError ? error.originalError : error;
+    const wrapped = error.path === undefined && error.nodes === undefined ? error.originalError : undefined;
+    const source = wrapped instanceof GraphQLError ? wrapped : error;
     const formatted = formatError(source.toJSON(), source);
     if (formatted.extensions?.code !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
     const original =
