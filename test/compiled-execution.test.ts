@@ -130,6 +130,18 @@ describe('compiled execution', () => {
       },
     ],
     [
+      '@skip and @include with variables and defaults',
+      'query($s: Boolean = true, $i: Boolean!) { a: mode @skip(if: $s) b: mode @include(if: $i) c: mode @skip(if: false) }',
+      { i: false },
+    ],
+    [
+      'fragments, inline fragments, aliases and __typename',
+      'query { __typename ...F ... on Query { m: mode(mode: SLOW) } } fragment F on Query { mode items { __typename id } }',
+      {},
+    ],
+    ['resolver errors, with nulls where graphql-js leaves them', 'query { items { id checked maybe } }', {}],
+    ['an error in a non-null list that nulls its parent', 'query { mode strictItems { id checked } }', {}],
+    [
       'a mutation (run by graphql-js, absent and null kept apart)',
       'mutation($o: Options) { set(options: $o) }',
       {
