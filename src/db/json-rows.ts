@@ -1,5 +1,6 @@
 import {
   type EntityKey,
+  type EntityMetadata,
   type EntityName,
   type EntityProperty,
   QueryOrder,
@@ -22,11 +23,15 @@ export type Row<T, Relations extends keyof T = never> = Omit<T, Relations> & {
 
 /** How the rows of one entity are selected under their property names, and read back. */
 export interface RowFormat<R> {
+  readonly meta: EntityMetadata;
   /** `"alias"."created_at" as "createdAt", …`: the entity's columns, named as its properties. */
   columnsSql(alias: string): string;
   /** The row that selected columns (or a JSON object of them) stand for: timestamps become Dates. */
   read(columns: Record<string, unknown>): R;
 }
+
+// Built once per entity's metadata (one per ORM, unchanged while it runs), not on every request.
+const formats = new WeakMap<EntityMetadata, RowFormat<unknown>>();
 
 /**
  * The row form of `entity`: every column property that is loaded by default (lazy ones, such as sealed
@@ -34,6 +39,16 @@ export interface RowFormat<R> {
  */
 export function rowFormat<R>(em: EntityManager, entity: EntityName<object>): RowFormat<R> {
   const meta = em.getMetadata().get(entity);
+  let format = formats.get(meta);
+  if (format === undefined) {
+    format = buildRowFormat(meta);
+    formats.set(meta, format);
+  }
+  // Cached by metadata, which is R's entity: the caller names R for it.
+  return format as RowFormat<R>;
+}
+
+function buildRowFormat(meta: EntityMetadata): RowFormat<unknown> {
   const columns = meta.props.filter(
     (prop) => prop.persist !== false && !prop.lazy && prop.fieldNames?.length,
   );
@@ -44,6 +59,7 @@ export function rowFormat<R>(em: EntityManager, entity: EntityName<object>): Row
   );
   const timestamps = scalars.filter((prop) => prop.runtimeType === 'Date').map((prop) => prop.name);
   return {
+    meta,
     columnsSql(alias) {
       return [
         ...scalars.map((prop) =>
@@ -61,65 +77,66 @@ export function rowFormat<R>(em: EntityManager, entity: EntityName<object>): Row
         const value = row[name];
         if (typeof value === 'number') row[name] = new Date(value);
       }
-      // The columns were selected from the same metadata as R's entity (see columnsSql), so they have R's shape.
-      return row as R;
+      // The columns were selected from this metadata, so the row has the shape of its entity.
+      return row;
     },
   };
 }
 
-/**
- * A correlated subquery giving, for the row of `outerAlias`, the rows of `entity` whose relation `property`
- * points to it, as a JSON array in `orderBy` order (`[]` when there are none). The caller owns tenant scoping:
- * use it only for rows that belong to an outer row already inside the request's scope.
- */
-export function relatedRowsSql<T extends object>(
-  em: EntityManager,
-  entity: EntityName<T>,
+// Correlated subqueries for the relations of an outer row that is already inside the request's tenant scope
+// (the caller owns scoping: these read what belongs to that row). Each selects the related rows as `row`
+// through `rowsOf`; row_to_json over a subquery is markedly cheaper in PostgreSQL than json_build_object per row.
+
+/** The rows whose relation `property` points to the row of `outerAlias`, as a JSON array in `orderBy` order. */
+export function relatedRowsSql<T>(
   format: RowFormat<unknown>,
   property: EntityKey<T>,
   orderBy: QueryOrderMap<T>,
   outerAlias: string,
 ): string {
-  const meta = em.getMetadata().get(entity);
-  const alias = `${outerAlias}_${meta.tableName}`;
-  // row_to_json over a subquery is markedly cheaper in PostgreSQL than json_build_object per row.
-  return (
-    `(select coalesce(json_agg(row order by ${orderSql(orderBy)}), '[]'::json) from ` +
-    `(select ${format.columnsSql(alias)} from ${quote(meta.tableName)} ${quote(alias)} ` +
-    `where ${column(alias, meta.properties[property])} = ${quote(outerAlias)}."id") row)`
-  );
+  const rows = rowsOf(format, outerAlias, pointingTo(format, property, outerAlias));
+  return `(select coalesce(json_agg(row order by ${orderSql(orderBy)}), '[]'::json) from ${rows})`;
 }
 
 /** Like `relatedRowsSql` for a relation with at most one row (a one-to-one): the row's JSON, or null. */
-export function relatedRowSql<T extends object>(
-  em: EntityManager,
-  entity: EntityName<T>,
+export function relatedRowSql<T>(
   format: RowFormat<unknown>,
   property: EntityKey<T>,
   outerAlias: string,
 ): string {
-  const meta = em.getMetadata().get(entity);
-  const alias = `${outerAlias}_${meta.tableName}`;
-  return (
-    `(select row_to_json(row) from (select ${format.columnsSql(alias)} from ${quote(meta.tableName)} ` +
-    `${quote(alias)} where ${column(alias, meta.properties[property])} = ${quote(outerAlias)}."id") row)`
-  );
+  const rows = rowsOf(format, outerAlias, pointingTo(format, property, outerAlias));
+  return `(select row_to_json(row) from ${rows})`;
 }
 
-/** The row `outerProperty` of `outerAlias` refers to, as JSON, or null (e.g. a server's tenant). */
+/** The condition of the related rows whose relation `property` points to the row of `outerAlias`. */
+function pointingTo<T>(format: RowFormat<unknown>, property: EntityKey<T>, outerAlias: string) {
+  const prop = format.meta.properties[property as string] as EntityProperty;
+  return (alias: string) => `${column(alias, prop)} = ${quote(outerAlias)}."id"`;
+}
+
+/** The row the relation `outerProperty` of `outerAlias` refers to, as JSON, or null (e.g. a server's tenant). */
 export function referencedRowSql(
-  em: EntityManager,
-  entity: EntityName<object>,
   format: RowFormat<unknown>,
   outerAlias: string,
   outerProperty: EntityProperty,
 ): string {
-  const meta = em.getMetadata().get(entity);
-  const alias = `${outerAlias}_${meta.tableName}`;
-  return (
-    `(select row_to_json(row) from (select ${format.columnsSql(alias)} from ${quote(meta.tableName)} ` +
-    `${quote(alias)} where ${quote(alias)}."id" = ${column(outerAlias, outerProperty)}) row)`
+  const rows = rowsOf(
+    format,
+    outerAlias,
+    (alias) => `${quote(alias)}."id" = ${column(outerAlias, outerProperty)}`,
   );
+  return `(select row_to_json(row) from ${rows})`;
+}
+
+/** `(select <columns> from <table> <alias> where <condition>) row`, aliased apart from the outer row. */
+function rowsOf(
+  format: RowFormat<unknown>,
+  outerAlias: string,
+  condition: (alias: string) => string,
+): string {
+  const { tableName } = format.meta;
+  const alias = `${outerAlias}_${tableName}`;
+  return `(select ${format.columnsSql(alias)} from ${quote(tableName)} ${quote(alias)} where ${condition(alias)}) row`;
 }
 
 /** ORDER BY over the property-named columns of the subquery `row`. */

@@ -24,14 +24,6 @@ import {
 import { ServerResource } from './server-resource.entity.js';
 import { ServerTool } from './server-tool.entity.js';
 
-/** The relations of each server a page reads along with it: the ones the request selects. */
-export interface ServerPageRelations {
-  readonly tenant: boolean;
-  readonly circuitBreaker: boolean;
-  readonly tools: boolean;
-  readonly resources: boolean;
-}
-
 /** One statement's result row: the server's columns, and the relations asked for as JSON PostgreSQL built. */
 interface PageRow extends Record<string, unknown> {
   [TENANT]?: Record<string, unknown> | null;
@@ -66,7 +58,8 @@ function formatsFor(em: EntityManager): RowFormats {
 
 /**
  * Reads the servers `page` selects (a query builder over MCPServer, filtered, ordered by `order` and limited)
- * in one statement, with the relations in `relations` aggregated as JSON next to each server, as plain rows:
+ * in one statement, with the relations among `fields` (what the request selects of each server: tenant,
+ * circuitBreaker, tools, resources) aggregated as JSON next to each server, as plain rows:
  * a list page changes nothing, so nothing on it becomes a managed entity. The relations go into the request's
  * loaders, where the field resolvers find them without another statement.
  *
@@ -77,7 +70,7 @@ export async function readServerPage(
   loaders: RegistryLoaders,
   page: QueryBuilder<MCPServer>,
   order: QueryOrderMap<MCPServer>,
-  relations: ServerPageRelations,
+  fields: ReadonlySet<string>,
 ): Promise<ServerRow[]> {
   const formats = formatsFor(em);
   const tenantProperty = em.getMetadata().get(MCPServer).properties.tenant;
@@ -85,20 +78,20 @@ export async function readServerPage(
   // build them for every matching row before sorting and cutting the page.
   const alias = 'page';
   const columns = [raw(formats.server.columnsSql(alias))];
-  if (relations.tenant) {
-    const tenant = referencedRowSql(em, Tenant, formats.tenant, alias, tenantProperty);
+  if (fields.has('tenant')) {
+    const tenant = referencedRowSql(formats.tenant, alias, tenantProperty);
     columns.push(raw(`${tenant} as "${TENANT}"`));
   }
-  if (relations.circuitBreaker) {
-    const breaker = relatedRowSql(em, CircuitBreaker, formats.circuitBreaker, 'server', alias);
+  if (fields.has('circuitBreaker')) {
+    const breaker = relatedRowSql<CircuitBreaker>(formats.circuitBreaker, 'server', alias);
     columns.push(raw(`${breaker} as "${CIRCUIT_BREAKER}"`));
   }
-  if (relations.tools) {
-    const tools = relatedRowsSql(em, ServerTool, formats.tool, 'server', TOOL_ORDER, alias);
+  if (fields.has('tools')) {
+    const tools = relatedRowsSql<ServerTool>(formats.tool, 'server', TOOL_ORDER, alias);
     columns.push(raw(`${tools} as "${TOOLS}"`));
   }
-  if (relations.resources) {
-    const resources = relatedRowsSql(em, ServerResource, formats.resource, 'server', RESOURCE_ORDER, alias);
+  if (fields.has('resources')) {
+    const resources = relatedRowsSql<ServerResource>(formats.resource, 'server', RESOURCE_ORDER, alias);
     columns.push(raw(`${resources} as "${RESOURCES}"`));
   }
   const rows: PageRow[] = await em

@@ -70,15 +70,9 @@ export class ServerResolver {
     @Arg('first', () => Int, { nullable: true }) first?: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ): Promise<Connection<ServerRow>> {
-    const nodeFields = selectedFieldNames(info, ['edges', 'node']);
     return listServers(context.em, context.loaders, filter, orderBy, pageRequest(first, after), {
       countAll: selectedFieldNames(info).has('totalCount'),
-      relations: {
-        tenant: nodeFields.has('tenant'),
-        circuitBreaker: nodeFields.has('circuitBreaker'),
-        tools: nodeFields.has('tools'),
-        resources: nodeFields.has('resources'),
-      },
+      serverFields: selectedFieldNames(info, ['edges', 'node']),
     });
   }
 

@@ -40,7 +40,7 @@ import {
   requireTools,
   validateServerChanges,
 } from './server-input.validation.js';
-import { readServerPage, type ServerPageRelations } from './server-page.js';
+import { readServerPage } from './server-page.js';
 import { ServerPrompt } from './server-prompt.entity.js';
 import { ServerResource } from './server-resource.entity.js';
 import { ServerTool } from './server-tool.entity.js';
@@ -61,7 +61,8 @@ export async function findVisibleServer(em: EntityManager, id: string): Promise<
 
 /**
  * One page of the servers the viewer may see that match `filter`, in `order`, and how many match in all (when
- * `countAll`): two statements, the page's `relations` read with it into the request's loaders.
+ * `countAll`): two statements, the relations among `serverFields` read with the page into the request's
+ * loaders.
  */
 export async function listServers(
   em: EntityManager,
@@ -69,7 +70,7 @@ export async function listServers(
   filter: ServerFilter | null | undefined,
   order: ServerOrder | null | undefined,
   page: PageRequest,
-  wanted: { readonly countAll: boolean; readonly relations: ServerPageRelations },
+  wanted: { readonly countAll: boolean; readonly serverFields: ReadonlySet<string> },
 ): Promise<Connection<ServerRow>> {
   const { field, direction } = order ?? DEFAULT_ORDER;
   const runtimeType = em.getMetadata().get(MCPServer).properties[field].runtimeType;
@@ -84,7 +85,7 @@ export async function listServers(
     .orderBy(rowOrder)
     .limit(page.first + 1);
   const [rows, totalCount] = await Promise.all([
-    readServerPage(em, loaders, pageQuery, rowOrder, wanted.relations),
+    readServerPage(em, loaders, pageQuery, rowOrder, wanted.serverFields),
     // Not counted when the request does not ask: a count of every match is the dearer half of a page.
     wanted.countAll ? matching.clone().getCount() : Promise.resolve(0),
   ]);
