@@ -6,14 +6,15 @@ import type {
 import {
   type DocumentNode,
   execute,
+  type GraphQLEnumType,
+  type GraphQLInputObjectType,
   type GraphQLInputType,
+  type GraphQLScalarType,
   type GraphQLSchema,
   getVariableValues,
-  isEnumType,
   isInputObjectType,
   isListType,
   isNonNullType,
-  isScalarType,
   Kind,
   type ListValueNode,
   type ObjectFieldNode,
@@ -131,38 +132,48 @@ function usesVariablesInsideLiterals(document: DocumentNode): boolean {
 
 /** A variable's value (valid: graphql-js coerced it) with every omitted input field that has a default set to it. */
 function withInputDefaults(type: GraphQLInputType, value: unknown): unknown {
-  if (value === null || value === undefined) return value;
-  if (isNonNullType(type)) return withInputDefaults(type.ofType, value);
-  if (isListType(type)) {
-    return Array.isArray(value)
-      ? value.map((item) => withInputDefaults(type.ofType, item))
-      : withInputDefaults(type.ofType, value);
-  }
-  if (!isInputObjectType(type)) return value;
-  const input = value as Variables;
-  const completed: Variables = {};
-  for (const field of Object.values(type.getFields())) {
-    if (field.name in input) completed[field.name] = withInputDefaults(field.type, input[field.name]);
-    else if (field.defaultValue !== undefined)
-      completed[field.name] = asInput(field.type, field.defaultValue);
-  }
-  return completed;
+  return mapInput(type, value, (objectType, input) => {
+    const completed: Variables = {};
+    for (const field of Object.values(objectType.getFields())) {
+      if (field.name in input) completed[field.name] = withInputDefaults(field.type, input[field.name]);
+      else if (field.defaultValue !== undefined)
+        completed[field.name] = asInput(field.type, field.defaultValue);
+    }
+    return completed;
+  });
 }
 
 /** A default value (held as graphql-js coerced it: enums as their internal values) as a client would send it. */
 function asInput(type: GraphQLInputType, value: unknown): unknown {
+  return mapInput(
+    type,
+    value,
+    (objectType, input) =>
+      Object.fromEntries(
+        Object.values(objectType.getFields())
+          .filter((field) => field.name in input)
+          .map((field) => [field.name, asInput(field.type, input[field.name])]),
+      ),
+    (leafType, leaf) => leafType.serialize(leaf),
+  );
+}
+
+/**
+ * Walks an input value along its type: null stays, lists go item by item (a single value stands for a list of
+ * one), input objects go to `object`, enums and scalars to `leaf`.
+ */
+function mapInput(
+  type: GraphQLInputType,
+  value: unknown,
+  object: (type: GraphQLInputObjectType, input: Variables) => unknown,
+  leaf: (type: GraphQLScalarType | GraphQLEnumType, value: unknown) => unknown = (_type, same) => same,
+): unknown {
   if (value === null || value === undefined) return value;
-  if (isNonNullType(type)) return asInput(type.ofType, value);
+  if (isNonNullType(type)) return mapInput(type.ofType, value, object, leaf);
   if (isListType(type)) {
     return Array.isArray(value)
-      ? value.map((item) => asInput(type.ofType, item))
-      : asInput(type.ofType, value);
+      ? value.map((item) => mapInput(type.ofType, item, object, leaf))
+      : mapInput(type.ofType, value, object, leaf);
   }
-  if (isEnumType(type) || isScalarType(type)) return type.serialize(value);
-  const input = value as Variables;
-  return Object.fromEntries(
-    Object.values(type.getFields())
-      .filter((field) => field.name in input)
-      .map((field) => [field.name, asInput(field.type, input[field.name])]),
-  );
+  return isInputObjectType(type) ? object(type, value as Variables) : leaf(type, value);
 }
