@@ -40,7 +40,7 @@ async function watch(context: GraphQLContext, args: WatchArgs) {
 // a deploy, say) must not turn into a thousand identity maps of entities nobody changes. Raw rows carry
 // timestamps as PostgreSQL's text; the platform parses them as it does for entities.
 
-/** The current status of each server in the request's scope (and `where`), as first events. */
+/** The current status of each server in the request's scope (only `serverId` when given), as first events. */
 async function healthSnapshot(em: EntityManager, serverId: string | null): Promise<ServerHealthEvent[]> {
   const query = em
     .createQueryBuilder(MCPServer, 's')
@@ -67,7 +67,7 @@ async function healthSnapshot(em: EntityManager, serverId: string | null): Promi
   }));
 }
 
-/** The current state of each circuit breaker in the request's scope (and `where`), as first events. */
+/** The current state of each circuit breaker in the request's scope (only `serverId`'s when given), as first events. */
 async function circuitBreakerSnapshot(
   em: EntityManager,
   serverId: string | null,
