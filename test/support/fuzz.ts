@@ -472,6 +472,13 @@ function poisonInput(random: Random, operation: string, input: unknown): unknown
 }
 
 /** Random variables for a mutation of the contract, invalid by construction. */
+/** Variables for a contract operation: invalid ones for a mutation, random ones (real ids) otherwise. */
+function operationVariables(random: Random, kit: FuzzKit, operation: ContractOperation) {
+  return operation.definition.operation === 'mutation'
+    ? mutationVariables(random, kit, operation)
+    : randomVariables(random, kit, operation.definition, { realIds: true });
+}
+
 function mutationVariables(random: Random, kit: FuzzKit, operation: ContractOperation) {
   const variables = randomVariables(random, kit, operation.definition, { realIds: false });
   const name = operation.name;
@@ -1028,10 +1035,7 @@ export function httpCase(random: Random, kit: FuzzKit, index: number): HttpCase 
   }
   if (roll < 0.47) {
     const operation = random.pick(kit.operations);
-    const isMutation = operation.definition.operation === 'mutation';
-    const variables = isMutation
-      ? mutationVariables(random, kit, operation)
-      : randomVariables(random, kit, operation.definition, { realIds: true });
+    const variables = operationVariables(random, kit, operation);
     return {
       index,
       family: 'broken syntax',
@@ -1061,9 +1065,7 @@ export function httpCase(random: Random, kit: FuzzKit, index: number): HttpCase 
   }
   const operation = random.pick(kit.operations.filter((op) => op.definition.operation !== 'subscription'));
   const isMutation = operation.definition.operation === 'mutation';
-  const variables = isMutation
-    ? mutationVariables(random, kit, operation)
-    : randomVariables(random, kit, operation.definition, { realIds: true });
+  const variables = operationVariables(random, kit, operation);
   return {
     index,
     family: 'random variables',
