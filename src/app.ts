@@ -24,7 +24,7 @@ import { entities } from './entities.js';
 import { tenantScopeOf, type Viewer } from './graphql/access.js';
 import { compiledExecutionGateway } from './graphql/compiled-execution.js';
 import type { GraphQLContext } from './graphql/context.js';
-import { formatError, requestIdPlugin } from './graphql/error-masking.js';
+import { requestIdPlugin } from './graphql/error-masking.js';
 import { apolloLimitOptions } from './graphql/limits.js';
 import { nulCharacterPlugin } from './graphql/nul-character.js';
 import { CapabilityWatcher } from './health/capability-watcher.js';
@@ -148,13 +148,14 @@ async function serve(
     log,
     clientIpOf,
     introspection: config.security.introspection,
+    formatError: limits.formatError,
     contextFor,
   });
   const requestLogs = createRequestLogWriter({ orm, log });
 
   const apollo = new ApolloServer<GraphQLContext>({
     gateway: compiledExecutionGateway(schema),
-    formatError,
+    formatError: limits.formatError,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     introspection: limits.introspection,

@@ -285,6 +285,36 @@ describe('text PostgreSQL cannot store', () => {
   });
 });
 
+describe('production mode', () => {
+  // Errors out of compiled execution are frozen: hiding suggestions once wrote to them and turned every resolver
+  // error into INTERNAL_SERVER_ERROR in production only.
+  it.each([
+    ['an unknown server', '{ server(id: "x") { id } }', 'NOT_FOUND'],
+    [
+      'an unknown server by UUID',
+      '{ server(id: "00000000-0000-4000-8000-000000000000") { id } }',
+      'NOT_FOUND',
+    ],
+    ['a negative page size', '{ servers(first: -1) { totalCount } }', 'BAD_USER_INPUT'],
+    ['a page size over the cap', 'query ($n: Int) { servers(first: $n) { totalCount } }', 'BAD_USER_INPUT'],
+    [
+      'a bad enum value in a variable',
+      'query ($s: [ServerStatus!]) { servers(filter: { healthStatus: $s }) { totalCount } }',
+      'BAD_USER_INPUT',
+    ],
+  ])('answers %s with the same code as in development', async (_label, query, code) => {
+    const variables = { n: 101, s: ['HEALTHYY'] };
+    const [development, inProduction] = await Promise.all([
+      app.graphql({ query, variables }),
+      production.graphql({ query, variables }),
+    ]);
+    expect(errorsOf(development).map((extensions) => extensions?.code)).toEqual([code]);
+    expect(errorsOf(inProduction).map((extensions) => extensions?.code)).toEqual([code]);
+    expect(inProduction.status).toBe(development.status);
+    expect(inProduction.errors?.[0]?.message).not.toMatch(/Did you mean/);
+  });
+});
+
 describe('introspection and suggestions', () => {
   const INTROSPECTION = '{ __schema { queryType { name } } }';
   const TYPO = '{ viewr { apiKey { id } } }';

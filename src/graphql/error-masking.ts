@@ -41,28 +41,56 @@ function uncodedRequestErrorCode(error: unknown): ErrorCode | 'BAD_REQUEST' | nu
 
 const INTERNAL_MESSAGE = 'Something went wrong on our side. Quote the requestId when you report it.';
 
+const SUGGESTION = / ?Did you mean(.+?)\?$/;
+// graphql-js spells it "more that" (16.x) or "more than".
+const TOO_MANY_TOKENS = /Document contains more th(?:an|at) \d+ tokens/;
+
+export interface ErrorFormatOptions {
+  /**
+   * Without introspection, "Did you mean …?" would still spell out field, type and enum names to anyone who
+   * guesses close enough: it is cut from every error (validation, variables, execution).
+   */
+  readonly hideSuggestions: boolean;
+  /** Named on the parse error graphql-js raises for too many tokens, like the other limits. */
+  readonly maxTokens: number;
+}
+
+export type ErrorFormatter = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+
 /**
  * Errors raised on purpose (ApiError) and request errors reach the client as they are; anything else is
- * masked, so no stack trace, SQL or driver message ever leaves the process.
+ * masked, so no stack trace, SQL or driver message ever leaves the process. It works on the formatted copy
+ * only: errors out of compiled execution are frozen, and an error is never changed in place.
  */
-export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
-  const code = formatted.extensions?.code;
-  if (original instanceof ApiError || isRequestError(code)) {
-    const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions };
-  }
-  const requestErrorCode = uncodedRequestErrorCode(original);
-  if (requestErrorCode !== null) {
-    const { stacktrace: _stacktrace, http: _http, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions: { ...extensions, code: requestErrorCode } };
-  }
-  return {
-    message: INTERNAL_MESSAGE,
-    locations: formatted.locations,
-    path: formatted.path,
-    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+export function createErrorFormatter(options: ErrorFormatOptions): ErrorFormatter {
+  return (formatted, error) => {
+    const original = unwrapResolverError(error);
+    const code = formatted.extensions?.code;
+    if (original instanceof ApiError || isRequestError(code)) {
+      const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+      return readable({ ...formatted, extensions }, options);
+    }
+    const requestErrorCode = uncodedRequestErrorCode(original);
+    if (requestErrorCode !== null) {
+      const { stacktrace: _stacktrace, http: _http, ...extensions } = formatted.extensions ?? {};
+      return readable({ ...formatted, extensions: { ...extensions, code: requestErrorCode } }, options);
+    }
+    return {
+      message: INTERNAL_MESSAGE,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
   };
+}
+
+/** A client-bound error without suggestions (when hidden), and with the token limit named. */
+function readable(formatted: GraphQLFormattedError, options: ErrorFormatOptions): GraphQLFormattedError {
+  const message = options.hideSuggestions ? formatted.message.replace(SUGGESTION, '') : formatted.message;
+  const extensions = TOO_MANY_TOKENS.test(message)
+    ? { ...formatted.extensions, limit: 'MAX_TOKENS', max: options.maxTokens }
+    : formatted.extensions;
+  return { ...formatted, message, extensions };
 }
 
 /** Logs unexpected errors with the request id, and gives that id to the client in masked errors. */
@@ -108,6 +136,7 @@ export function formatErrorsOutsideApollo(
   errors: readonly GraphQLError[],
   requestId: string,
   log: Logger,
+  formatError: ErrorFormatter,
 ): GraphQLFormattedError[] {
   return errors.map((error) => {
     // graphql-ws wraps what a subscription's stream throws in a GraphQLError with neither path nor nodes: the

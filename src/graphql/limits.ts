@@ -12,6 +12,7 @@ import {
   type ValidationRule,
   validate,
 } from 'graphql';
+import { createErrorFormatter } from './error-masking.js';
 import { NoNulCharacterRule } from './nul-character.js';
 
 /**
@@ -90,17 +91,11 @@ export function limitParseOptions(limits: OperationLimits = OPERATION_LIMITS): P
   return { maxTokens: limits.maxTokens };
 }
 
-const SUGGESTION = / ?Did you mean(.+?)\?$/;
-// graphql-js spells it "more that" (16.x) or "more than".
-const TOO_MANY_TOKENS = /Document contains more th(?:an|at) \d+ tokens/;
-
 /**
- * Without introspection, "Did you mean …?" would still spell out field, type and enum names to anyone who
- * guesses close enough; this strips it from every error (validation, variables, execution). It also names
- * the token limit on the parse error graphql-js raises for it, like the other limits, and refuses
- * subscriptions, which HTTP cannot serve: executed once, with no event, their resolvers would fail.
+ * Refuses subscriptions over HTTP, which cannot serve them: executed once, with no event, their resolvers
+ * would fail. (Suggestions and the token limit's name are the error formatter's: error-masking.ts.)
  */
-export function limitsPlugin(options: { hideSuggestions: boolean; maxTokens: number }): ApolloServerPlugin {
+export function limitsPlugin(): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
@@ -110,14 +105,6 @@ export function limitsPlugin(options: { hideSuggestions: boolean; maxTokens: num
             'Subscriptions are served over graphql-ws: open a websocket to this URL to subscribe.',
             { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } },
           );
-        },
-        async didEncounterErrors({ errors }) {
-          for (const error of errors) {
-            if (options.hideSuggestions) error.message = error.message.replace(SUGGESTION, '');
-            if (TOO_MANY_TOKENS.test(error.message)) {
-              Object.assign(error.extensions, { limit: 'MAX_TOKENS', max: options.maxTokens });
-            }
-          }
         },
       };
     },
@@ -132,7 +119,8 @@ export function apolloLimitOptions(introspection: boolean, limits: OperationLimi
     parseOptions: limitParseOptions(limits),
     // Apollo's default, stated: one operation per request, so limits cannot be multiplied by an array.
     allowBatchedHttpRequests: false,
-    plugin: limitsPlugin({ hideSuggestions: !introspection, maxTokens: limits.maxTokens }),
+    plugin: limitsPlugin(),
+    formatError: createErrorFormatter({ hideSuggestions: !introspection, maxTokens: limits.maxTokens }),
   };
 }
 
@@ -148,10 +136,8 @@ export function checkOperation(
     document = parse(query, limitParseOptions(limits));
   } catch (error) {
     if (!(error instanceof GraphQLError)) throw error;
-    const extensions = TOO_MANY_TOKENS.test(error.message)
-      ? { code: 'GRAPHQL_PARSE_FAILED', limit: 'MAX_TOKENS', max: limits.maxTokens }
-      : { code: 'GRAPHQL_PARSE_FAILED' };
-    return { errors: [new GraphQLError(error.message, { extensions })] };
+    // The error formatter names the token limit, as over HTTP.
+    return { errors: [new GraphQLError(error.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
   }
   const rules = [
     ...specifiedRules,
@@ -164,7 +150,7 @@ export function checkOperation(
   return {
     errors: errors.map(
       (error) =>
-        new GraphQLError(options.introspection ? error.message : error.message.replace(SUGGESTION, ''), {
+        new GraphQLError(error.message, {
           nodes: error.nodes,
           extensions: { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' },
         }),

@@ -10,7 +10,7 @@ import type { WebSocketSettings } from '../config.js';
 import type { Orm } from '../db/orm.js';
 import type { Viewer } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import { formatErrorsOutsideApollo } from '../graphql/error-masking.js';
+import { type ErrorFormatter, formatErrorsOutsideApollo } from '../graphql/error-masking.js';
 import { ErrorCode } from '../graphql/errors.js';
 import { checkOperation } from '../graphql/limits.js';
 import { nulCharacterErrors } from '../graphql/nul-character.js';
@@ -43,6 +43,8 @@ export interface WebSocketOptions {
   /** The client's address, as for HTTP requests (`X-Forwarded-For` behind trusted proxies). */
   readonly clientIpOf: (request: http.IncomingMessage) => string | null;
   readonly introspection: boolean;
+  /** Apollo's error formatter, so errors read the same over both transports. */
+  readonly formatError: ErrorFormatter;
   readonly contextFor: (viewer: Viewer, requestId: string, clientIp: string | null) => GraphQLContext;
 }
 
@@ -68,7 +70,8 @@ export function serveWebSockets(
   schema: GraphQLSchema,
   options: WebSocketOptions,
 ): WebSocketEndpoint {
-  const { orm, admission, eventBus, settings, log, clientIpOf, introspection, contextFor } = options;
+  const { orm, admission, eventBus, settings, log, clientIpOf, introspection, formatError, contextFor } =
+    options;
   const wsServer = new WebSocketServer({
     server: httpServer,
     path: '/graphql',
@@ -190,9 +193,10 @@ export function serveWebSockets(
       onNext: (_ctx, _id, _payload, args, result) => {
         if (!result.errors) return;
         const { requestId } = args.contextValue as GraphQLContext;
-        return { ...result, errors: formatErrorsOutsideApollo(result.errors, requestId, log) };
+        return { ...result, errors: formatErrorsOutsideApollo(result.errors, requestId, log, formatError) };
       },
-      onError: (_ctx, _id, _payload, errors) => formatErrorsOutsideApollo(errors, randomUUID(), log),
+      onError: (_ctx, _id, _payload, errors) =>
+        formatErrorsOutsideApollo(errors, randomUUID(), log, formatError),
     },
     wsServer,
     settings.keepAliveMs,
