@@ -1,6 +1,29 @@
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Test files that exercise SQL: they run once on PostgreSQL and once on PGlite (the embedded default), so a
+ * difference between the two drivers fails a test. A test inside them that needs PostgreSQL itself (several
+ * instances on one database, Redis beside it) says so with `postgresAvailable()` and runs in the first only.
+ */
+const DATABASE_TESTS = [
+  'test/analytics-api.test.ts',
+  'test/analytics-functions.test.ts',
+  'test/api.test.ts',
+  'test/contract.test.ts',
+  'test/federation.test.ts',
+  'test/gateway.test.ts',
+  'test/live-registry.test.ts',
+  'test/live.test.ts',
+  'test/migrations.test.ts',
+  'test/request-log-writer.test.ts',
+  'test/security.test.ts',
+  'test/servers.test.ts',
+  'test/tenant-isolation.test.ts',
+  'test/tenant-scope.test.ts',
+  'test/users-and-keys.test.ts',
+];
+
 export default defineConfig({
   // esbuild (vitest's default transform) emits no decorator metadata; type-graphql and MikroORM need it.
   plugins: [
@@ -17,7 +40,6 @@ export default defineConfig({
     alias: { graphql: 'graphql/index.js' },
   },
   test: {
-    include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     setupFiles: ['test/support/setup.ts'],
     testTimeout: 30_000,
@@ -26,5 +48,32 @@ export default defineConfig({
     // On CI a JSON report lets .ci/run print the "N passed, N failed" summary line.
     reporters: process.env.CI === 'true' ? ['default', 'json'] : ['default'],
     outputFile: { json: '.ci/test-results.json' },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/e2e/**'],
+          env: { TEST_DATABASE: 'postgres' },
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'pglite', include: DATABASE_TESTS, env: { TEST_DATABASE: 'pglite' } },
+      },
+      {
+        // The built server as users start it, one child process per supported configuration.
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/e2e/support/build.ts'],
+          env: { TEST_DATABASE: 'postgres' },
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
   },
 });

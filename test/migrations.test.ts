@@ -4,13 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initOrm, type Orm } from '../src/db/orm.js';
 import { entities } from '../src/entities.js';
-import {
-  APPLICATION_TABLES,
-  createPgliteDatabase,
-  createPostgresDatabase,
-  postgresAvailable,
-  type TestDatabase,
-} from './support/database.js';
+import { APPLICATION_TABLES, createTestDatabase, type TestDatabase } from './support/database.js';
 
 const MIGRATIONS_TABLE = 'mikro_orm_migrations';
 
@@ -206,10 +200,7 @@ function describeMigrations(createDatabase: () => Promise<TestDatabase>): void {
   });
 }
 
-describe.skipIf(!postgresAvailable())('migrations on PostgreSQL', () => {
-  describeMigrations(createPostgresDatabase);
-});
-
-describe('migrations on PGlite', () => {
-  describeMigrations(createPgliteDatabase);
+// On the project's database: PostgreSQL in one vitest project, PGlite in the other.
+describe('migrations', () => {
+  describeMigrations(createTestDatabase);
 });

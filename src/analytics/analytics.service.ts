@@ -1,4 +1,5 @@
 import type { EntityManager } from '../db/orm.js';
+import { dateFromEpochMillis, epochMillisSql, nullableNumberOf, numberOf } from '../db/raw-values.js';
 import { requireTenantScope, type Viewer } from '../graphql/access.js';
 import { badUserInput } from '../graphql/errors.js';
 import { findVisibleTenant } from '../tenants/tenant.service.js';
@@ -74,14 +75,14 @@ export async function serverHealthSummary(em: EntityManager, viewer: Viewer): Pr
     serverScope(viewer),
   ]);
   return Object.assign(new ServerHealthSummary(), {
-    totalServers: toNumber(row.total_servers),
-    healthyServers: toNumber(row.healthy_servers),
-    degradedServers: toNumber(row.degraded_servers),
-    unhealthyServers: toNumber(row.unhealthy_servers),
-    unknownServers: toNumber(row.unknown_servers),
-    maintenanceServers: toNumber(row.maintenance_servers),
-    avgResponseTime: toNullableNumber(row.avg_response_time),
-    openCircuits: toNumber(row.open_circuits),
+    totalServers: numberOf(row.total_servers),
+    healthyServers: numberOf(row.healthy_servers),
+    degradedServers: numberOf(row.degraded_servers),
+    unhealthyServers: numberOf(row.unhealthy_servers),
+    unknownServers: numberOf(row.unknown_servers),
+    maintenanceServers: numberOf(row.maintenance_servers),
+    avgResponseTime: nullableNumberOf(row.avg_response_time),
+    openCircuits: numberOf(row.open_circuits),
   });
 }
 
@@ -96,14 +97,14 @@ export async function requestPerformanceSummary(
     tenantId,
   ]);
   return Object.assign(new RequestPerformanceSummary(), {
-    totalRequests: toNumber(row.total_requests),
-    errorCount: toNumber(row.error_count),
-    errorRate: toNumber(row.error_rate),
-    avgDurationMs: toNullableNumber(row.avg_duration_ms),
-    p50DurationMs: toNullableNumber(row.p50_duration_ms),
-    p95DurationMs: toNullableNumber(row.p95_duration_ms),
-    p99DurationMs: toNullableNumber(row.p99_duration_ms),
-    maxDurationMs: toNullableNumber(row.max_duration_ms),
+    totalRequests: numberOf(row.total_requests),
+    errorCount: numberOf(row.error_count),
+    errorRate: numberOf(row.error_rate),
+    avgDurationMs: nullableNumberOf(row.avg_duration_ms),
+    p50DurationMs: nullableNumberOf(row.p50_duration_ms),
+    p95DurationMs: nullableNumberOf(row.p95_duration_ms),
+    p99DurationMs: nullableNumberOf(row.p99_duration_ms),
+    maxDurationMs: nullableNumberOf(row.max_duration_ms),
   });
 }
 
@@ -147,7 +148,7 @@ export async function requestTimeSeries(
        where r.created_at >= now() - make_interval(hours => ?::int) ${tenantCondition}
        group by 1
      )
-     select b.bucket_start, coalesce(c.requests, 0) as requests, coalesce(c.errors, 0) as errors, c.avg_duration_ms
+     select ${epochMillisSql('b.bucket_start')} as bucket_start, coalesce(c.requests, 0) as requests, coalesce(c.errors, 0) as errors, c.avg_duration_ms
      from buckets b
      left join counts c on c.bucket_start = b.bucket_start
      order by b.bucket_start`,
@@ -155,10 +156,10 @@ export async function requestTimeSeries(
   );
   return rows.map((row) =>
     Object.assign(new RequestTimeBucket(), {
-      bucketStart: new Date(row.bucket_start as Date | string),
-      requests: toNumber(row.requests),
-      errors: toNumber(row.errors),
-      avgDurationMs: toNullableNumber(row.avg_duration_ms),
+      bucketStart: dateFromEpochMillis(row.bucket_start),
+      requests: numberOf(row.requests),
+      errors: numberOf(row.errors),
+      avgDurationMs: nullableNumberOf(row.avg_duration_ms),
     }),
   );
 }
@@ -179,15 +180,15 @@ export async function tenantUsageSummary(
   ]);
   return Object.assign(new TenantUsageSummary(), {
     tenantId: tenant.id,
-    totalRequests: toNumber(row.total_requests),
-    errorCount: toNumber(row.error_count),
-    errorRate: toNumber(row.error_rate),
-    avgDurationMs: toNullableNumber(row.avg_duration_ms),
-    totalServers: toNumber(row.total_servers),
-    activeServers: toNumber(row.active_servers),
-    totalTools: toNumber(row.total_tools),
-    toolCalls: toNumber(row.tool_calls),
-    activeApiKeys: toNumber(row.active_api_keys),
+    totalRequests: numberOf(row.total_requests),
+    errorCount: numberOf(row.error_count),
+    errorRate: numberOf(row.error_rate),
+    avgDurationMs: nullableNumberOf(row.avg_duration_ms),
+    totalServers: numberOf(row.total_servers),
+    activeServers: numberOf(row.active_servers),
+    totalTools: numberOf(row.total_tools),
+    toolCalls: numberOf(row.tool_calls),
+    activeApiKeys: numberOf(row.active_api_keys),
   });
 }
 
@@ -214,8 +215,8 @@ export async function topTools(
     [tenantId, ...(servers === null ? [] : [servers]), requireLimit(limit)],
   );
   return rows.map((row) => {
-    const calls = toNumber(row.calls);
-    const errors = toNumber(row.errors);
+    const calls = numberOf(row.calls);
+    const errors = numberOf(row.errors);
     return Object.assign(new ToolUsage(), {
       toolName: String(row.tool_name),
       calls,
@@ -232,10 +233,10 @@ export async function databaseSizeSummary(em: EntityManager): Promise<TableSize[
   return rows.map((row) =>
     Object.assign(new TableSize(), {
       tableName: String(row.table_name),
-      totalBytes: toNumber(row.total_bytes),
-      tableBytes: toNumber(row.table_bytes),
-      indexBytes: toNumber(row.index_bytes),
-      rowEstimate: toNumber(row.row_estimate),
+      totalBytes: numberOf(row.total_bytes),
+      tableBytes: numberOf(row.table_bytes),
+      indexBytes: numberOf(row.index_bytes),
+      rowEstimate: numberOf(row.row_estimate),
     }),
   );
 }
@@ -249,10 +250,10 @@ export async function indexUsageSummary(em: EntityManager): Promise<IndexUsage[]
     Object.assign(new IndexUsage(), {
       tableName: String(row.table_name),
       indexName: String(row.index_name),
-      scans: toNumber(row.scans),
-      tuplesRead: toNumber(row.tuples_read),
-      tuplesFetched: toNumber(row.tuples_fetched),
-      sizeBytes: toNumber(row.size_bytes),
+      scans: numberOf(row.scans),
+      tuplesRead: numberOf(row.tuples_read),
+      tuplesFetched: numberOf(row.tuples_fetched),
+      sizeBytes: numberOf(row.size_bytes),
       isUnique: row.is_unique === true,
     }),
   );
@@ -263,14 +264,4 @@ async function singleRow(em: EntityManager, sql: string, params: unknown[]): Pro
   const [row] = await em.execute<Row[]>(sql, params);
   if (row === undefined) throw new Error(`no row from: ${sql}`);
   return row;
-}
-
-// node-postgres returns bigint columns as strings (PGlite as numbers or bigints): one conversion for both.
-
-function toNumber(value: unknown): number {
-  return value === null || value === undefined ? 0 : Number(value);
-}
-
-function toNullableNumber(value: unknown): number | null {
-  return value === null || value === undefined ? null : Number(value);
 }

@@ -8,6 +8,7 @@ import {
   ReferenceKind,
 } from '@mikro-orm/core';
 import type { EntityManager } from './orm.js';
+import { dateFromEpochMillis, epochMillisSql } from './raw-values.js';
 
 // Read-only pages (a list with its relations) are read as plain rows in one statement, relations aggregated as
 // JSON by PostgreSQL: no entity is created, tracked or snapshotted for data nobody will change. The SQL and the
@@ -63,10 +64,8 @@ function buildRowFormat(meta: EntityMetadata): RowFormat<unknown> {
     columnsSql(alias) {
       return [
         ...scalars.map((prop) =>
-          // Timestamps travel as epoch milliseconds: cheaper for PostgreSQL to write than text, and for
-          // JavaScript to turn into a Date than text is to parse.
           timestamps.includes(prop.name)
-            ? `(extract(epoch from ${column(alias, prop)}) * 1000)::float8 as ${quote(prop.name)}`
+            ? `${epochMillisSql(column(alias, prop))} as ${quote(prop.name)}`
             : `${column(alias, prop)} as ${quote(prop.name)}`,
         ),
         ...references.map((prop) => `json_build_object('id', ${column(alias, prop)}) as ${quote(prop.name)}`),
@@ -75,7 +74,7 @@ function buildRowFormat(meta: EntityMetadata): RowFormat<unknown> {
     read(row) {
       for (const name of timestamps) {
         const value = row[name];
-        if (typeof value === 'number') row[name] = new Date(value);
+        if (value !== null && value !== undefined) row[name] = dateFromEpochMillis(value);
       }
       // The columns were selected from this metadata, so the row has the shape of its entity.
       return row;

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { HealthSettings } from '../config.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Orm } from '../db/orm.js';
+import { parsedJson } from '../db/raw-values.js';
 import type { Logger } from '../logger.js';
 import {
   type HttpTarget,
@@ -12,7 +13,6 @@ import {
   type WatchSession,
 } from '../mcp/mcp-client.js';
 import { refreshCapabilities } from '../registry/capabilities.js';
-import { parsedJson } from '../registry/connection-headers.js';
 import { TransportType } from '../registry/registry.enums.js';
 import { type ClaimedRow, claimedColumns, claimedServer } from './claimed-server.js';
 import type { ProbeTarget } from './probe.js';

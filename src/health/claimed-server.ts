@@ -1,5 +1,6 @@
 import { type Keyring, SealedValueError } from '../crypto/keyring.js';
-import { openConnectionHeaders, parsedJson } from '../registry/connection-headers.js';
+import { parsedJson } from '../db/raw-values.js';
+import { openConnectionHeaders } from '../registry/connection-headers.js';
 import type { TransportType } from '../registry/registry.enums.js';
 import type { ProbeTarget } from './probe.js';
 

@@ -1,6 +1,7 @@
 import { raw } from '@mikro-orm/core';
 import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
 import type { EntityManager } from '../db/orm.js';
+import { dateFromEpochMillis, epochMillisSql, nullableDateFromEpochMillis } from '../db/raw-values.js';
 import { ApiKeyScope, canAccessServer, requireAnyScope } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { ApiError, ErrorCode } from '../graphql/errors.js';
@@ -37,8 +38,8 @@ async function watch(context: GraphQLContext, args: WatchArgs) {
 }
 
 // Snapshots are read as plain rows in one statement each: a thousand dashboards resubscribing at once (after
-// a deploy, say) must not turn into a thousand identity maps of entities nobody changes. Raw rows carry
-// timestamps as PostgreSQL's text; the platform parses them as it does for entities.
+// a deploy, say) must not turn into a thousand identity maps of entities nobody changes. Timestamps are
+// selected as epoch milliseconds, which read the same on every driver (raw-values.ts).
 
 /** The current status of each server in the request's scope (only `serverId` when given), as first events. */
 async function healthSnapshot(em: EntityManager, serverId: string | null): Promise<ServerHealthEvent[]> {
@@ -49,21 +50,20 @@ async function healthSnapshot(em: EntityManager, serverId: string | null): Promi
       raw('s.tenant_id as "tenantId"'),
       raw('s.health_status as status'),
       raw('s.avg_response_time as "responseTimeMs"'),
-      raw('s.last_health_check_at as "checkedAt"'),
+      raw(`${epochMillisSql('s.last_health_check_at')} as "checkedAt"`),
       raw('s.event_version as version'),
     ])
     .where(serverId === null ? {} : { id: serverId })
     .orderBy({ id: 'ASC' });
   await query.applyFilters();
   const rows: (Omit<ServerHealthEvent, 'previousStatus' | 'error' | 'checkedAt'> & {
-    checkedAt: string | null;
+    checkedAt: unknown;
   })[] = await query.execute('all', false);
-  const platform = em.getPlatform();
   return rows.map((row) => ({
     ...row,
     previousStatus: null,
     error: null,
-    checkedAt: row.checkedAt === null ? null : platform.parseDate(row.checkedAt),
+    checkedAt: nullableDateFromEpochMillis(row.checkedAt),
   }));
 }
 
@@ -80,16 +80,15 @@ async function circuitBreakerSnapshot(
       raw('s.tenant_id as "tenantId"'),
       raw('cb.state as state'),
       raw('cb.failure_count as "failureCount"'),
-      raw('cb.updated_at as "changedAt"'),
+      raw(`${epochMillisSql('cb.updated_at')} as "changedAt"`),
       raw('s.event_version as version'),
     ])
     .where(serverId === null ? {} : { server: serverId })
     .orderBy({ server: 'ASC' });
   await query.applyFilters();
-  const rows: (Omit<CircuitBreakerEvent, 'previousState' | 'changedAt'> & { changedAt: string })[] =
+  const rows: (Omit<CircuitBreakerEvent, 'previousState' | 'changedAt'> & { changedAt: unknown })[] =
     await query.execute('all', false);
-  const platform = em.getPlatform();
-  return rows.map((row) => ({ ...row, previousState: null, changedAt: platform.parseDate(row.changedAt) }));
+  return rows.map((row) => ({ ...row, previousState: null, changedAt: dateFromEpochMillis(row.changedAt) }));
 }
 
 // Plain async functions, not generators: the stream they return must end as soon as the client leaves.

@@ -1,6 +1,7 @@
 import type { QueryResult } from '@mikro-orm/core';
 import { isSealedValue, type Keyring, type SealedValue, SealedValueError } from '../crypto/keyring.js';
 import type { EntityManager, Orm } from '../db/orm.js';
+import { parsedJson } from '../db/raw-values.js';
 import { ApiError, ErrorCode } from '../graphql/errors.js';
 import type { Logger } from '../logger.js';
 import type { MCPServer } from './mcp-server.entity.js';
@@ -156,11 +157,6 @@ export async function sealStoredConnectionHeaders(
     log.info({ ...counts, keyId: keyring.currentKeyId }, 'stored connection headers sealed');
   }
   return counts;
-}
-
-/** Drivers differ in whether raw queries return JSONB parsed or as text. */
-export function parsedJson(value: unknown): unknown {
-  return typeof value === 'string' ? JSON.parse(value) : value;
 }
 
 function plaintextHeaders(value: unknown): Record<string, string> | null {

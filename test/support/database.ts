@@ -30,7 +30,16 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export const postgresAvailable = (): boolean => inject('services').postgres === null;
+/** The database this vitest project runs database tests on (vitest.config.ts sets TEST_DATABASE per project). */
+export const projectDatabase = (): 'postgres' | 'pglite' =>
+  process.env.TEST_DATABASE === 'pglite' ? 'pglite' : 'postgres';
+
+/**
+ * Whether tests that need PostgreSQL itself (a fleet on one database, a second process) run here: PostgreSQL
+ * answers and this is the PostgreSQL project (the PGlite project runs the same files without them).
+ */
+export const postgresAvailable = (): boolean =>
+  projectDatabase() === 'postgres' && inject('services').postgres === null;
 export const redisAvailable = (): boolean => inject('services').redis === null;
 
 async function adminQuery(sql: string): Promise<void> {
@@ -63,7 +72,7 @@ export async function createPgliteDatabase(): Promise<TestDatabase> {
   return { kind: 'pglite', target: { kind: 'pglite-instance', pglite }, drop: () => pglite.close() };
 }
 
-/** PostgreSQL when it is reachable, PGlite otherwise (see global-setup). */
+/** The project's database: PostgreSQL (when it is reachable, PGlite otherwise; see global-setup) or PGlite. */
 export function createTestDatabase(): Promise<TestDatabase> {
   return postgresAvailable() ? createPostgresDatabase() : createPgliteDatabase();
 }
