@@ -18,7 +18,8 @@ import { RedisRateLimitStore } from './auth/redis-rate-limit-store.js';
 import type { AppConfig } from './config.js';
 import { openKeyring } from './crypto/development-key.js';
 import type { Keyring } from './crypto/keyring.js';
-import { type DatabaseTarget, databaseTarget, initOrm, type Orm } from './db/orm.js';
+import { type OpenDatabase, openDatabase } from './db/open-database.js';
+import { type DatabaseTarget, databaseTarget, type Orm } from './db/orm.js';
 import { scopeToTenant } from './db/tenant-scope.js';
 import { entities } from './entities.js';
 import { tenantScopeOf, type Viewer } from './graphql/access.js';
@@ -70,43 +71,47 @@ export interface RunningApp {
  */
 export async function startApp(options: AppOptions): Promise<RunningApp> {
   const { config, log } = options;
-  const keyring = openKeyring(config, log);
-  const orm = await initOrm({
+  // First: an embedded data directory is locked before anything (the development key included) is written.
+  const database = await openDatabase({
     target: options.database ?? databaseTarget(config),
     entities,
     onQuery: options.onQuery,
+    process: 'server',
+    migrate: config.migrateOnStart,
+    log,
   });
-  const eventBus = createEventBus(config.redisUrl, log);
-  const rateLimitStore =
-    config.redisUrl === undefined
-      ? new LocalRateLimitStore()
-      : await RedisRateLimitStore.open(config.redisUrl, config.redisKeyPrefix, log);
+  const { orm } = database;
+  let eventBus: EventBus | undefined;
+  let rateLimitStore: RateLimitStore | undefined;
   try {
-    if (config.migrateOnStart) {
-      const applied = await orm.getMigrator().up();
-      if (applied.length > 0) log.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
-    }
+    const keyring = openKeyring(config, log);
+    eventBus = createEventBus(config.redisUrl, log);
+    rateLimitStore =
+      config.redisUrl === undefined
+        ? new LocalRateLimitStore()
+        : await RedisRateLimitStore.open(config.redisUrl, config.redisKeyPrefix, log);
     await sealStoredConnectionHeaders(orm, keyring, log);
     if (config.adminApiKey !== undefined) {
       const outcome = await ensureAdminApiKey(orm.em.fork(), config.adminApiKey);
       if (outcome === 'revoked') log.warn('ADMIN_API_KEY has been revoked and stays revoked');
       else log.info({ outcome }, 'ADMIN_API_KEY ensured');
     }
-    return await serve(options, orm, eventBus, rateLimitStore, keyring);
+    return await serve(options, database, eventBus, rateLimitStore, keyring);
   } catch (error) {
-    await Promise.allSettled([orm.close(), eventBus.close(), rateLimitStore.close()]);
+    await Promise.allSettled([database.close(), eventBus?.close(), rateLimitStore?.close()]);
     throw error;
   }
 }
 
 async function serve(
   options: AppOptions,
-  orm: Orm,
+  database: OpenDatabase,
   eventBus: EventBus,
   rateLimitStore: RateLimitStore,
   keyring: Keyring,
 ): Promise<RunningApp> {
   const { config, log } = options;
+  const { orm } = database;
   const schema = await buildAppSchema(eventBus.pubSub);
   const app = express();
   // No cache revalidates GraphQL answers (no cache hints are served; dashboards POST), yet Express would hash
@@ -155,6 +160,9 @@ async function serve(
 
   const apollo = new ApolloServer<GraphQLContext>({
     gateway: compiledExecutionGateway(schema),
+    // The process decides what a signal does (entry-point.ts): Apollo's own handler would re-raise SIGTERM
+    // and end the process before the database is closed.
+    stopOnTerminationSignals: false,
     formatError: limits.formatError,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
@@ -224,7 +232,7 @@ async function serve(
       await Promise.all([healthChecker?.stop(), capabilityWatcher?.stop()]);
       await apollo.stop();
       await webSockets.close();
-      await Promise.allSettled([orm.close(), eventBus.close(), admission.close()]);
+      await Promise.allSettled([database.close(), eventBus.close(), admission.close()]);
     })();
     return closing;
   };

@@ -2,12 +2,14 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { type AuditActor, audited } from './audit/audit-trail.js';
 import { issueApiKey } from './auth/api-key.service.js';
-import { ConfigError, loadConfig } from './config.js';
-import { databaseTarget, type EntityManager, initOrm } from './db/orm.js';
+import type { AppConfig } from './config.js';
+import { openDatabase } from './db/open-database.js';
+import { databaseTarget, type EntityManager } from './db/orm.js';
 import { entities } from './entities.js';
+import { CommandError, runCommand } from './entry-point.js';
 import { ApiKeyScope } from './graphql/access.js';
-import { ApiError } from './graphql/errors.js';
 import { isUuid } from './graphql/validate.js';
+import type { Logger } from './logger.js';
 import { Tenant } from './tenants/tenant.entity.js';
 import { createTenant } from './tenants/tenant.service.js';
 
@@ -26,30 +28,44 @@ Uses the same environment as the server (DATABASE_URL, DATA_DIR, MIGRATE_ON_STAR
 /** The operator at the console: its audit rows carry no API key, which is how they read in the trail. */
 const CONSOLE_ACTOR: AuditActor = { tenantId: null, userId: null, apiKeyId: null, ipAddress: null };
 
-class UsageError extends Error {}
-
-async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      name: { type: 'string' },
-      tenant: { type: 'string' },
-      scopes: { type: 'string' },
-      expires: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const [resource, action, ...rest] = positionals;
-  if (values.help || resource === undefined) {
-    console.log(USAGE);
-    return;
+/** A mistake in the command line: told with the usage. */
+class UsageError extends CommandError {
+  constructor(message: string) {
+    super(`${message}\n\n${USAGE}`);
   }
-  const config = loadConfig();
-  const orm = await initOrm({ target: databaseTarget(config), entities });
+}
+
+function parseCommandLine(argv: string[]) {
   try {
-    if (config.migrateOnStart) await orm.getMigrator().up();
-    const em = orm.em.fork();
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        name: { type: 'string' },
+        tenant: { type: 'string' },
+        scopes: { type: 'string' },
+        expires: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    // parseArgs refuses unknown options and missing values with a TypeError whose message says which.
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+async function main(config: AppConfig, log: Logger, argv: string[]): Promise<void> {
+  const { values, positionals } = parseCommandLine(argv);
+  const [resource, action, ...rest] = positionals;
+  const database = await openDatabase({
+    target: databaseTarget(config),
+    entities,
+    process: 'cli',
+    migrate: config.migrateOnStart,
+    log,
+  });
+  try {
+    const em = database.orm.em.fork();
     if (resource === 'tenant' && action === 'create') {
       const name = rest.join(' ');
       if (name === '') throw new UsageError('tenant create needs a name');
@@ -65,7 +81,7 @@ async function main(argv: string[]): Promise<void> {
       throw new UsageError(`unknown command "${positionals.join(' ')}"`);
     }
   } finally {
-    await orm.close();
+    await database.close();
   }
 }
 
@@ -102,10 +118,6 @@ function parseScopes(list: string): ApiKeyScope[] {
   });
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError) console.error(`${error.message}\n\n${USAGE}`);
-  else if (error instanceof ConfigError) console.error(`Invalid configuration: ${error.message}`);
-  else if (error instanceof ApiError) console.error(error.message);
-  else console.error(error instanceof Error ? error.message : String(error));
-  process.exitCode = 1;
-});
+const argv = process.argv.slice(2);
+if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) console.log(USAGE);
+else runCommand(({ config, log }) => main(config, log, argv));

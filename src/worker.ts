@@ -1,11 +1,11 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from './config.js';
 import { openKeyring } from './crypto/development-key.js';
-import { databaseTarget, initOrm } from './db/orm.js';
+import { openDatabase } from './db/open-database.js';
+import { databaseTarget } from './db/orm.js';
 import { entities } from './entities.js';
+import { runService } from './entry-point.js';
 import { CapabilityWatcher } from './health/capability-watcher.js';
 import { HealthChecker } from './health/health-checker.js';
-import { createLogger } from './logger.js';
 import { createEventBus } from './pubsub/pubsub.js';
 import { sealStoredConnectionHeaders } from './registry/connection-headers.js';
 
@@ -13,12 +13,16 @@ import { sealStoredConnectionHeaders } from './registry/connection-headers.js';
  * `npm run worker`: the health checker (and the capability watcher) alone, for fleets that keep probing off the API instances
  * (those run with HEALTH_CHECKER=off). Any number of workers may run: they share the work.
  */
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const log = createLogger(config.logLevel);
+runService('worker', async ({ config, log }) => {
+  const database = await openDatabase({
+    target: databaseTarget(config),
+    entities,
+    process: 'worker',
+    migrate: config.migrateOnStart,
+    log,
+  });
+  const { orm } = database;
   const keyring = openKeyring(config, log);
-  const orm = await initOrm({ target: databaseTarget(config), entities });
-  if (config.migrateOnStart) await orm.getMigrator().up();
   await sealStoredConnectionHeaders(orm, keyring, log);
   const eventBus = createEventBus(config.redisUrl, log);
   const checker = new HealthChecker(orm, config.health, eventBus.pubSub, log, keyring);
@@ -29,19 +33,10 @@ async function main(): Promise<void> {
       : null;
   watcher?.start();
   log.info({ intervalMs: config.health.intervalMs, eventBus: eventBus.kind }, 'health checker running');
-
-  const shutdown = (signal: NodeJS.Signals) => {
-    log.info({ signal }, 'stopping the health checker');
-    Promise.all([checker.stop(), watcher?.stop()])
-      .then(() => Promise.allSettled([orm.close(), eventBus.close()]))
-      .then(() => process.exit(0));
+  return {
+    async close() {
+      await Promise.all([checker.stop(), watcher?.stop()]);
+      await Promise.allSettled([database.close(), eventBus.close()]);
+    },
   };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
-}
-
-main().catch((error: unknown) => {
-  const message = error instanceof ConfigError ? `Invalid configuration: ${error.message}` : String(error);
-  console.error(error instanceof Error && !(error instanceof ConfigError) ? error.message : message);
-  process.exit(1);
 });

@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config.js';
-import { type DatabaseTarget, databaseTarget, initOrm } from '../db/orm.js';
+import { openDatabase } from '../db/open-database.js';
+import { type DatabaseTarget, databaseTarget } from '../db/orm.js';
 import { entities } from '../entities.js';
+import { CommandError, type EntryContext, runCommand } from '../entry-point.js';
 import { logLineProgress, terminalProgress } from './progress.js';
 import {
   DEFAULT_SEED_OPTIONS,
@@ -36,7 +37,12 @@ Options:
 
 Migrations are applied first unless MIGRATE_ON_START=false.`;
 
-class UsageError extends Error {}
+/** A mistake in the command line: told with the usage. */
+class UsageError extends CommandError {
+  constructor(message: string) {
+    super(`${message}\n\n${USAGE}`);
+  }
+}
 
 const NUMERIC_OPTIONS = {
   tenants: 'tenants',
@@ -49,17 +55,8 @@ const NUMERIC_OPTIONS = {
   'batch-size': 'batchSize',
 } as const;
 
-function parseOptions(argv: string[]): { options: SeedOptions; keysOut: string | undefined; help: boolean } {
-  const numeric = Object.fromEntries(Object.keys(NUMERIC_OPTIONS).map((flag) => [flag, { type: 'string' }]));
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      ...(numeric as Record<keyof typeof NUMERIC_OPTIONS, { type: 'string' }>),
-      reset: { type: 'boolean' },
-      'keys-out': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+function parseOptions(argv: string[]): { options: SeedOptions; keysOut: string | undefined } {
+  const values = parseFlags(argv);
   const options: Record<string, unknown> = { ...DEFAULT_SEED_OPTIONS, reset: values.reset ?? false };
   for (const [flag, field] of Object.entries(NUMERIC_OPTIONS)) {
     const raw = values[flag as keyof typeof NUMERIC_OPTIONS];
@@ -72,8 +69,25 @@ function parseOptions(argv: string[]): { options: SeedOptions; keysOut: string |
   return {
     options: options as unknown as SeedOptions,
     keysOut: values['keys-out'],
-    help: values.help ?? false,
   };
+}
+
+function parseFlags(argv: string[]) {
+  const numeric = Object.fromEntries(Object.keys(NUMERIC_OPTIONS).map((flag) => [flag, { type: 'string' }]));
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        ...(numeric as Record<keyof typeof NUMERIC_OPTIONS, { type: 'string' }>),
+        reset: { type: 'boolean' },
+        'keys-out': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (error) {
+    // parseArgs refuses unknown options and missing values with a TypeError whose message says which.
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 function describe(target: DatabaseTarget): string {
@@ -85,23 +99,23 @@ function describe(target: DatabaseTarget): string {
   return target.kind === 'pglite' ? `embedded PGlite in ${target.dataDir}` : 'embedded PGlite';
 }
 
-async function main(argv: string[]): Promise<void> {
-  const { options, keysOut, help } = parseOptions(argv);
-  if (help) {
-    console.log(USAGE);
-    return;
-  }
-  validateSeedOptions(options); // before the database is opened
-  const config = loadConfig();
+async function main({ config, log }: EntryContext, argv: string[]): Promise<void> {
+  const { options, keysOut } = parseOptions(argv);
+  validateOptions(options); // before the database is opened
   const target = databaseTarget(config);
-  const orm = await initOrm({ target, entities });
+  const database = await openDatabase({
+    target,
+    entities,
+    process: 'seed',
+    migrate: config.migrateOnStart,
+    log,
+  });
   try {
-    if (config.migrateOnStart) await orm.getMigrator().up();
     process.stderr.write(`Seeding ${describe(target)} (seed ${options.seed})\n`);
     const progress = process.stderr.isTTY
       ? terminalProgress(process.stderr)
       : logLineProgress(process.stderr);
-    const report = await seedDatabase(orm, options, progress);
+    const report = await seedDatabase(database.orm, options, progress);
     console.log(formatSummary(report));
     console.log('');
     if (keysOut !== undefined) {
@@ -111,20 +125,25 @@ async function main(argv: string[]): Promise<void> {
     } else {
       console.log(formatKeys(report.keys));
     }
+  } catch (error) {
+    if (error instanceof SeedRefusedError) throw new CommandError(error.message);
+    throw error;
   } finally {
-    await orm.close();
+    await database.close();
   }
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError) console.error(`${error.message}\n\n${USAGE}`);
-  else if (error instanceof SeedOptionsError) {
+/** The seed's own checks of its numbers, told as a usage error naming the flag. */
+function validateOptions(options: SeedOptions): void {
+  try {
+    validateSeedOptions(options);
+  } catch (error) {
+    if (!(error instanceof SeedOptionsError)) throw error;
     const flag = Object.entries(NUMERIC_OPTIONS).find(([, field]) => field === error.option)?.[0];
-    console.error(`--${flag} must be a whole number from ${error.min} to ${error.max}.\n\n${USAGE}`);
-  } else if (error instanceof ConfigError) console.error(`Invalid configuration: ${error.message}`);
-  else if (error instanceof SeedRefusedError) console.error(error.message);
-  else if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
-    console.error(`${error.message}\n\n${USAGE}`);
-  } else console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  process.exitCode = 1;
-});
+    throw new UsageError(`--${flag} must be a whole number from ${error.min} to ${error.max}.`);
+  }
+}
+
+const argv = process.argv.slice(2);
+if (argv.includes('--help') || argv.includes('-h')) console.log(USAGE);
+else runCommand((context) => main(context, argv));
