@@ -1,10 +1,25 @@
-import { getIntrospectionQuery, print } from 'graphql';
+import {
+  type GraphQLInputType,
+  type GraphQLSchema,
+  getIntrospectionQuery,
+  isEnumType,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  isScalarType,
+  type OperationDefinitionNode,
+  parse,
+  print,
+  typeFromAST,
+} from 'graphql';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { AuditLog } from '../src/audit/audit-log.entity.js';
 import { ApiKey } from '../src/auth/api-key.entity.js';
 import { checkOperation, OPERATION_LIMITS } from '../src/graphql/limits.js';
+import { operationCost } from '../src/graphql/operation-cost.js';
+import { MAX_PAGE_SIZE } from '../src/graphql/pagination.js';
 import { createLogger } from '../src/logger.js';
 import { createEventBus } from '../src/pubsub/pubsub.js';
 import { buildAppSchema } from '../src/schema.js';
@@ -64,7 +79,7 @@ describe('operation limits', () => {
     expect(codes).not.toContain('GRAPHQL_PARSE_FAILED');
   });
 
-  it('keeps headroom: every contract operation passes at half the cost and token limits, two levels less depth', async () => {
+  it('keeps headroom: every contract operation passes at half the cost and token limits, two levels less depth, with its largest pages', async () => {
     const eventBus = createEventBus(undefined, createLogger('silent'));
     const schema = await buildAppSchema(eventBus.pubSub);
     await eventBus.close();
@@ -74,13 +89,43 @@ describe('operation limits', () => {
       maxCost: OPERATION_LIMITS.maxCost / 2,
       maxTokens: OPERATION_LIMITS.maxTokens / 2,
     };
-    for (const { name, query } of operations) {
-      const checked = checkOperation(schema, query, { introspection: false, limits: tight });
+    for (const { name, query, definition } of operations) {
+      const variables = largestPageVariables(schema, definition);
+      expect(operationCost(schema, parse(query), name, variables), name).not.toBeNull();
+      const checked = checkOperation(schema, query, { introspection: false, limits: tight, variables });
       expect({ name, errors: 'errors' in checked ? checked.errors.map((e) => e.message) : [] }).toEqual({
         name,
         errors: [],
       });
     }
+  });
+
+  it('costs the same whether a page size is written in the operation or passed as a variable', async () => {
+    const selection = 'edges { node { id name tools { name } circuitBreaker { state } } }';
+    const literal = await app.graphql({ query: `{ servers(first: 100) { ${selection} } }` });
+    const variable = await app.graphql({
+      query: `query ($first: Int) { servers(first: $first) { ${selection} } }`,
+      variables: { first: 100 },
+    });
+    expect(literal.errors).toBeUndefined();
+    expect(variable.errors).toBeUndefined();
+    // Over the limit either way: a variable does not slip a costly page past it.
+    const costly = `healthHistory(last: 100) { status responseTimeMs checkedAt error }`;
+    const costlyLiteral = await app.graphql({
+      query: `{ servers(first: 100) { edges { node { id ${costly} } } } }`,
+    });
+    const costlyVariable = await app.graphql({
+      query: `query ($first: Int, $last: Int) { servers(first: $first) { edges { node { id healthHistory(last: $last) { status responseTimeMs checkedAt error } } } } }`,
+      variables: { first: 100, last: 100 },
+    });
+    for (const response of [costlyLiteral, costlyVariable]) {
+      expect(response.status).toBe(400);
+      expect(errorsOf(response)).toEqual([
+        expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED', limit: 'MAX_COST' }),
+      ]);
+    }
+    expect(costlyLiteral.errors?.[0]?.message).toBe(costlyVariable.errors?.[0]?.message);
+    expect(costlyLiteral.errors?.[0]?.message).toMatch(/\(found \d+\)\. Split/);
   });
 
   const nested = (levels: number, leaf = 'name') =>
@@ -122,7 +167,7 @@ describe('operation limits', () => {
     [
       'too costly',
       'MAX_COST',
-      '{ servers(first: 100) { edges { node { id name tools { id name description } resources { id name } } } } }',
+      '{ servers(first: 100) { edges { node { id healthHistory(last: 100) { status responseTimeMs checkedAt } } } } }',
     ],
   ])(
     'rejects an operation %s with GRAPHQL_VALIDATION_FAILED and limit %s, before running it',
@@ -535,4 +580,43 @@ async function flood(target: TestApp): Promise<void> {
   const rows = await em().count(AuditLog, { action: 'auth.failure', ipAddress: address });
   // One for the repeated key, then distinct prefixes up to the cap per address: 20 in all.
   expect(rows).toBe(20);
+}
+
+/**
+ * Variables an operation accepts, with every page size (`first`, `last`) at its maximum: the most an operation
+ * can cost. Other variables get the simplest valid value of their type (required input fields only).
+ */
+function largestPageVariables(
+  schema: GraphQLSchema,
+  definition: OperationDefinitionNode,
+): Record<string, unknown> {
+  const sampleValue = (type: GraphQLInputType, name: string): unknown => {
+    if (isNonNullType(type)) return sampleValue(type.ofType, name);
+    if (isListType(type)) return [sampleValue(type.ofType, name)];
+    if (isEnumType(type)) return type.getValues()[0]?.name;
+    if (isInputObjectType(type)) {
+      const fields = Object.values(type.getFields()).filter(
+        (field) => isNonNullType(field.type) && field.defaultValue === undefined,
+      );
+      return Object.fromEntries(fields.map((field) => [field.name, sampleValue(field.type, field.name)]));
+    }
+    if (!isScalarType(type)) throw new Error(`no value for ${String(type)}`);
+    if (name === 'first' || name === 'last') return MAX_PAGE_SIZE;
+    const simple: Record<string, unknown> = {
+      Int: 1,
+      Float: 1,
+      Boolean: true,
+      String: 'x',
+      ID: '00000000-0000-4000-8000-000000000000',
+      DateTime: '2026-01-01T00:00:00.000Z',
+      JSON: {},
+    };
+    return simple[type.name] ?? 'x';
+  };
+  return Object.fromEntries(
+    (definition.variableDefinitions ?? []).map((variable) => {
+      const type = typeFromAST(schema, variable.type) as GraphQLInputType;
+      return [variable.variable.name.value, sampleValue(type, variable.variable.name.value)];
+    }),
+  );
 }

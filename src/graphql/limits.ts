@@ -14,6 +14,7 @@ import {
 } from 'graphql';
 import { createErrorFormatter } from './error-masking.js';
 import { NoNulCharacterRule } from './nul-character.js';
+import { costLimitError, operationCost } from './operation-cost.js';
 
 /**
  * What one operation may ask for, checked before anything runs. Calibrated on the contract operations
@@ -27,10 +28,10 @@ export const OPERATION_LIMITS = {
   maxAliases: 15,
   maxDirectives: 10,
   /**
-   * graphql-armor's estimate: objects cost 2, scalars 1, each level deeper ×1.5, a literal `first`/`last`
-   * multiplies its selection. Page sizes passed as variables are bounded by the page size cap instead.
+   * operation-cost.ts: objects cost 2, scalars 1, a page size (`first`/`last`, literal or variable, else the
+   * default) multiplies its selection.
    */
-  maxCost: 5000,
+  maxCost: 20_000,
   /** Lexical tokens in the document, counted while parsing: a huge document is never even built. */
   maxTokens: 1000,
 } as const;
@@ -79,11 +80,8 @@ export function limitRules(limits: OperationLimits = OPERATION_LIMITS): Validati
       n: limits.maxDirectives,
       onReject: [reject('MAX_DIRECTIVES', limits.maxDirectives, 'directive')],
     },
-    costLimit: {
-      ...quietly,
-      maxCost: limits.maxCost,
-      onReject: [reject('MAX_COST', limits.maxCost, 'cost')],
-    },
+    // Cost needs the request's variables, which validation rules never see: see operation-cost.ts.
+    costLimit: { enabled: false },
   }).protect().validationRules;
 }
 
@@ -92,19 +90,25 @@ export function limitParseOptions(limits: OperationLimits = OPERATION_LIMITS): P
 }
 
 /**
- * Refuses subscriptions over HTTP, which cannot serve them: executed once, with no event, their resolvers
- * would fail. (Suggestions and the token limit's name are the error formatter's: error-masking.ts.)
+ * Checks the cost of each operation with its variables, and refuses subscriptions over HTTP, which cannot
+ * serve them: executed once, with no event, their resolvers would fail. (Suggestions and the token limit's
+ * name are the error formatter's: error-masking.ts.)
  */
-export function limitsPlugin(): ApolloServerPlugin {
+export function limitsPlugin(maxCost: number): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation }) {
-          if (operation?.operation !== 'subscription') return;
-          throw new GraphQLError(
-            'Subscriptions are served over graphql-ws: open a websocket to this URL to subscribe.',
-            { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } },
-          );
+        async didResolveOperation({ operation, schema, document, operationName, request }) {
+          if (operation?.operation === 'subscription') {
+            throw new GraphQLError(
+              'Subscriptions are served over graphql-ws: open a websocket to this URL to subscribe.',
+              { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } },
+            );
+          }
+          const cost = operationCost(schema, document, operationName ?? undefined, request.variables);
+          if (cost !== null && cost > maxCost) {
+            throw costLimitError(cost, maxCost, ADVICE, { http: { status: 400 } });
+          }
         },
       };
     },
@@ -119,7 +123,7 @@ export function apolloLimitOptions(introspection: boolean, limits: OperationLimi
     parseOptions: limitParseOptions(limits),
     // Apollo's default, stated: one operation per request, so limits cannot be multiplied by an array.
     allowBatchedHttpRequests: false,
-    plugin: limitsPlugin(),
+    plugin: limitsPlugin(limits.maxCost),
     formatError: createErrorFormatter({ hideSuggestions: !introspection, maxTokens: limits.maxTokens }),
   };
 }
@@ -128,7 +132,12 @@ export function apolloLimitOptions(introspection: boolean, limits: OperationLimi
 export function checkOperation(
   schema: GraphQLSchema,
   query: string,
-  options: { introspection: boolean; limits?: OperationLimits },
+  options: {
+    introspection: boolean;
+    limits?: OperationLimits;
+    operationName?: string | null;
+    variables?: Record<string, unknown> | null;
+  },
 ): { document: DocumentNode } | { errors: GraphQLError[] } {
   const limits = options.limits ?? OPERATION_LIMITS;
   let document: DocumentNode;
@@ -146,7 +155,18 @@ export function checkOperation(
     NoNulCharacterRule,
   ];
   const errors = validate(schema, document, rules);
-  if (errors.length === 0) return { document };
+  if (errors.length === 0) {
+    const cost = operationCost(
+      schema,
+      document,
+      options.operationName ?? undefined,
+      options.variables ?? undefined,
+    );
+    if (cost !== null && cost > limits.maxCost) {
+      return { errors: [costLimitError(cost, limits.maxCost, ADVICE)] };
+    }
+    return { document };
+  }
   return {
     errors: errors.map(
       (error) =>

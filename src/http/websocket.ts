@@ -165,7 +165,11 @@ export function serveWebSockets(
       onSubscribe: async (ctx, _id, payload) => {
         const connection = ctx.extra.connection;
         if (connection === undefined) throw new Error('subscribe on an unauthenticated websocket');
-        const checked = checkOperation(schema, payload.query, { introspection });
+        const checked = checkOperation(schema, payload.query, {
+          introspection,
+          operationName: payload.operationName,
+          variables: payload.variables,
+        });
         if ('errors' in checked) return checked.errors;
         const nulCharacters = nulCharacterErrors(payload.variables);
         if (nulCharacters.length > 0) return nulCharacters;

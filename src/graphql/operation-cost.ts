@@ -1,0 +1,63 @@
+import { type DocumentNode, GraphQLError, type GraphQLSchema, getNamedType, isLeafType } from 'graphql';
+import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
+import { DEFAULT_PAGE_SIZE } from './pagination.js';
+
+// What an operation costs, computed with the request's variable values (graphql-query-complexity), so that
+// `servers(first: 100)` and `servers(first: $first)` with `first: 100` cost the same and a variable cannot
+// slip a large page past the limit.
+
+/**
+ * A scalar costs 1, an object 2 plus what is selected inside it; a field with a page size (`first`/`last`)
+ * multiplies its selection by it (the default page size when it is not given), so the cost grows with the
+ * rows an answer can hold.
+ */
+const pagedSelectionEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  const own = isLeafType(getNamedType(field.type)) ? 1 : 2;
+  return own + pageSizeOf(field.args, args) * childComplexity;
+};
+
+function pageSizeOf(
+  definitions: readonly { readonly name: string }[],
+  args: Record<string, unknown>,
+): number {
+  const paged = definitions.some(({ name }) => name === 'first' || name === 'last');
+  if (!paged) return 1;
+  const size = args.first ?? args.last;
+  return typeof size === 'number' && Number.isFinite(size) ? Math.max(1, size) : DEFAULT_PAGE_SIZE;
+}
+
+/**
+ * The cost of `operationName` in `document` with `variables`, or null when the variables do not fit the
+ * operation: execution refuses those with BAD_USER_INPUT before anything runs.
+ */
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined,
+  variables: Record<string, unknown> | undefined,
+): number | null {
+  try {
+    return getComplexity({
+      schema,
+      query: document,
+      operationName,
+      variables: variables ?? {},
+      estimators: [pagedSelectionEstimator],
+    });
+  } catch (error) {
+    if (error instanceof GraphQLError) return null;
+    throw error;
+  }
+}
+
+/** The error an operation over the cost limit gets, before it runs (over HTTP with status 400). */
+export function costLimitError(
+  cost: number,
+  maxCost: number,
+  advice: string,
+  extensions: Record<string, unknown> = {},
+): GraphQLError {
+  return new GraphQLError(`The operation exceeds the cost limit of ${maxCost} (found ${cost}). ${advice}`, {
+    extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'MAX_COST', max: maxCost, ...extensions },
+  });
+}
