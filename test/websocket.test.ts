@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { ApiKeyScope } from '../src/graphql/access.js';
+import { MAX_PAYLOAD_BYTES } from '../src/http/request-middleware.js';
 import { ADMIN_KEY, type Fleet, startFleet, startTestApp, type TestApp } from './support/app.js';
 import {
   createTestDatabase,
@@ -10,6 +11,8 @@ import {
   redisAvailable,
   type TestDatabase,
 } from './support/database.js';
+import { eventually } from './support/eventually.js';
+import { captureLines } from './support/log-capture.js';
 import { seed } from './support/seed.js';
 import { REDIS_URL } from './support/services.js';
 import { openSocket } from './support/subscriptions.js';
@@ -125,6 +128,34 @@ describe('graphql-ws on /graphql', () => {
     expect(errors).toHaveLength(1);
     expect(typeof errors[0]?.extensions?.code).toBe('string');
     expect(JSON.stringify(errors)).not.toMatch(/select|api_keys|created_at/i);
+  });
+});
+
+describe('a websocket message over the size limit', () => {
+  it('closes the socket with 1009 and logs one structured line, nothing on the console', async () => {
+    const lines: string[] = [];
+    const logged = await startTestApp(
+      db.target,
+      { MIGRATE_ON_START: 'false', LOG_LEVEL: 'warn' },
+      { logTo: captureLines(lines) },
+    );
+    const consoleError = vi.spyOn(console, 'error');
+    try {
+      const socket = new WebSocket(logged.url.replace('http', 'ws'), 'graphql-transport-ws');
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+      socket.send('x'.repeat(MAX_PAYLOAD_BYTES + 1));
+      expect(await closed).toBe(1009);
+      await eventually(() => lines.some((line) => line.includes('websocket closed')), 'the close is logged');
+      const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(entries.filter((entry) => entry.msg === 'websocket closed on a client error')).toEqual([
+        expect.objectContaining({ level: 40, err: 'Max payload size exceeded' }),
+      ]);
+      expect(consoleError).not.toHaveBeenCalled();
+    } finally {
+      consoleError.mockRestore();
+      await logged.close();
+    }
   });
 });
 

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { GraphQLError, type GraphQLSchema, getOperationAST } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Admission } from '../auth/admission.js';
 import { API_KEY_TOPICS, type ApiKeyChangedEvent } from '../auth/api-key.events.js';
@@ -16,6 +15,7 @@ import { checkOperation } from '../graphql/limits.js';
 import { nulCharacterErrors } from '../graphql/nul-character.js';
 import type { Logger } from '../logger.js';
 import type { EventBus } from '../pubsub/pubsub.js';
+import { serveGraphqlWs } from './graphql-ws-transport.js';
 import { MAX_PAYLOAD_BYTES } from './request-middleware.js';
 
 /** Close codes this endpoint uses besides graphql-ws's own (4400 bad message, 4401 no connection_init...). */
@@ -122,7 +122,7 @@ export function serveWebSockets(
   );
   periodicCheck.unref();
 
-  const handle = useServer<Record<string, unknown>, { connection?: Connection }>(
+  const handle = serveGraphqlWs<Record<string, unknown>, { connection?: Connection }>(
     {
       schema,
       onConnect: async (ctx) => {
@@ -204,6 +204,7 @@ export function serveWebSockets(
     },
     wsServer,
     settings.keepAliveMs,
+    log,
   );
 
   return {
