@@ -3,7 +3,12 @@ import WebSocket from 'ws';
 import type { TestApp } from './app.js';
 
 /** A graphql-ws subscription that collects what it receives. */
-export function subscribe(app: TestApp, key: string, query: string, variables: Record<string, unknown>) {
+export function subscribe(
+  app: Pick<TestApp, 'url'>,
+  key: string,
+  query: string,
+  variables: Record<string, unknown>,
+) {
   const client: Client = createClient({
     url: app.url.replace('http', 'ws'),
     webSocketImpl: WebSocket,
