@@ -22,6 +22,7 @@ const DATABASE_TESTS = [
   'test/tenant-isolation.test.ts',
   'test/tenant-scope.test.ts',
   'test/users-and-keys.test.ts',
+  'test/virtual-servers.test.ts',
 ];
 
 export default defineConfig({

@@ -119,6 +119,8 @@ async function serve(
   app.set('etag', false);
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  // Known once the server listens (PORT may be 0); requests only come after that.
+  let publicOrigin = config.publicUrl ?? '';
 
   // One EntityManager fork and one set of loaders per request (and per websocket operation).
   // Every query of the request, its loaders and forks included, stays inside the viewer's tenant scope.
@@ -134,6 +136,7 @@ async function serve(
       em,
       viewer,
       clientIp,
+      publicOrigin,
       config,
       keyring,
       eventBus,
@@ -215,6 +218,7 @@ async function serve(
   });
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  publicOrigin = config.publicUrl ?? `http://${host}:${port}`;
 
   const healthChecker = config.health.checkerEnabled
     ? new HealthChecker(orm, config.health, eventBus.pubSub, log, keyring)

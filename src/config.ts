@@ -7,6 +7,11 @@ import { parseIpRange } from './net/ip-range.js';
 export interface AppConfig {
   readonly port: number;
   readonly host: string;
+  /**
+   * The origin agents and browsers reach this API at (`https://gateway.example.com`), for the absolute URLs it
+   * hands out; the listening address when unset.
+   */
+  readonly publicUrl: string | undefined;
   /** PostgreSQL connection string; `undefined` selects the embedded PGlite database. */
   readonly databaseUrl: string | undefined;
   /** Where the embedded PGlite database lives when `databaseUrl` is unset. */
@@ -141,6 +146,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   return {
     port: readInteger(env, 'PORT', 4000, 0, 65535),
     host: readString(env, 'HOST') ?? '0.0.0.0',
+    publicUrl: readUrl(env, 'PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
     databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: path.resolve(readString(env, 'DATA_DIR') ?? '.data'),
     redisUrl: readUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),

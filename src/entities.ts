@@ -13,6 +13,8 @@ import { RoutingRule } from './routing/routing-rule.entity.js';
 import { RoutingRuleTarget } from './routing/routing-rule-target.entity.js';
 import { Tenant } from './tenants/tenant.entity.js';
 import { User } from './users/user.entity.js';
+import { VirtualServer } from './virtual/virtual-server.entity.js';
+import { VirtualServerMember } from './virtual/virtual-server-member.entity.js';
 
 /** Every entity the ORM maps; the migrations are generated from these. */
 export const entities = [
@@ -31,4 +33,6 @@ export const entities = [
   RequestLog,
   RoutingRule,
   RoutingRuleTarget,
+  VirtualServer,
+  VirtualServerMember,
 ];

@@ -9,6 +9,7 @@ import { registryModule } from './registry/registry.module.js';
 import { routingModule } from './routing/routing.module.js';
 import { tenantsModule } from './tenants/tenants.module.js';
 import { usersModule } from './users/users.module.js';
+import { virtualModule } from './virtual/virtual.module.js';
 
 /** Every feature of the API, in dependency order. */
 export const modules: readonly FeatureModule[] = [
@@ -18,6 +19,7 @@ export const modules: readonly FeatureModule[] = [
   registryModule,
   healthModule,
   routingModule,
+  virtualModule,
   auditModule,
   analyticsModule,
 ];
@@ -29,5 +31,6 @@ export function createRequestLoaders(em: EntityManager): RequestLoaders {
     ...registryModule.createLoaders(em),
     ...healthModule.createLoaders(em),
     ...routingModule.createLoaders(em),
+    ...virtualModule.createLoaders(em),
   };
 }

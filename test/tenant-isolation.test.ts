@@ -11,6 +11,8 @@ import { RoutingRule } from '../src/routing/routing-rule.entity.js';
 import { RoutingRuleTarget } from '../src/routing/routing-rule-target.entity.js';
 import { buildAppSchema } from '../src/schema.js';
 import { Tenant } from '../src/tenants/tenant.entity.js';
+import { VirtualServer } from '../src/virtual/virtual-server.entity.js';
+import { VirtualServerMember } from '../src/virtual/virtual-server-member.entity.js';
 import { type GraphQLResponse, startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { seed } from './support/seed.js';
@@ -64,6 +66,8 @@ const alpha = {} as {
   hiddenOnlyKeyId: string;
   /** Routes `search` to both of alpha's servers. */
   ruleId: string;
+  /** Offers every tool of both of alpha's servers. */
+  virtualServerId: string;
 };
 const bravo = {} as {
   id: string;
@@ -76,6 +80,7 @@ const bravo = {} as {
   keyId: string;
   lockedKeyId: string;
   ruleId: string;
+  virtualServerId: string;
 };
 /** A's key with every tenant scope. */
 let full: Caller;
@@ -89,6 +94,27 @@ const SCOPES = [
   ApiKeyScope.HEALTH,
   ApiKeyScope.PROXY,
 ];
+
+/** A virtual server offering every tool of these servers; returns its id. */
+async function seedVirtualServer(tenantId: string, name: string, servers: MCPServer[]): Promise<string> {
+  const em = app.orm.em.fork();
+  const virtualServer = new VirtualServer(em.getReference(Tenant, tenantId, { wrapped: true }), name);
+  const ref = em.getReference(VirtualServer, virtualServer.id, { wrapped: true });
+  em.persist([
+    virtualServer,
+    ...servers.map(
+      (server, position) =>
+        new VirtualServerMember(
+          ref,
+          em.getReference(MCPServer, server.id, { wrapped: true }),
+          position,
+          server.name,
+        ),
+    ),
+  ]);
+  await em.flush();
+  return virtualServer.id;
+}
 
 /** A routing rule for calls of `search` to these servers; returns its id. */
 async function seedRule(tenantId: string, name: string, servers: MCPServer[]): Promise<string> {
@@ -171,6 +197,8 @@ beforeAll(async () => {
 
   const alphaRule = await seedRule(a.id, 'alpha-route', [open, hidden]);
   const bravoRule = await seedRule(b.id, 'bravo-route', bravoServers.slice(0, 2));
+  const alphaVirtual = await seedVirtualServer(a.id, 'alpha-agents', [open, hidden]);
+  const bravoVirtual = await seedVirtualServer(b.id, 'bravo-agents', bravoServers.slice(0, 2));
 
   const fullKey = await a.key(SCOPES, { userId: ann.id });
   const limitedKey = await a.key(SCOPES, { allowedServers: [open.id] });
@@ -240,6 +268,7 @@ beforeAll(async () => {
     hiddenToolId: await toolId(hidden.id, 'hidden-deploy'),
     hiddenOnlyKeyId: hiddenOnlyKey.id,
     ruleId: alphaRule,
+    virtualServerId: alphaVirtual,
   });
   Object.assign(bravo, {
     id: b.id,
@@ -251,6 +280,7 @@ beforeAll(async () => {
     keyId: bravoKey.id,
     lockedKeyId: bravoLocked.id,
     ruleId: bravoRule,
+    virtualServerId: bravoVirtual,
   });
 
   const bravoTraces = [...(await rowsOfTenant(b.id)).map((row) => row.id), 'bravo'];
@@ -285,7 +315,15 @@ interface Row {
 }
 
 /** Tables whose rows belong to a tenant through `tenant_id`, and those that belong to a server. */
-const TENANT_TABLES = ['users', 'api_keys', 'mcp_servers', 'routing_rules', 'audit_logs', 'request_logs'];
+const TENANT_TABLES = [
+  'users',
+  'api_keys',
+  'mcp_servers',
+  'routing_rules',
+  'virtual_servers',
+  'audit_logs',
+  'request_logs',
+];
 const SERVER_TABLES = [
   'server_tools',
   'server_resources',
@@ -293,6 +331,7 @@ const SERVER_TABLES = [
   'circuit_breakers',
   'health_checks',
   'routing_rule_targets',
+  'virtual_server_members',
 ];
 
 /**
@@ -892,6 +931,75 @@ const tenantWalk: Record<string, Case> = {
     );
   },
 
+  // --- virtual servers
+
+  'Query.virtualServers': async (caller) => {
+    const { data, errors } = await ask<{ virtualServers: Connection }>(caller, 'Query', 'virtualServers');
+    expect(errors).toBeUndefined();
+    expect(data?.virtualServers.totalCount).toBe(1);
+    expect(nodesOf(data?.virtualServers)).toMatchObject([
+      {
+        id: alpha.virtualServerId,
+        members: [{ server: { id: alpha.open.id } }, { server: { id: alpha.hidden.id } }],
+      },
+    ]);
+  },
+
+  'Query.virtualServer': async (caller) => {
+    await expectNotFoundLikeUnknown(
+      (id) => ask(caller, 'Query', 'virtualServer', { id }),
+      bravo.virtualServerId,
+    );
+  },
+
+  'Mutation.createVirtualServer': async (caller) => {
+    await unchangedBravo(async () => {
+      for (const foreign of bravo.servers) {
+        await expectNotFoundLikeUnknown(
+          (serverId) =>
+            ask(caller, 'Mutation', 'createVirtualServer', {
+              input: { name: 'alpha-sneak', members: [{ serverId: alpha.open.id }, { serverId }] },
+            }),
+          foreign.id,
+        );
+      }
+      await expectNotFoundLikeUnknown(
+        (tenantId) =>
+          ask(caller, 'Mutation', 'createVirtualServer', {
+            input: { name: 'alpha-sneak', tenantId, members: [{ serverId: alpha.open.id }] },
+          }),
+        bravo.id,
+      );
+    });
+    expect(await count('select count(*) from virtual_servers where tenant_id = ?', [alpha.id])).toBe(1);
+  },
+
+  'Mutation.updateVirtualServer': async (caller) => {
+    await unchangedBravo(async () => {
+      await expectNotFoundLikeUnknown(
+        (id) => ask(caller, 'Mutation', 'updateVirtualServer', { id, input: { name: 'taken' } }),
+        bravo.virtualServerId,
+      );
+      await expectNotFoundLikeUnknown(
+        (serverId) =>
+          ask(caller, 'Mutation', 'updateVirtualServer', {
+            id: alpha.virtualServerId,
+            input: { members: [{ serverId }] },
+          }),
+        bravo.servers[0]?.id ?? '',
+      );
+    });
+  },
+
+  'Mutation.deleteVirtualServer': async (caller) => {
+    await unchangedBravo(() =>
+      expectNotFoundLikeUnknown(
+        (id) => ask(caller, 'Mutation', 'deleteVirtualServer', { id }),
+        bravo.virtualServerId,
+      ),
+    );
+  },
+
   'Mutation.callTool': async (caller) => {
     await unchangedBravo(async () => {
       for (const foreign of bravo.servers) {
@@ -1210,6 +1318,57 @@ const limitedWalk: Record<string, Case> = {
   'Mutation.createTenant': sameAsTenantWalk('Mutation.createTenant'),
   'Mutation.updateTenant': sameAsTenantWalk('Mutation.updateTenant'),
   'Mutation.createUser': sameAsTenantWalk('Mutation.createUser'),
+
+  'Query.virtualServers': async (caller) => {
+    // The tenant's virtual server, with only the members and tools of the server this key may use.
+    const { data, errors } = await ask<{ virtualServers: Connection }>(caller, 'Query', 'virtualServers');
+    expect(errors).toBeUndefined();
+    const [node] = nodesOf(data?.virtualServers) as {
+      id: string;
+      members: Data[];
+      tools: { server: { id: string } }[];
+    }[];
+    expect(node).toMatchObject({ id: alpha.virtualServerId, members: [{ server: { id: alpha.open.id } }] });
+    expect(node?.tools.every((tool) => tool.server.id === alpha.open.id)).toBe(true);
+  },
+
+  'Query.virtualServer': async (caller) => {
+    const { data, errors } = await ask<{ virtualServer: { members: Data[] } }>(
+      caller,
+      'Query',
+      'virtualServer',
+      {
+        id: alpha.virtualServerId,
+      },
+    );
+    expect(errors).toBeUndefined();
+    expect(data?.virtualServer.members).toMatchObject([{ server: { id: alpha.open.id } }]);
+  },
+
+  'Mutation.createVirtualServer': async (caller) => {
+    const before = await count('select count(*) from virtual_servers', []);
+    const response = await ask(caller, 'Mutation', 'createVirtualServer', {
+      input: { name: 'alpha-mine', members: [{ serverId: alpha.open.id }] },
+    });
+    expect(codesOf(response)).toEqual(['FORBIDDEN']);
+    expect(await count('select count(*) from virtual_servers', [])).toBe(before);
+  },
+
+  'Mutation.updateVirtualServer': async (caller) => {
+    await unchangedHidden(async () => {
+      const response = await ask(caller, 'Mutation', 'updateVirtualServer', {
+        id: alpha.virtualServerId,
+        input: { members: [{ serverId: alpha.open.id }] },
+      });
+      expect(codesOf(response)).toEqual(['FORBIDDEN']);
+    });
+  },
+
+  'Mutation.deleteVirtualServer': async (caller) => {
+    const response = await ask(caller, 'Mutation', 'deleteVirtualServer', { id: alpha.virtualServerId });
+    expect(codesOf(response)).toEqual(['FORBIDDEN']);
+    expect(await count('select count(*) from virtual_servers where id = ?', [alpha.virtualServerId])).toBe(1);
+  },
 
   'Query.routingRules': async (caller) => {
     // The tenant's rule, with only the targets this key may use.

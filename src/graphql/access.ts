@@ -75,6 +75,16 @@ export function requireTenantScope(viewer: Viewer, what: string): { tenant?: str
 }
 
 /**
+ * For what shapes the calls of a whole tenant (routing rules, virtual servers): a key limited by
+ * `allowedServers` may not change it, even towards its own servers, since it would decide for other keys.
+ */
+export function requireTenantWideKey(viewer: Viewer, what: string): void {
+  if (viewer.allowedServers !== null) {
+    throw forbidden(`This key is limited to some servers: ${what} apply to the whole tenant.`);
+  }
+}
+
+/**
  * type-graphql's auth checker: `@Authorized(ApiKeyScope.X)` on a query, mutation or field requires scope X
  * (any of them, if several are listed). Throws rather than returning false so the client gets a message
  * that names the missing scope.

@@ -20,6 +20,8 @@ export interface GraphQLContext {
   /** `null` only before authentication; every resolver runs with a viewer. */
   readonly viewer: Viewer | null;
   readonly clientIp: string | null;
+  /** This API's origin as clients reach it (PUBLIC_URL, or the listening address), for absolute URLs. */
+  readonly publicOrigin: string;
   readonly loaders: RequestLoaders;
   readonly config: AppConfig;
   /** Seals and opens stored credentials. */

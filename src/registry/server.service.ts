@@ -163,7 +163,7 @@ function requireStdioAdmin(viewer: Viewer, transportType: TransportType): void {
 }
 
 /** The tenant a new server goes to: the caller's own, or for admins any existing tenant they name. */
-async function targetTenant(
+export async function targetTenant(
   em: EntityManager,
   viewer: Viewer,
   tenantId: string | null | undefined,

@@ -1,7 +1,7 @@
 import { type AuditActor, audited } from '../audit/audit-trail.js';
 import type { EntityManager } from '../db/orm.js';
-import type { Viewer } from '../graphql/access.js';
-import { badUserInput, forbidden, notFound } from '../graphql/errors.js';
+import { requireTenantWideKey, type Viewer } from '../graphql/access.js';
+import { badUserInput, notFound } from '../graphql/errors.js';
 import { isUuid, requireName } from '../graphql/validate.js';
 import { MCPServer } from '../registry/mcp-server.entity.js';
 import { Tenant } from '../tenants/tenant.entity.js';
@@ -24,15 +24,8 @@ export function listRoutingRules(em: EntityManager): Promise<RoutingRule[]> {
   return em.find(RoutingRule, {}, { orderBy: { priority: 'DESC', createdAt: 'ASC', id: 'ASC' } });
 }
 
-/**
- * Rules route every call of the tenant, so a key limited to some servers may not change them: it could send
- * other keys' calls to its own servers (as it may not register servers either).
- */
-function requireUnlimitedKey(viewer: Viewer): void {
-  if (viewer.allowedServers !== null) {
-    throw forbidden('This key is limited to some servers: routing rules apply to the whole tenant.');
-  }
-}
+/** Rules route every call of the tenant: a limited key could send other keys' calls to its own servers. */
+const requireUnlimitedKey = (viewer: Viewer) => requireTenantWideKey(viewer, 'routing rules');
 
 interface ValidatedRule {
   readonly name: string;

@@ -207,6 +207,24 @@ describe.skipIf(!runsHere).each([embedded, production])('$name', (configuration)
     expect(called.callTool).toMatchObject({ serverId, isError: false });
     await run('DeleteRoutingRule', { id: createRoutingRule.id }, tenantKey);
 
+    const { createVirtualServer } = await run<{
+      createVirtualServer: { id: string; endpointUrl: string; tools: { name: string }[] };
+    }>(
+      'CreateVirtualServer',
+      { input: { name: 'agents', members: [{ serverId, prefix: 'up' }] } },
+      tenantKey,
+    );
+    expect(createVirtualServer.endpointUrl).toBe(`${server.origin}/mcp/${createVirtualServer.id}`);
+    expect(createVirtualServer.tools.map((tool) => tool.name)).toContain('up__search');
+    await run('VirtualServerList', { first: 10 }, tenantKey);
+    await run('VirtualServerDetail', { id: createVirtualServer.id }, tenantKey);
+    await run(
+      'UpdateVirtualServer',
+      { id: createVirtualServer.id, input: { toolNaming: 'AS_IS', description: 'one upstream' } },
+      tenantKey,
+    );
+    await run('DeleteVirtualServer', { id: createVirtualServer.id }, tenantKey);
+
     const spare = await run<{ registerServer: { id: string } }>(
       'RegisterServer',
       {

@@ -21,6 +21,8 @@ export const APPLICATION_TABLES = [
   'server_tools',
   'tenants',
   'users',
+  'virtual_server_members',
+  'virtual_servers',
 ];
 
 export interface TestDatabase {
