@@ -1,10 +1,18 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { API_KEY_TOPICS } from '../src/auth/api-key.events.js';
 import { createLogger } from '../src/logger.js';
 import { createEventBus, type EventBus } from '../src/pubsub/pubsub.js';
 import { startTestApp } from './support/app.js';
 import { createTestDatabase, redisAvailable } from './support/database.js';
 import { REDIS_URL } from './support/services.js';
+
+// Topics of these tests only, unique per run: Redis is shared with every other test running meanwhile.
+declare module '../src/pubsub/pubsub.js' {
+  interface EventTopics {
+    [topic: `test-${string}`]: Record<string, unknown>;
+  }
+}
 
 const log = createLogger('silent');
 const buses: EventBus[] = [];
@@ -22,7 +30,7 @@ async function readyBus(): Promise<EventBus> {
   return bus;
 }
 
-async function firstEvent(bus: EventBus, topic: string): Promise<unknown> {
+async function firstEvent(bus: EventBus, topic: `test-${string}`): Promise<unknown> {
   const iterator = bus.pubSub.subscribe(topic)[Symbol.asyncIterator]();
   const next = iterator.next();
   return next.then((result) => result.value);
@@ -47,7 +55,7 @@ describe.skipIf(!redisAvailable())('event bus on Redis', () => {
   it('delivers an event published by one instance to subscribers of another', async () => {
     const [instanceA, instanceB] = [await readyBus(), await readyBus()];
     expect(instanceA.kind).toBe('redis');
-    const topic = `test-${Date.now()}`;
+    const topic = `test-${Date.now()}` as const;
     const received = firstEvent(instanceB, topic);
     await untilSubscribed(topic);
     instanceA.pubSub.publish(topic, { serverId: 'a', version: 1 });
@@ -70,8 +78,24 @@ describe.skipIf(!redisAvailable())('event bus on Redis', () => {
 describe('event bus in-process', () => {
   it('delivers events within the process when no REDIS_URL is set', async () => {
     const bus = createEventBus(undefined, log);
-    const received = firstEvent(bus, 'local');
-    bus.pubSub.publish('local', { ok: true });
+    const received = firstEvent(bus, 'test-local');
+    bus.pubSub.publish('test-local', { ok: true });
     expect(await received).toEqual({ ok: true });
+  });
+});
+
+describe('event topics', () => {
+  it('carry the event their feature declared: a subscriber gets what the publisher sent, typed', async () => {
+    const bus = createEventBus(undefined, log);
+    buses.push(bus);
+    const iterator = bus.pubSub.subscribe(API_KEY_TOPICS.apiKeyChanged)[Symbol.asyncIterator]();
+    const next = iterator.next();
+    bus.pubSub.publish(API_KEY_TOPICS.apiKeyChanged, { apiKeyId: 'key-1' });
+    const { value } = await next;
+    // Typed as ApiKeyChangedEvent: no cast between the bus and the subscriber.
+    expect(value.apiKeyId).toBe('key-1');
+    await iterator.return?.();
+    // @ts-expect-error an event of another topic is refused by the type checker (`npm test` runs tsc).
+    bus.pubSub.publish(API_KEY_TOPICS.apiKeyChanged, { serverId: 'x' });
   });
 });

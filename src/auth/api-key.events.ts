@@ -7,3 +7,9 @@ export const API_KEY_TOPICS = {
 export interface ApiKeyChangedEvent {
   readonly apiKeyId: string;
 }
+
+declare module '../pubsub/pubsub.js' {
+  interface EventTopics {
+    [API_KEY_TOPICS.apiKeyChanged]: ApiKeyChangedEvent;
+  }
+}

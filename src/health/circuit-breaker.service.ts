@@ -1,8 +1,8 @@
 import { LockMode } from '@mikro-orm/core';
-import type { PubSub } from 'type-graphql';
 import { type AuditActor, audited } from '../audit/audit-trail.js';
 import type { EntityManager } from '../db/orm.js';
 import { notFound } from '../graphql/errors.js';
+import type { EventPublisher } from '../pubsub/pubsub.js';
 import { CircuitBreaker } from '../registry/circuit-breaker.entity.js';
 import { MCPServer } from '../registry/mcp-server.entity.js';
 import { findVisibleServer } from '../registry/server.service.js';
@@ -14,7 +14,7 @@ export async function resetCircuitBreaker(
   em: EntityManager,
   actor: AuditActor,
   serverId: string,
-  pubSub: PubSub,
+  pubSub: EventPublisher,
 ): Promise<CircuitBreaker> {
   let event: CircuitBreakerEvent | null = null;
   const entry = { action: 'circuit_breaker.reset', resourceType: 'server' };

@@ -1,8 +1,8 @@
-import type { PubSub } from 'type-graphql';
 import type { HealthSettings } from '../config.js';
 import type { Keyring, SealedValueError } from '../crypto/keyring.js';
 import type { Orm } from '../db/orm.js';
 import type { Logger } from '../logger.js';
+import type { EventPublisher } from '../pubsub/pubsub.js';
 import { refreshCapabilities } from '../registry/capabilities.js';
 import { unreadableHeadersMessage } from '../registry/connection-headers.js';
 import { type Claimed, type ClaimedRow, claimedColumns, claimedServer } from './claimed-server.js';
@@ -46,7 +46,7 @@ export class HealthChecker {
   constructor(
     private readonly orm: Orm,
     private readonly settings: HealthSettings,
-    private readonly pubSub: PubSub,
+    private readonly pubSub: EventPublisher,
     private readonly log: Logger,
     private readonly keyring: Keyring,
   ) {}

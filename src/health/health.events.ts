@@ -7,6 +7,13 @@ export const HEALTH_TOPICS = {
   circuitBreakerChanged: 'registry.circuit-breaker-changed',
 } as const;
 
+declare module '../pubsub/pubsub.js' {
+  interface EventTopics {
+    [HEALTH_TOPICS.serverHealthChanged]: ServerHealthEvent;
+    [HEALTH_TOPICS.circuitBreakerChanged]: CircuitBreakerEvent;
+  }
+}
+
 @ObjectType({ description: "A change of a server's health status." })
 export class ServerHealthEvent {
   @Field(() => ID)

@@ -100,9 +100,7 @@ async function serverHealthStream(
   return liveStream<ServerHealthEvent>({
     // Only HealthChecker publishes on these topics (through Redis, dates arrive as ISO strings, which the
     // DateTime scalar serialises the same).
-    changes: context.eventBus.pubSub.subscribe(
-      HEALTH_TOPICS.serverHealthChanged,
-    ) as AsyncIterable<ServerHealthEvent>,
+    changes: context.eventBus.pubSub.subscribe(HEALTH_TOPICS.serverHealthChanged),
     resyncs: context.eventBus.resyncs(),
     accepts,
     maxQueue: MAX_QUEUED_EVENTS,
@@ -117,9 +115,7 @@ async function circuitBreakerStream(
 ): Promise<AsyncIterable<CircuitBreakerEvent>> {
   const { accepts, serverId } = await watch(context, args);
   return liveStream<CircuitBreakerEvent>({
-    changes: context.eventBus.pubSub.subscribe(
-      HEALTH_TOPICS.circuitBreakerChanged,
-    ) as AsyncIterable<CircuitBreakerEvent>,
+    changes: context.eventBus.pubSub.subscribe(HEALTH_TOPICS.circuitBreakerChanged),
     resyncs: context.eventBus.resyncs(),
     accepts,
     maxQueue: MAX_QUEUED_EVENTS,

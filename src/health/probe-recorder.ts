@@ -1,7 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
-import type { PubSub } from 'type-graphql';
 import type { HealthSettings } from '../config.js';
 import type { EntityManager } from '../db/orm.js';
+import type { EventPublisher } from '../pubsub/pubsub.js';
 import { CircuitBreaker } from '../registry/circuit-breaker.entity.js';
 import { MCPServer } from '../registry/mcp-server.entity.js';
 import { recordResult } from './circuit-breaker-machine.js';
@@ -133,7 +133,7 @@ function recordBreakerResult(
   });
 }
 
-export function publishHealthEvents(pubSub: PubSub, events: HealthEvents): void {
+export function publishHealthEvents(pubSub: EventPublisher, events: HealthEvents): void {
   for (const event of events.health) pubSub.publish(HEALTH_TOPICS.serverHealthChanged, event);
   for (const event of events.circuit) pubSub.publish(HEALTH_TOPICS.circuitBreakerChanged, event);
 }

@@ -1,7 +1,7 @@
-import type { PubSub } from 'type-graphql';
 import type { HealthSettings } from '../config.js';
 import type { EntityManager } from '../db/orm.js';
 import { type McpProbeOutcome, probeServer } from '../mcp/mcp-client.js';
+import type { EventPublisher } from '../pubsub/pubsub.js';
 import { mcpTransportOf } from '../registry/capabilities.js';
 import { TransportType } from '../registry/registry.enums.js';
 import { ProbeOutcome } from './health-check.entity.js';
@@ -64,7 +64,7 @@ export async function probe(target: ProbeTarget, settings: ProbeSettings): Promi
 /** Probes a server, records the result and publishes what changed. */
 export async function checkServer(
   em: EntityManager,
-  pubSub: PubSub,
+  pubSub: EventPublisher,
   settings: HealthSettings,
   target: ProbeTarget,
 ): Promise<void> {
@@ -78,7 +78,7 @@ export async function checkServer(
  */
 export async function recordUncontactedServer(
   em: EntityManager,
-  pubSub: PubSub,
+  pubSub: EventPublisher,
   settings: HealthSettings,
   serverId: string,
   reason: string,

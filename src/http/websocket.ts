@@ -3,7 +3,7 @@ import type http from 'node:http';
 import { GraphQLError, type GraphQLSchema, getOperationAST } from 'graphql';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Admission } from '../auth/admission.js';
-import { API_KEY_TOPICS, type ApiKeyChangedEvent } from '../auth/api-key.events.js';
+import { API_KEY_TOPICS } from '../auth/api-key.events.js';
 import { reauthorize } from '../auth/authenticate.js';
 import type { WebSocketSettings } from '../config.js';
 import type { Orm } from '../db/orm.js';
@@ -109,9 +109,7 @@ export function serveWebSockets(
       ),
     );
 
-  const keyChanges = eventBus.pubSub.subscribe(
-    API_KEY_TOPICS.apiKeyChanged,
-  ) as AsyncIterable<ApiKeyChangedEvent>;
+  const keyChanges = eventBus.pubSub.subscribe(API_KEY_TOPICS.apiKeyChanged);
   const resyncs = eventBus.resyncs();
   void consume(keyChanges, (event) => recheckSafely(connections.ofKey(event.apiKeyId)));
   // Revocations published while Redis was away are lost: check every key when it is back.

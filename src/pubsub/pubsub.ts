@@ -5,9 +5,30 @@ import { Redis } from 'ioredis';
 import type { PubSub } from 'type-graphql';
 import type { Logger } from '../logger.js';
 
+/**
+ * Every topic of the event bus and the event it carries. Each feature adds its own topics next to its event
+ * types, by declaration merging (`declare module '../pubsub/pubsub.js' { interface EventTopics { … } }`), so a
+ * publisher and its subscribers agree on the event without casts.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: the features extend it.
+export interface EventTopics {}
+
+export type EventTopic = keyof EventTopics;
+
+/** What publishing code is given: only topics the features declared, each with its own event. */
+export interface EventPublisher {
+  publish<Topic extends EventTopic>(topic: Topic, event: EventTopics[Topic]): void;
+}
+
+/** The bus as features use it; over Redis, an event arrives as its JSON (dates as ISO strings). */
+export interface TypedPubSub extends EventPublisher {
+  subscribe<Topic extends EventTopic>(topic: Topic): AsyncIterable<EventTopics[Topic]>;
+}
+
 /** The event bus subscriptions listen on: Redis when configured (every instance sees every event), else in-process. */
 export interface EventBus {
-  readonly pubSub: PubSub;
+  /** The bus as features publish and subscribe: each topic with its declared event. */
+  readonly pubSub: TypedPubSub;
   readonly kind: 'redis' | 'in-process';
   /** Whether the bus can deliver right now (always true in-process). */
   isReady(): boolean;
@@ -33,8 +54,9 @@ export function createEventBus(redisUrl: string | undefined, log: Logger): Event
   const local = createPubSub<{ [RESYNC]: [] }>({ eventTarget: subscriptionEventTarget() });
   const resyncs = () => local.subscribe(RESYNC);
   if (redisUrl === undefined) {
+    const pubSub = createPubSub({ eventTarget: subscriptionEventTarget() });
     return {
-      pubSub: createPubSub({ eventTarget: subscriptionEventTarget() }),
+      pubSub: typedPubSub(pubSub),
       kind: 'in-process',
       isReady: () => true,
       resyncs,
@@ -57,9 +79,9 @@ export function createEventBus(redisUrl: string | undefined, log: Logger): Event
     if (connectedBefore) local.publish(RESYNC);
     connectedBefore = true;
   });
-  const eventTarget = createRedisEventTarget({ publishClient, subscribeClient });
+  const pubSub = createPubSub({ eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) });
   return {
-    pubSub: createPubSub({ eventTarget }),
+    pubSub: typedPubSub(pubSub),
     kind: 'redis',
     isReady: () => publishClient.status === 'ready' && subscribeClient.status === 'ready',
     resyncs,
@@ -67,4 +89,9 @@ export function createEventBus(redisUrl: string | undefined, log: Logger): Event
       await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
     },
   };
+}
+
+/** graphql-yoga's pub/sub, seen through the topics the features declared (yoga types topics as any string). */
+function typedPubSub(pubSub: PubSub): TypedPubSub {
+  return pubSub as unknown as TypedPubSub;
 }

@@ -1,4 +1,3 @@
-import type { PubSub } from 'type-graphql';
 import { type AuditActor, auditFailure, auditSuccess } from '../audit/audit-trail.js';
 import type { GatewaySettings, HealthSettings } from '../config.js';
 import type { Keyring } from '../crypto/keyring.js';
@@ -16,6 +15,7 @@ import {
   McpInspectionError,
   type McpToolCallResult,
 } from '../mcp/mcp-client.js';
+import type { EventPublisher } from '../pubsub/pubsub.js';
 import { mcpTransportOf } from '../registry/capabilities.js';
 import { CircuitBreaker } from '../registry/circuit-breaker.entity.js';
 import { loadConnectionHeaders } from '../registry/connection-headers.js';
@@ -35,7 +35,7 @@ export interface GatewayDependencies {
   readonly viewer: Viewer;
   readonly actor: AuditActor;
   readonly keyring: Keyring;
-  readonly pubSub: PubSub;
+  readonly pubSub: EventPublisher;
   readonly health: HealthSettings;
   readonly gateway: GatewaySettings;
 }
