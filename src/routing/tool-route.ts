@@ -1,0 +1,115 @@
+import type { EntityManager } from '../db/orm.js';
+import type { Viewer } from '../graphql/access.js';
+import { ApiError, ErrorCode } from '../graphql/errors.js';
+import type { MCPServer } from '../registry/mcp-server.entity.js';
+import { findVisibleServer } from '../registry/server.service.js';
+import { ServerTool } from '../registry/server-tool.entity.js';
+import type { Candidate } from './load-balancing.js';
+import { LoadBalancingStrategy } from './routing.enums.js';
+import { RoutingRule } from './routing-rule.entity.js';
+import { RoutingRuleTarget } from './routing-rule-target.entity.js';
+import { conditionsMatch, parseConditions } from './rule-conditions.js';
+
+// Where a tool call may go: the given server, the targets of the matching routing rule, or every server the
+// caller may use that offers the tool.
+
+export interface ServerCandidate extends Candidate {
+  readonly server: MCPServer;
+}
+
+/** Where a call may go, and how to order it. */
+export interface Route {
+  readonly candidates: ServerCandidate[];
+  readonly strategy: LoadBalancingStrategy;
+  readonly counterKey: string;
+}
+
+/** The candidates of a call, and the strategy that orders them. */
+export async function routeOf(
+  em: EntityManager,
+  viewer: Viewer,
+  toolName: string,
+  args: Readonly<Record<string, unknown>>,
+  serverId: string | null,
+): Promise<Route> {
+  if (serverId !== null) {
+    const server = await findVisibleServer(em, serverId);
+    const tool = await em.findOne(ServerTool, { server: server.id, name: toolName });
+    if (!tool) throw new ApiError(ErrorCode.NOT_FOUND, `Server ${serverId} has no tool "${toolName}".`);
+    return {
+      candidates: [candidateOf(server, 1)],
+      strategy: LoadBalancingStrategy.ROUND_ROBIN,
+      counterKey: `server:${server.id}`,
+    };
+  }
+  const rule = await matchingRule(em, viewer, toolName, args);
+  if (rule) {
+    const targets = await em.find(RoutingRuleTarget, { rule: rule.id }, { populate: ['server'] });
+    const offering = await serversOffering(
+      em,
+      toolName,
+      targets.map((target) => target.server.id),
+    );
+    const candidates = targets
+      .filter((target) => offering.has(target.server.id))
+      .map((target) => candidateOf(target.server.getEntity(), target.weight));
+    if (candidates.length === 0) {
+      throw new ApiError(
+        ErrorCode.NOT_FOUND,
+        `No target of the routing rule "${rule.name}" that you may use offers the tool "${toolName}".`,
+        { ruleId: rule.id },
+      );
+    }
+    return { candidates, strategy: rule.loadBalancingStrategy, counterKey: `rule:${rule.id}` };
+  }
+  const tools = await em.find(ServerTool, { name: toolName }, { populate: ['server'] });
+  if (tools.length === 0) {
+    throw new ApiError(ErrorCode.NOT_FOUND, `No server you may use offers the tool "${toolName}".`);
+  }
+  return {
+    candidates: tools.map((tool) => candidateOf(tool.server.getEntity(), 1)),
+    strategy: LoadBalancingStrategy.ROUND_ROBIN,
+    counterKey: `tool:${toolName}`,
+  };
+}
+
+/**
+ * The highest-priority active rule of the caller's tenant whose conditions match (the oldest first among
+ * equal priorities). A platform key without a tenant has no rules: it routes by tool name.
+ */
+async function matchingRule(
+  em: EntityManager,
+  viewer: Viewer,
+  toolName: string,
+  args: Readonly<Record<string, unknown>>,
+): Promise<RoutingRule | null> {
+  if (viewer.tenantId === null) return null;
+  const rules = await em.find(
+    RoutingRule,
+    { tenant: viewer.tenantId, isActive: true },
+    { orderBy: { priority: 'DESC', createdAt: 'ASC', id: 'ASC' } },
+  );
+  return rules.find((rule) => conditionsMatch(parseConditions(rule.conditions), toolName, args)) ?? null;
+}
+
+/** Which of these servers (among those the caller may use) offer the tool. */
+async function serversOffering(
+  em: EntityManager,
+  toolName: string,
+  serverIds: string[],
+): Promise<Set<string>> {
+  if (serverIds.length === 0) return new Set();
+  const tools = await em.find(ServerTool, { name: toolName, server: { $in: serverIds } });
+  return new Set(tools.map((tool) => tool.server.id));
+}
+
+export function candidateOf(server: MCPServer, weight: number): ServerCandidate {
+  return {
+    server,
+    serverId: server.id,
+    healthStatus: server.healthStatus,
+    activeConnections: server.activeConnections,
+    avgResponseTime: server.avgResponseTime,
+    weight,
+  };
+}

@@ -1,0 +1,106 @@
+import type { EntityManager } from '../db/orm.js';
+import { ApiError, ErrorCode } from '../graphql/errors.js';
+import { coolDown } from '../health/circuit-breaker-machine.js';
+import { mcpTransportOf } from '../registry/capabilities.js';
+import { CircuitBreaker } from '../registry/circuit-breaker.entity.js';
+import type { MCPServer } from '../registry/mcp-server.entity.js';
+import { CircuitBreakerState, ServerStatus } from '../registry/registry.enums.js';
+import type { ServerCandidate } from './tool-route.js';
+
+// Which candidates the gateway may call now, and the trial gate of servers whose breaker is recovering.
+
+/** Why a candidate was not tried. */
+type SkipReason = 'CIRCUIT_OPEN' | 'CIRCUIT_TRIAL_IN_FLIGHT' | 'MAINTENANCE' | 'TRANSPORT_NOT_CALLABLE';
+
+/**
+ * Servers whose breaker is on trial (HALF_OPEN, or OPEN with its cool-down passed) and that have a trial call in
+ * flight from this instance: the next calls skip them until it ends, so a recovering server gets one call at a
+ * time per instance rather than all the traffic at once.
+ */
+const trialsInFlight = new Set<string>();
+
+/** Whether a trial call to this server is in flight from this instance (the next calls skip it). */
+export function trialInFlight(serverId: string): boolean {
+  return trialsInFlight.has(serverId);
+}
+
+/** Runs `call` as the one trial call of an on-trial candidate (and plainly for any other). */
+export async function throughTrialGate<T>(candidate: UsableCandidate, call: () => Promise<T>): Promise<T> {
+  if (!candidate.onTrial) return call();
+  trialsInFlight.add(candidate.serverId);
+  try {
+    return await call();
+  } finally {
+    trialsInFlight.delete(candidate.serverId);
+  }
+}
+
+/** A candidate the gateway may call now; `onTrial` when its breaker lets calls through one at a time. */
+export interface UsableCandidate extends ServerCandidate {
+  readonly onTrial: boolean;
+}
+
+export const TRIAL_IN_FLIGHT: SkipReason = 'CIRCUIT_TRIAL_IN_FLIGHT';
+
+/**
+ * The candidates the gateway may try. An OPEN circuit is skipped until its cool-down has passed; after it (and
+ * while HALF_OPEN) the server is on trial: one call at a time goes through. None left: SERVICE_UNAVAILABLE,
+ * saying why each was skipped.
+ */
+export async function usableCandidates(
+  em: EntityManager,
+  candidates: ServerCandidate[],
+  allowStdio: boolean,
+): Promise<UsableCandidate[]> {
+  const breakers = await em.find(CircuitBreaker, {
+    server: { $in: candidates.map((candidate) => candidate.serverId) },
+  });
+  const breakerOf = new Map(breakers.map((breaker) => [breaker.server.id, breaker]));
+  const now = new Date();
+  const skipped: Skipped[] = [];
+  const usable: UsableCandidate[] = [];
+  for (const candidate of candidates) {
+    const breaker = breakerOf.get(candidate.serverId);
+    const reason = skipReasonOf(candidate.server, breaker, allowStdio, now);
+    if (reason !== null) skipped.push({ serverId: candidate.serverId, reason });
+    else
+      usable.push({
+        ...candidate,
+        onTrial: breaker !== undefined && breaker.state !== CircuitBreakerState.CLOSED,
+      });
+  }
+  if (usable.length > 0) return usable;
+  throw unavailable(skipped);
+}
+
+interface Skipped {
+  readonly serverId: string;
+  readonly reason: SkipReason;
+}
+
+export function unavailable(skipped: readonly Skipped[]): ApiError {
+  const allOpen = skipped.every((skip) => skip.reason === 'CIRCUIT_OPEN' || skip.reason === TRIAL_IN_FLIGHT);
+  return new ApiError(
+    ErrorCode.SERVICE_UNAVAILABLE,
+    allOpen
+      ? 'Every server that could take this call has an OPEN circuit (or a trial call in flight): try again shortly.'
+      : 'No server that could take this call is available now (open circuits, maintenance, or a transport the gateway does not call).',
+    { reason: allOpen ? 'CIRCUITS_OPEN' : 'NO_AVAILABLE_SERVER', skipped },
+  );
+}
+
+function skipReasonOf(
+  server: MCPServer,
+  breaker: CircuitBreaker | undefined,
+  allowStdio: boolean,
+  now: Date,
+): SkipReason | null {
+  if (mcpTransportOf(server.transportType, allowStdio) === null) return 'TRANSPORT_NOT_CALLABLE';
+  if (server.healthStatus === ServerStatus.MAINTENANCE) return 'MAINTENANCE';
+  if (breaker?.state === CircuitBreakerState.OPEN) {
+    // A copy: deciding whether the cool-down has passed must not change the loaded row.
+    const probe = { ...breaker, state: breaker.state, openedAt: breaker.openedAt };
+    if (!coolDown(probe, now)) return 'CIRCUIT_OPEN';
+  }
+  return null;
+}
