@@ -14,7 +14,7 @@ import {
 } from 'graphql';
 import { createErrorFormatter } from './error-masking.js';
 import { NoNulCharacterRule } from './nul-character.js';
-import { costLimitError, operationCost } from './operation-cost.js';
+import { costLimitError } from './operation-cost.js';
 
 /**
  * What one operation may ask for, checked before anything runs. Calibrated on the contract operations
@@ -105,10 +105,16 @@ export function limitsPlugin(maxCost: number): ApolloServerPlugin {
               { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } },
             );
           }
-          const cost = operationCost(schema, document, operationName ?? undefined, request.variables);
-          if (cost !== null && cost > maxCost) {
-            throw costLimitError(cost, maxCost, ADVICE, { http: { status: 400 } });
-          }
+          const check = {
+            schema,
+            document,
+            operationName,
+            variables: request.variables,
+            maxCost,
+            advice: ADVICE,
+          };
+          const tooCostly = costLimitError(check, { http: { status: 400 } });
+          if (tooCostly) throw tooCostly;
         },
       };
     },
@@ -156,16 +162,15 @@ export function checkOperation(
   ];
   const errors = validate(schema, document, rules);
   if (errors.length === 0) {
-    const cost = operationCost(
+    const tooCostly = costLimitError({
       schema,
       document,
-      options.operationName ?? undefined,
-      options.variables ?? undefined,
-    );
-    if (cost !== null && cost > limits.maxCost) {
-      return { errors: [costLimitError(cost, limits.maxCost, ADVICE)] };
-    }
-    return { document };
+      operationName: options.operationName,
+      variables: options.variables,
+      maxCost: limits.maxCost,
+      advice: ADVICE,
+    });
+    return tooCostly ? { errors: [tooCostly] } : { document };
   }
   return {
     errors: errors.map(

@@ -50,14 +50,35 @@ export function operationCost(
   }
 }
 
-/** The error an operation over the cost limit gets, before it runs (over HTTP with status 400). */
+export interface CostCheck {
+  readonly schema: GraphQLSchema;
+  readonly document: DocumentNode;
+  readonly operationName: string | null | undefined;
+  readonly variables: Record<string, unknown> | null | undefined;
+  readonly maxCost: number;
+  /** Told to the client after the figures. */
+  readonly advice: string;
+}
+
+/**
+ * The error an operation over the cost limit gets before it runs (GRAPHQL_VALIDATION_FAILED, `limit: MAX_COST`),
+ * or null when it fits; the same check for HTTP and graphql-ws.
+ */
 export function costLimitError(
-  cost: number,
-  maxCost: number,
-  advice: string,
+  check: CostCheck,
   extensions: Record<string, unknown> = {},
-): GraphQLError {
-  return new GraphQLError(`The operation exceeds the cost limit of ${maxCost} (found ${cost}). ${advice}`, {
-    extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'MAX_COST', max: maxCost, ...extensions },
-  });
+): GraphQLError | null {
+  const cost = operationCost(
+    check.schema,
+    check.document,
+    check.operationName ?? undefined,
+    check.variables ?? undefined,
+  );
+  if (cost === null || cost <= check.maxCost) return null;
+  return new GraphQLError(
+    `The operation exceeds the cost limit of ${check.maxCost} (found ${cost}). ${check.advice}`,
+    {
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'MAX_COST', max: check.maxCost, ...extensions },
+    },
+  );
 }
