@@ -217,6 +217,29 @@ describe('virtual servers', () => {
     expect(switched.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
+  it('changing the naming mode is not refused because a chosen tool has vanished since', async () => {
+    const fading = await register('fading', [{ name: 'old' }, { name: 'kept' }]);
+    const { data } = await create({
+      name: 'fading-vs',
+      members: [{ serverId: fading.id, toolNames: ['old', 'kept'] }],
+    });
+    await fading.upstream.change({ tools: [{ name: 'kept', inputSchema: { type: 'object' } }] }, []);
+    const refreshed = await app.graphql({
+      query: 'mutation ($id: ID!) { refreshServerCapabilities(id: $id) { id } }',
+      variables: { id: fading.id },
+      key,
+    });
+    expect(refreshed.errors).toBeUndefined();
+    const switched = await app.graphql<{ updateVirtualServer: { toolNaming: string; tools: Tool[] } }>({
+      query: print(UpdateVirtualServerDocument),
+      variables: { id: data?.createVirtualServer.id, input: { toolNaming: 'AS_IS' } },
+      key,
+    });
+    expect(switched.errors).toBeUndefined();
+    expect(switched.data?.updateVirtualServer.toolNaming).toBe('AS_IS');
+    expect(names(switched.data?.updateVirtualServer.tools)).toEqual(['kept']);
+  });
+
   it('lists a page in a constant number of statements, however many virtual servers and members it has', async () => {
     const list = () =>
       app.countStatements(() =>

@@ -117,6 +117,16 @@ async function validateMembers(
     return { server, toolNames, prefix, overrides };
   });
 
+  refuseClashes(naming, members, tools);
+  return members;
+}
+
+/** Refuses `naming` when two members would show agents the same name, naming the tool and both servers. */
+function refuseClashes(
+  naming: ToolNaming,
+  members: readonly ValidatedMember[],
+  tools: readonly ServerTool[],
+) {
   const { conflicts } = exposeTools(
     naming,
     members.map((member) => ({
@@ -125,7 +135,7 @@ async function validateMembers(
       prefix: member.prefix,
       toolNames: member.toolNames,
       overrides: member.overrides,
-      tools: toolsOf(member.server.id),
+      tools: tools.filter((tool) => tool.server.id === member.server.id),
     })),
   );
   const conflict = conflicts[0];
@@ -136,7 +146,6 @@ async function validateMembers(
       'members',
     );
   }
-  return members;
 }
 
 function persistMembers(
@@ -205,22 +214,19 @@ export function updateVirtualServer(
       await tx.nativeDelete(VirtualServerMember, { virtualServer: virtualServer.id });
       persistMembers(tx, virtualServer, members);
     } else if (input.toolNaming != null) {
-      // A new naming mode must not make two of the present members clash.
+      // A new naming mode must not make two of the present members clash. Their tools are taken as the
+      // registry has them now: one a member chose that has vanished since is no reason to refuse.
       const present = await tx.find(
         VirtualServerMember,
         { virtualServer: virtualServer.id },
-        { orderBy: { position: 'ASC' } },
+        { orderBy: { position: 'ASC' }, populate: ['server'] },
       );
-      await validateMembers(
-        tx,
-        tenantId,
+      const serverIds = present.map((member) => member.server.id);
+      const tools = await tx.find(ServerTool, { server: { $in: serverIds } });
+      refuseClashes(
         virtualServer.toolNaming,
-        present.map((member) => ({
-          serverId: member.server.id,
-          toolNames: member.toolNames,
-          prefix: member.prefix,
-          overrides: member.overrides,
-        })),
+        present.map((member) => ({ ...member, server: member.server.getEntity() })),
+        tools,
       );
     }
     await tx.flush();
