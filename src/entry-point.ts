@@ -38,9 +38,14 @@ export function runCommand(work: (context: EntryContext) => Promise<void>): void
     );
 }
 
+/** How long a service may take to drain and close before it is ended anyway (exit 1). */
+const STOP_DEADLINE_MS = 30_000;
+
 /**
  * A long-running service (server, worker): `start` brings it up; SIGTERM or SIGINT drain and close it, log
- * `stopped` and exit 0. A second signal while it drains exits at once with 1.
+ * `stopped` and exit 0. Further signals while it stops change nothing: Ctrl-C on `npm start` reaches the
+ * process twice (from the terminal, and forwarded by npm), and cutting the drain short would leave the embedded
+ * database unclosed. A stop that takes longer than STOP_DEADLINE_MS ends the process with 1.
  */
 export function runService(
   name: string,
@@ -53,11 +58,15 @@ export function runService(
       let stopping = false;
       const stop = (signal: NodeJS.Signals) => {
         if (stopping) {
-          log.warn({ process: name, signal }, 'second signal while stopping: exiting now');
-          process.exit(1);
+          log.debug({ process: name, signal }, 'already stopping');
+          return;
         }
         stopping = true;
         log.info({ process: name, signal }, 'stopping: draining requests and closing connections');
+        setTimeout(() => {
+          log.error({ process: name, deadlineMs: STOP_DEADLINE_MS }, 'did not stop in time: exiting');
+          process.exit(1);
+        }, STOP_DEADLINE_MS).unref();
         service.close().then(
           () => {
             log.info({ process: name }, 'stopped');

@@ -396,6 +396,31 @@ describe.skipIf(!runsHere).each([embedded, production])('$name', (configuration)
     expect(checked.checkServerHealth.healthStatus).toBe('HEALTHY');
   });
 
+  it.runIf(configuration.embedded)(
+    'stops cleanly under `npm start`: SIGTERM to npm, and Ctrl-C to the whole process group',
+    async () => {
+      // `npm start` runs its own data directory here (DATA_DIR), as a user would point it anywhere.
+      const npmEnv = { ...env, DATA_DIR: path.join(workDir, 'npm-start-data') };
+      for (const stopWith of ['SIGTERM to npm', 'SIGINT to the group'] as const) {
+        const npm = await startServerProcess(workDir, npmEnv, { kind: 'npm-start' });
+        // It serves (no key: 401), so the stop below drains a running server.
+        expect((await postGraphql(npm.url, null, '{ viewer { apiKey { id } } }')).status).toBe(401);
+        const pid = npm.child.pid ?? 0;
+        if (stopWith === 'SIGTERM to npm') process.kill(pid, 'SIGTERM');
+        else process.kill(-pid, 'SIGINT');
+        expect({ stopWith, code: await npm.exited }).toEqual({ stopWith, code: 0 });
+        expect(npm.logLines().filter((line) => line.msg === 'stopped')).toHaveLength(1);
+        // The lock is gone: the next process gets in at once.
+        const listed = await runCli(workDir, npmEnv, ['tenant', 'list']);
+        expect({ stopWith, code: listed.code, stderr: listed.stderr }).toEqual({
+          stopWith,
+          code: 0,
+          stderr: '',
+        });
+      }
+    },
+  );
+
   it.runIf(configuration.embedded)('takes over the lock a killed server left behind', async () => {
     server.child.kill('SIGKILL');
     await server.exited;

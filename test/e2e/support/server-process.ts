@@ -25,12 +25,24 @@ export interface Started {
   output(): string;
 }
 
-function spawnNode(script: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Started {
-  const child = spawn(process.execPath, [path.join(DIST, script), ...args], {
-    cwd,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** How the server is started: `node dist/src/main.js` in a directory, or `npm start` in the project as a user types it. */
+export type Launch = { readonly kind: 'node'; readonly cwd: string } | { readonly kind: 'npm-start' };
+
+function spawnServer(launch: Launch, env: NodeJS.ProcessEnv): Started {
+  const child =
+    launch.kind === 'node'
+      ? spawn(process.execPath, [path.join(DIST, 'main.js')], {
+          cwd: launch.cwd,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+      : // Its own process group, as a terminal gives it: Ctrl-C reaches npm and the server alike.
+        spawn('npm', ['start', '--silent'], {
+          cwd: PROJECT_ROOT,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
+        });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -48,9 +60,13 @@ export interface ServerProcess extends Started {
   logLines(): Record<string, unknown>[];
 }
 
-/** Starts `node dist/src/main.js` in `cwd` and waits for its `listening` line. */
-export async function startServerProcess(cwd: string, env: NodeJS.ProcessEnv): Promise<ServerProcess> {
-  const started = spawnNode('main.js', [], cwd, env);
+/** Starts `node dist/src/main.js` in `cwd` (or as `launch` says) and waits for its `listening` line. */
+export async function startServerProcess(
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  launch: Launch = { kind: 'node', cwd },
+): Promise<ServerProcess> {
+  const started = spawnServer(launch, env);
   const logLines = () =>
     started
       .output()
