@@ -18,7 +18,8 @@ interface ServerProcess {
 }
 
 function baseEnv(dataDir: string): NodeJS.ProcessEnv {
-  const { DATABASE_URL: _db, REDIS_URL: _redis, ...env } = process.env;
+  // NODE_ENV too: vitest's `test` changes what libraries do (Apollo leaves signals alone), users never set it.
+  const { DATABASE_URL: _db, REDIS_URL: _redis, NODE_ENV: _nodeEnv, ...env } = process.env;
   return {
     ...env,
     PORT: '0',

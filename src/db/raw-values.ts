@@ -14,10 +14,6 @@ export function epochMillisSql(column: string): string {
 /** A timestamp selected with `epochMillisSql`, as a Date. */
 export function dateFromEpochMillis(value: unknown): Date {
   if (typeof value === 'number') return new Date(value);
-  // A driver that turns float8 into text (none of ours today) still reads right.
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) {
-    return new Date(Number(value));
-  }
   throw new TypeError(`expected epoch milliseconds, got ${typeof value}`);
 }
 
