@@ -22,6 +22,8 @@ import { type OpenDatabase, openDatabase } from './db/open-database.js';
 import { type DatabaseTarget, databaseTarget, type Orm } from './db/orm.js';
 import { scopeToTenant } from './db/tenant-scope.js';
 import { entities } from './entities.js';
+import { publishCatalogChanges } from './gateway/catalog-changes.js';
+import { mcpEndpoint } from './gateway/mcp-endpoint.js';
 import { tenantScopeOf, type Viewer } from './graphql/access.js';
 import { compiledExecutionGateway } from './graphql/compiled-execution.js';
 import type { GraphQLContext } from './graphql/context.js';
@@ -113,6 +115,7 @@ async function serve(
   const { config, log } = options;
   const { orm } = database;
   const schema = await buildAppSchema(eventBus.pubSub);
+  publishCatalogChanges(orm, eventBus.pubSub);
   const app = express();
   // No cache revalidates GraphQL answers (no cache hints are served; dashboards POST), yet Express would hash
   // every body for an ETag: a page of servers is ~600 KiB.
@@ -160,6 +163,16 @@ async function serve(
     contextFor,
   });
   const requestLogs = createRequestLogWriter({ orm, log });
+  const agents = mcpEndpoint({
+    orm,
+    admission,
+    clientIpOf,
+    pubSub: eventBus.pubSub,
+    keyring,
+    config,
+    requestLogs,
+    log,
+  });
 
   const apollo = new ApolloServer<GraphQLContext>({
     gateway: compiledExecutionGateway(schema),
@@ -193,6 +206,7 @@ async function serve(
   await apollo.start();
 
   app.use(healthRoutes(orm, eventBus, log));
+  app.use(agents.router);
   app.use(
     '/graphql',
     requestId,
@@ -234,6 +248,8 @@ async function serve(
   const close = (): Promise<void> => {
     closing ??= (async () => {
       await Promise.all([healthChecker?.stop(), capabilityWatcher?.stop()]);
+      // Standing MCP streams would hold the HTTP server's drain open.
+      await agents.close();
       await apollo.stop();
       await webSockets.close();
       await Promise.allSettled([database.close(), eventBus.close(), admission.close()]);

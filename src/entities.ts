@@ -2,6 +2,7 @@ import { AuditLog } from './audit/audit-log.entity.js';
 import { RequestLog } from './audit/request-log.entity.js';
 import { ApiKey } from './auth/api-key.entity.js';
 import { BaseEntity } from './db/base.entity.js';
+import { AgentSession } from './gateway/agent-session.entity.js';
 import { CapabilityWatchLease } from './health/capability-watch-lease.entity.js';
 import { HealthCheck } from './health/health-check.entity.js';
 import { CircuitBreaker } from './registry/circuit-breaker.entity.js';
@@ -35,4 +36,5 @@ export const entities = [
   RoutingRuleTarget,
   VirtualServer,
   VirtualServerMember,
+  AgentSession,
 ];

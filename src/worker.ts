@@ -4,6 +4,7 @@ import { openDatabase } from './db/open-database.js';
 import { databaseTarget } from './db/orm.js';
 import { entities } from './entities.js';
 import { runService } from './entry-point.js';
+import { publishCatalogChanges } from './gateway/catalog-changes.js';
 import { CapabilityWatcher } from './health/capability-watcher.js';
 import { HealthChecker } from './health/health-checker.js';
 import { createEventBus } from './pubsub/pubsub.js';
@@ -25,6 +26,7 @@ runService('worker', async ({ config, log }) => {
   const keyring = openKeyring(config, log);
   await sealStoredConnectionHeaders(orm, keyring, log);
   const eventBus = createEventBus(config.redisUrl, log);
+  publishCatalogChanges(orm, eventBus.pubSub);
   const checker = new HealthChecker(orm, config.health, eventBus.pubSub, log, keyring);
   checker.start();
   const watcher =

@@ -17,6 +17,8 @@ export enum ErrorCode {
    * attempt failed to reach one; `extensions.reason` says which. Retry later.
    */
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
+  /** The client cancelled a tool call while a server had it (MCP `notifications/cancelled`). */
+  CANCELLED = 'CANCELLED',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 

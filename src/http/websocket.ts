@@ -14,6 +14,7 @@ import { ErrorCode } from '../graphql/errors.js';
 import { checkOperation } from '../graphql/limits.js';
 import { nulCharacterErrors } from '../graphql/nul-character.js';
 import type { Logger } from '../logger.js';
+import { closeIterable, consume } from '../pubsub/iterables.js';
 import type { EventBus } from '../pubsub/pubsub.js';
 import { serveGraphqlWs } from './graphql-ws-transport.js';
 import { MAX_PAYLOAD_BYTES } from './request-middleware.js';
@@ -251,16 +252,4 @@ class ConnectionRegistry {
 
 function codeOf(error: unknown): unknown {
   return error instanceof GraphQLError ? error.extensions.code : undefined;
-}
-
-async function consume<T>(source: AsyncIterable<T>, handle: (item: T) => Promise<unknown>): Promise<void> {
-  try {
-    for await (const item of source) await handle(item);
-  } catch {
-    // The bus closed: nothing more to consume.
-  }
-}
-
-async function closeIterable(iterable: AsyncIterable<unknown>): Promise<void> {
-  await (iterable as Partial<AsyncIterator<unknown>>).return?.();
 }

@@ -25,3 +25,8 @@ export class Deadline {
     });
   }
 }
+
+/** Whole milliseconds since `startedAt` (a `performance.now()` reading). */
+export function elapsedSince(startedAt: number): number {
+  return Math.round(performance.now() - startedAt);
+}

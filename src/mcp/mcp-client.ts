@@ -1,7 +1,9 @@
+import { elapsedSince } from './deadline.js';
 import { type Inspection, negotiatedVersion, readInspection } from './inspection.js';
-import { type McpTarget, withMcpSession } from './mcp-session.js';
+import { type McpClientOptions, type McpTarget, withMcpSession } from './mcp-session.js';
 import { McpInspectionError, type McpProbeOutcome } from './probe-outcome.js';
 
+export type { Progress } from '@modelcontextprotocol/client';
 export type {
   InspectedPrompt,
   InspectedPromptArgument,
@@ -10,8 +12,15 @@ export type {
   InspectedTool,
   Inspection,
 } from './inspection.js';
-export type { HttpTarget, McpTarget } from './mcp-session.js';
+export type { HttpTarget, McpClientOptions, McpTarget } from './mcp-session.js';
 export { type McpFailureOutcome, McpInspectionError, type McpProbeOutcome } from './probe-outcome.js';
+export {
+  callTool,
+  getPrompt,
+  type McpToolCallResult,
+  readResource,
+  type UpstreamRequestOptions,
+} from './upstream-requests.js';
 export {
   openWatchSession,
   WATCHED_LISTS,
@@ -19,14 +28,6 @@ export {
   type WatchHandlers,
   type WatchSession,
 } from './watch-session.js';
-
-export interface McpClientOptions {
-  /**
-   * Budget for the whole exchange, connect (for STDIO: starting the process) and close included; a STDIO
-   * child still running at the deadline takes up to a second more to kill.
-   */
-  readonly timeoutMs: number;
-}
 
 export interface McpProbeResult {
   readonly outcome: McpProbeOutcome;
@@ -74,41 +75,4 @@ export async function probeServer(target: McpTarget, options: McpClientOptions):
       error: error.message,
     };
   }
-}
-
-function elapsedSince(startedAt: number): number {
-  return Math.round(performance.now() - startedAt);
-}
-
-/** What a server answered to `tools/call`: the tool's own result, `isError` included (that is an answer). */
-export interface McpToolCallResult {
-  /** The result's `content` blocks, as the server sent them. */
-  readonly content: unknown[];
-  readonly structuredContent?: unknown;
-  readonly isError: boolean;
-  /** Time until the answer, connect included. */
-  readonly latencyMs: number;
-}
-
-/**
- * Connects, calls one tool and closes the session, all within `timeoutMs`. A result with `isError` is the
- * tool's answer and is returned.
- * @throws McpInspectionError when the server could not be reached or did not answer properly (outcome +
- * message): a failure of the server, not of the tool.
- */
-export async function callTool(
-  target: McpTarget,
-  call: { readonly name: string; readonly arguments: Record<string, unknown> },
-  options: McpClientOptions,
-): Promise<McpToolCallResult> {
-  const startedAt = performance.now();
-  return withMcpSession(target, options.timeoutMs, async ({ client, requestOptions }) => {
-    const result = await client.callTool({ name: call.name, arguments: call.arguments }, requestOptions());
-    return {
-      content: Array.isArray(result.content) ? result.content : [],
-      ...(result.structuredContent !== undefined && { structuredContent: result.structuredContent }),
-      isError: result.isError === true,
-      latencyMs: elapsedSince(startedAt),
-    };
-  });
 }

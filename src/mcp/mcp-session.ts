@@ -19,6 +19,14 @@ export interface McpTarget {
   readonly headers: Record<string, string> | null;
 }
 
+export interface McpClientOptions {
+  /**
+   * Budget for the whole exchange, connect (for STDIO: starting the process) and close included; a STDIO
+   * child still running at the deadline takes up to a second more to kill.
+   */
+  readonly timeoutMs: number;
+}
+
 /** A connected client whose every request is bounded by one overall deadline. */
 export interface McpSession {
   readonly client: Client;

@@ -1,3 +1,5 @@
+import { closeIterable } from './iterables.js';
+
 /** An event about one server, as every live event is. */
 export interface VersionedEvent {
   readonly serverId: string;
@@ -116,9 +118,4 @@ async function* streamEvents<T extends VersionedEvent>(
     await Promise.all([closeIterable(options.changes), closeIterable(options.resyncs)]);
     void Promise.allSettled(sources);
   }
-}
-
-async function closeIterable(iterable: AsyncIterable<unknown>): Promise<void> {
-  const iterator = iterable as Partial<AsyncIterator<unknown>>;
-  await iterator.return?.();
 }

@@ -18,6 +18,8 @@ export interface BalancingRequest {
   readonly counterKey: string;
   /** What CONSISTENT_HASH hashes: the tool name and its arguments. */
   readonly hashKey: string;
+  /** Tried first among servers of its health tier (a virtual server's member the agent's tool name names). */
+  readonly preferredServerId?: string;
 }
 
 /**
@@ -46,11 +48,18 @@ export function orderCandidates<T extends Candidate>(
   const byId = [...candidates].sort((a, b) =>
     a.serverId < b.serverId ? -1 : a.serverId > b.serverId ? 1 : 0,
   );
-  const ordered = byStrategy(byId, request);
+  const ordered = preferredFirst(byStrategy(byId, request), request.preferredServerId);
   return ordered
     .map((candidate, position) => ({ candidate, position }))
     .sort((a, b) => tier(a.candidate) - tier(b.candidate) || a.position - b.position)
     .map(({ candidate }) => candidate);
+}
+
+function preferredFirst<T extends Candidate>(candidates: T[], preferredServerId: string | undefined): T[] {
+  const preferred = candidates.find((candidate) => candidate.serverId === preferredServerId);
+  return preferred === undefined
+    ? candidates
+    : [preferred, ...candidates.filter((other) => other !== preferred)];
 }
 
 function tier(candidate: Candidate): number {

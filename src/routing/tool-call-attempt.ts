@@ -3,7 +3,7 @@ import type { GatewaySettings, HealthSettings } from '../config.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { EntityManager } from '../db/orm.js';
 import type { Viewer } from '../graphql/access.js';
-import { ApiError } from '../graphql/errors.js';
+import { ApiError, ErrorCode } from '../graphql/errors.js';
 import { probeOutcomeOf } from '../health/probe.js';
 import { publishHealthEvents, recordCallOutcome } from '../health/probe-recorder.js';
 import {
@@ -11,6 +11,7 @@ import {
   type McpFailureOutcome,
   McpInspectionError,
   type McpToolCallResult,
+  type Progress,
 } from '../mcp/mcp-client.js';
 import type { EventPublisher } from '../pubsub/pubsub.js';
 import { mcpTransportOf } from '../registry/capabilities.js';
@@ -33,6 +34,19 @@ export interface FailedAttempt {
   readonly message: string;
 }
 
+/** The client cancelled the call while it was with a server: nothing is tried or counted further. */
+export class CallCancelledError extends ApiError {
+  constructor() {
+    super(ErrorCode.CANCELLED, 'The call was cancelled by the client.');
+  }
+}
+
+/** How one call is forwarded: the client's cancellation and its progress listener. */
+export interface ForwardingOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: Progress) => void;
+}
+
 export type AttemptOutcome = { readonly result: McpToolCallResult } | { readonly failure: FailedAttempt };
 
 interface McpFailure {
@@ -50,9 +64,10 @@ export async function attempt(
   em: EntityManager,
   deps: GatewayDependencies,
   server: MCPServer,
-  toolName: string,
-  args: Record<string, unknown>,
+  call: { readonly name: string; readonly arguments: Record<string, unknown> },
+  forwarding: ForwardingOptions = {},
 ): Promise<AttemptOutcome> {
+  const toolName = call.name;
   let headers: Record<string, string> | null;
   try {
     headers = await loadConnectionHeaders(em, deps.keyring, server);
@@ -68,11 +83,10 @@ export async function attempt(
   const startedAt = performance.now();
   let outcome: { readonly result: McpToolCallResult } | { readonly failure: McpFailure };
   try {
-    const result = await callMcpTool(
-      { endpointUrl: server.endpointUrl, transport, headers },
-      { name: toolName, arguments: args },
-      { timeoutMs: deps.gateway.callTimeoutMs },
-    );
+    const result = await callMcpTool({ endpointUrl: server.endpointUrl, transport, headers }, call, {
+      timeoutMs: deps.gateway.callTimeoutMs,
+      ...forwarding,
+    });
     outcome = { result };
   } catch (error) {
     if (!(error instanceof McpInspectionError)) throw error;
@@ -80,6 +94,8 @@ export async function attempt(
   } finally {
     await changeActiveConnections(em, server.id, -1);
   }
+  // The client walked away: the server did nothing wrong, and no other server should be asked.
+  if (forwarding.signal?.aborted === true && 'failure' in outcome) throw new CallCancelledError();
   const durationMs = Math.round(performance.now() - startedAt);
   const failure =
     'failure' in outcome

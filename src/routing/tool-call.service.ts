@@ -2,12 +2,13 @@ import { auditFailure, auditSuccess } from '../audit/audit-trail.js';
 import type { EntityManager } from '../db/orm.js';
 import { ApiKeyScope, isAdmin, type Viewer } from '../graphql/access.js';
 import { ApiError, ErrorCode } from '../graphql/errors.js';
-import type { JsonValue } from '../graphql/scalars.js';
+import type { JsonObject, JsonValue } from '../graphql/scalars.js';
 import { requireJsonObject, requireName } from '../graphql/validate.js';
+import type { Progress } from '../mcp/mcp-client.js';
 import { canonicalJson, orderCandidates } from './load-balancing.js';
-import type { CallToolInput, CallToolResult } from './routing.inputs.js';
+import type { CallToolResult } from './routing.inputs.js';
 import { attempt, type FailedAttempt, type GatewayDependencies } from './tool-call-attempt.js';
-import { routeOf } from './tool-route.js';
+import { type RouteScope, routeOf } from './tool-route.js';
 import {
   TRIAL_IN_FLIGHT,
   throughTrialGate,
@@ -17,6 +18,34 @@ import {
 } from './usable-candidates.js';
 
 const MAX_ARGUMENTS_BYTES = 256 * 1024;
+
+/** A tool call for a client: `callTool`'s input, or an agent's call to a virtual server's tool. */
+export interface GatewayToolCall {
+  /** The upstream tool's own name. */
+  readonly toolName: string;
+  /** A JSON object (checked here); none is `{}`. */
+  readonly arguments?: unknown;
+  /** Only this server may take the call (no fail-over). */
+  readonly serverId?: string | null;
+  /** A virtual server's call: its members offering the tool may take it, the named one first. */
+  readonly virtualServer?: {
+    readonly id: string;
+    readonly memberServerIds: readonly string[];
+    readonly preferredServerId: string;
+  };
+  /** The client's cancellation; a cancelled call tries no further server and counts against none. */
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: Progress) => void;
+}
+
+function scopeOf(call: GatewayToolCall): RouteScope {
+  if (call.serverId != null) return { kind: 'server', serverId: call.serverId };
+  if (call.virtualServer !== undefined) {
+    const { memberServerIds, preferredServerId } = call.virtualServer;
+    return { kind: 'members', serverIds: memberServerIds, preferredServerId };
+  }
+  return { kind: 'any' };
+}
 
 /**
  * Calls a tool for a client. Candidates: the given server; else the targets of the highest-priority active
@@ -30,21 +59,24 @@ const MAX_ARGUMENTS_BYTES = 256 * 1024;
 export async function callToolThroughGateway(
   em: EntityManager,
   deps: GatewayDependencies,
-  input: CallToolInput,
+  input: GatewayToolCall,
 ): Promise<CallToolResult> {
   const toolName = requireName(input.toolName, 'toolName');
-  const entry = { action: 'tool.call', resourceType: 'server', details: { toolName } };
+  const named: JsonObject =
+    input.virtualServer === undefined ? {} : { virtualServerId: input.virtualServer.id };
+  const entry = { action: 'tool.call', resourceType: 'server', details: { toolName, ...named } };
   let lastServerId: string | null = null;
   let attempts = 0;
   try {
     const args =
       input.arguments == null ? {} : requireJsonObject(input.arguments, 'arguments', MAX_ARGUMENTS_BYTES);
-    const route = await routeOf(em, deps.viewer, toolName, args, input.serverId ?? null);
+    const route = await routeOf(em, deps.viewer, toolName, args, scopeOf(input));
     const usable = await usableCandidates(em, route.candidates, deps.health.allowStdio);
     const ordered = orderCandidates(usable, {
       strategy: route.strategy,
       counterKey: route.counterKey,
       hashKey: `${toolName}\u0000${canonicalJson(args)}`,
+      ...(route.preferredServerId !== undefined && { preferredServerId: route.preferredServerId }),
     }).slice(0, deps.gateway.maxAttempts);
 
     const failures: FailedAttempt[] = [];
@@ -53,7 +85,7 @@ export async function callToolThroughGateway(
       attempts += 1;
       lastServerId = candidate.serverId;
       const answer = await throughTrialGate(candidate, () =>
-        attempt(em, deps, candidate.server, toolName, args),
+        attempt(em, deps, candidate.server, { name: toolName, arguments: args }, input),
       );
       if ('failure' in answer) {
         failures.push(answer.failure);
@@ -73,6 +105,7 @@ export async function callToolThroughGateway(
         resourceId: candidate.serverId,
         details: {
           toolName,
+          ...named,
           attempts,
           outcome: answer.result.isError ? 'tool_error' : 'ok',
           durationMs: answer.result.latencyMs,
@@ -87,7 +120,7 @@ export async function callToolThroughGateway(
     await auditFailure(
       em,
       deps.actor,
-      { ...entry, resourceId: lastServerId, details: { toolName, attempts } },
+      { ...entry, resourceId: lastServerId, details: { toolName, ...named, attempts } },
       error,
     );
     throw error;

@@ -22,17 +22,31 @@ export interface Route {
   readonly candidates: ServerCandidate[];
   readonly strategy: LoadBalancingStrategy;
   readonly counterKey: string;
+  readonly preferredServerId?: string;
 }
 
-/** The candidates of a call, and the strategy that orders them. */
+/**
+ * Which servers a call may reach: one server (no fail-over); the members of a virtual server, the one the
+ * agent's tool name names first and the others offering the same tool as fail-over; or any server.
+ */
+export type RouteScope =
+  | { readonly kind: 'server'; readonly serverId: string }
+  | { readonly kind: 'members'; readonly serverIds: readonly string[]; readonly preferredServerId: string }
+  | { readonly kind: 'any' };
+
+/**
+ * The candidates of a call, and the strategy that orders them. A matching routing rule of the tenant picks
+ * its targets (among the members, for a virtual server's call) and its strategy.
+ */
 export async function routeOf(
   em: EntityManager,
   viewer: Viewer,
   toolName: string,
   args: Readonly<Record<string, unknown>>,
-  serverId: string | null,
+  scope: RouteScope,
 ): Promise<Route> {
-  if (serverId !== null) {
+  if (scope.kind === 'server') {
+    const { serverId } = scope;
     const server = await findVisibleServer(em, serverId);
     const tool = await em.findOne(ServerTool, { server: server.id, name: toolName });
     if (!tool) throw new ApiError(ErrorCode.NOT_FOUND, `Server ${serverId} has no tool "${toolName}".`);
@@ -42,6 +56,7 @@ export async function routeOf(
       counterKey: `server:${server.id}`,
     };
   }
+  if (scope.kind === 'members') return membersRoute(em, viewer, toolName, args, scope);
   const rule = await matchingRule(em, viewer, toolName, args);
   if (rule) {
     const targets = await em.find(RoutingRuleTarget, { rule: rule.id }, { populate: ['server'] });
@@ -70,6 +85,50 @@ export async function routeOf(
     candidates: tools.map((tool) => candidateOf(tool.server.getEntity(), 1)),
     strategy: LoadBalancingStrategy.ROUND_ROBIN,
     counterKey: `tool:${toolName}`,
+  };
+}
+
+async function membersRoute(
+  em: EntityManager,
+  viewer: Viewer,
+  toolName: string,
+  args: Readonly<Record<string, unknown>>,
+  scope: Extract<RouteScope, { kind: 'members' }>,
+): Promise<Route> {
+  const tools = await em.find(
+    ServerTool,
+    { name: toolName, server: { $in: [...scope.serverIds] } },
+    { populate: ['server'] },
+  );
+  const offering = new Map(tools.map((tool) => [tool.server.id, tool.server.getEntity()]));
+  if (offering.size === 0) {
+    throw new ApiError(ErrorCode.NOT_FOUND, `No member server you may use offers the tool "${toolName}".`);
+  }
+  const preferredServerId = scope.preferredServerId;
+  const rule = await matchingRule(em, viewer, toolName, args);
+  if (rule) {
+    const targets = await em.find(RoutingRuleTarget, {
+      rule: rule.id,
+      server: { $in: [...offering.keys()] },
+    });
+    const candidates = targets.flatMap((target) => {
+      const server = offering.get(target.server.id);
+      return server === undefined ? [] : [candidateOf(server, target.weight)];
+    });
+    if (candidates.length > 0) {
+      return {
+        candidates,
+        strategy: rule.loadBalancingStrategy,
+        counterKey: `rule:${rule.id}`,
+        preferredServerId,
+      };
+    }
+  }
+  return {
+    candidates: [...offering.values()].map((server) => candidateOf(server, 1)),
+    strategy: LoadBalancingStrategy.ROUND_ROBIN,
+    counterKey: `tool:${toolName}`,
+    preferredServerId,
   };
 }
 

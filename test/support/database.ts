@@ -7,6 +7,7 @@ import { POSTGRES_ADMIN_URL } from './services.js';
 
 /** Every table the migrations create. */
 export const APPLICATION_TABLES = [
+  'agent_sessions',
   'api_keys',
   'audit_logs',
   'capability_watch_leases',

@@ -21,11 +21,13 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import {
   CallToolRequestSchema,
   ErrorCode,
+  GetPromptRequestSchema,
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
   McpError,
+  ReadResourceRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import {
   createMcpHandler,
@@ -391,6 +393,18 @@ export function toolAnswer(
   };
 }
 
+/** What every test server answers to `resources/read`: one text block naming the server and the URI. */
+export function resourceAnswer(catalog: ServerCatalog, uri: string) {
+  return { contents: [{ uri, mimeType: 'text/plain', text: `${catalog.name} read ${uri}` }] };
+}
+
+/** What every test server answers to `prompts/get` for a prompt of its catalog: one user message. */
+export function promptAnswer(catalog: ServerCatalog, name: string, args: Record<string, string> = {}) {
+  if (!catalog.prompts?.some((prompt) => prompt.name === name)) return undefined;
+  const text = `${catalog.name} prompt ${name} ${JSON.stringify(args)}`;
+  return { messages: [{ role: 'user' as const, content: { type: 'text' as const, text } }] };
+}
+
 const never = () => new Promise<never>(() => {});
 
 function capabilitiesOf(catalog: ServerCatalog): ServerCapabilities {
@@ -428,10 +442,19 @@ function legacyServer(live: LiveCatalog): LegacySdkServer {
       const { items, nextCursor } = paged(live.current.tools, request.params?.cursor);
       return { tools: items, nextCursor };
     });
-    server.setRequestHandler(CallToolRequestSchema, (request) => {
+    server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       const answer = toolAnswer(catalog, request.params.name, request.params.arguments);
       if (answer === undefined)
         throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
+      // `{ "progress": n }` reports n steps of progress first, to a client that asked for them.
+      const steps = Number(request.params.arguments?.progress ?? 0);
+      const progressToken = request.params._meta?.progressToken;
+      for (let step = 1; progressToken !== undefined && step <= steps; step += 1) {
+        await extra.sendNotification({
+          method: 'notifications/progress',
+          params: { progressToken, progress: step, total: steps },
+        });
+      }
       return answer === 'hang' ? never() : answer;
     });
   }
@@ -439,6 +462,19 @@ function legacyServer(live: LiveCatalog): LegacySdkServer {
     server.setRequestHandler(ListResourcesRequestSchema, (request) => {
       const { items, nextCursor } = paged(live.current.resources, request.params?.cursor);
       return { resources: items, nextCursor };
+    });
+  }
+  if (catalog.resources || catalog.resourceTemplates) {
+    server.setRequestHandler(ReadResourceRequestSchema, (request) =>
+      resourceAnswer(catalog, request.params.uri),
+    );
+  }
+  if (catalog.prompts) {
+    server.setRequestHandler(GetPromptRequestSchema, (request) => {
+      const answer = promptAnswer(catalog, request.params.name, request.params.arguments);
+      if (answer === undefined)
+        throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${request.params.name}`);
+      return answer;
     });
   }
   if (catalog.resourceTemplates) {
@@ -488,6 +524,16 @@ function modernServer(catalog: ServerCatalog): ModernSdkServer {
     server.setRequestHandler('resources/templates/list', (request) => {
       const { items, nextCursor } = paged(resourceTemplates, request.params?.cursor);
       return { resourceTemplates: items, nextCursor };
+    });
+  }
+  if (resources || resourceTemplates) {
+    server.setRequestHandler('resources/read', (request) => resourceAnswer(catalog, request.params.uri));
+  }
+  if (prompts) {
+    server.setRequestHandler('prompts/get', (request) => {
+      const answer = promptAnswer(catalog, request.params.name, request.params.arguments);
+      if (answer === undefined) throw new ProtocolError(-32602, `Unknown prompt: ${request.params.name}`);
+      return answer;
     });
   }
   if (prompts) {

@@ -1,0 +1,25 @@
+import type { EntityManager } from '../db/orm.js';
+import type { Viewer } from '../graphql/access.js';
+import type { Logger } from '../logger.js';
+import type { GatewayDependencies } from '../routing/tool-call-attempt.js';
+import type { VirtualServer } from '../virtual/virtual-server.entity.js';
+import type { CancellableCall } from './call-cancellations.js';
+
+/** One admitted agent request to a virtual server: what every MCP handler of the endpoint works with. */
+export interface AgentRequest {
+  readonly requestId: string;
+  /** Forked for the request and scoped to the viewer's tenant and allowed servers. */
+  readonly em: EntityManager;
+  readonly viewer: Viewer;
+  /** Active, and visible to the viewer. */
+  readonly virtualServer: VirtualServer;
+  /** What tool calls go through: the same routing, breakers and audit as `callTool`. */
+  readonly gateway: GatewayDependencies;
+  readonly log: Logger;
+  /**
+   * A request of this agent that its client may cancel later: aborts when a 2025-era session sends
+   * `notifications/cancelled` for it (on any instance). Never aborts for 2026-07-28 requests, which are
+   * cancelled by closing their own HTTP request.
+   */
+  cancellable(requestId: string | number): CancellableCall;
+}

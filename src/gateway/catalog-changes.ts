@@ -1,0 +1,99 @@
+import {
+  type ChangeSet,
+  ChangeSetType,
+  type EventSubscriber,
+  type FlushEventArgs,
+  type Transaction,
+  type TransactionEventArgs,
+} from '@mikro-orm/core';
+import type { Orm } from '../db/orm.js';
+import type { EventPublisher } from '../pubsub/pubsub.js';
+import { MCPServer } from '../registry/mcp-server.entity.js';
+import { ServerPrompt } from '../registry/server-prompt.entity.js';
+import { ServerResource } from '../registry/server-resource.entity.js';
+import { ServerTool } from '../registry/server-tool.entity.js';
+import { VirtualServer } from '../virtual/virtual-server.entity.js';
+import { VirtualServerMember } from '../virtual/virtual-server-member.entity.js';
+
+// What agents connected to virtual servers must hear about: a member server's tools, resources or prompts
+// changed (registration, refresh, a list_changed watch, deletion), or a virtual server itself changed
+// (membership, naming, deletion). Every write of those goes through the ORM, from any path (GraphQL, health
+// checker, capability watcher), so one ORM subscriber sees them all and publishes on the event bus.
+
+export const CATALOG_CHANGED = 'gateway.catalog-changed';
+
+/** Which servers' catalogs and which virtual servers changed, in one committed write. */
+export interface CatalogChange {
+  readonly serverIds: string[];
+  readonly virtualServerIds: string[];
+}
+
+declare module '../pubsub/pubsub.js' {
+  interface EventTopics {
+    [CATALOG_CHANGED]: CatalogChange;
+  }
+}
+
+/**
+ * Publishes a CatalogChange once the write that made it is committed (a flush outside a transaction, or the
+ * commit of the transaction the flushes ran in), so an agent told about it lists the new state.
+ */
+export class CatalogChangePublisher implements EventSubscriber {
+  /** Changes flushed inside a transaction, by transaction, until it commits. */
+  private readonly pending = new WeakMap<Transaction, CatalogChange>();
+
+  constructor(private readonly bus: EventPublisher) {}
+
+  afterFlush({ em, uow }: FlushEventArgs): void {
+    const change = changeOf(uow.getChangeSets());
+    if (change === null) return;
+    const transaction: Transaction | undefined = em.getTransactionContext();
+    if (transaction === undefined) {
+      this.bus.publish(CATALOG_CHANGED, change);
+      return;
+    }
+    const earlier = this.pending.get(transaction);
+    this.pending.set(transaction, earlier === undefined ? change : merged(earlier, change));
+  }
+
+  afterTransactionCommit({ transaction }: TransactionEventArgs): void {
+    const change = transaction === undefined ? undefined : this.pending.get(transaction);
+    if (transaction === undefined || change === undefined) return;
+    this.pending.delete(transaction);
+    this.bus.publish(CATALOG_CHANGED, change);
+  }
+
+  afterTransactionRollback({ transaction }: TransactionEventArgs): void {
+    if (transaction !== undefined) this.pending.delete(transaction);
+  }
+}
+
+/** Every committed change of a virtual server's catalog made through `orm` is published on `bus`. */
+export function publishCatalogChanges(orm: Orm, bus: EventPublisher): void {
+  orm.em.getEventManager().registerSubscriber(new CatalogChangePublisher(bus));
+}
+
+function changeOf(changeSets: readonly ChangeSet<object>[]): CatalogChange | null {
+  const serverIds = new Set<string>();
+  const virtualServerIds = new Set<string>();
+  for (const { entity, type } of changeSets) {
+    if (entity instanceof ServerTool || entity instanceof ServerPrompt || entity instanceof ServerResource) {
+      serverIds.add(entity.server.id);
+    } else if (entity instanceof MCPServer && type === ChangeSetType.DELETE) {
+      serverIds.add(entity.id);
+    } else if (entity instanceof VirtualServer) {
+      virtualServerIds.add(entity.id);
+    } else if (entity instanceof VirtualServerMember) {
+      virtualServerIds.add(entity.virtualServer.id);
+    }
+  }
+  if (serverIds.size === 0 && virtualServerIds.size === 0) return null;
+  return { serverIds: [...serverIds], virtualServerIds: [...virtualServerIds] };
+}
+
+function merged(a: CatalogChange, b: CatalogChange): CatalogChange {
+  return {
+    serverIds: [...new Set([...a.serverIds, ...b.serverIds])],
+    virtualServerIds: [...new Set([...a.virtualServerIds, ...b.virtualServerIds])],
+  };
+}

@@ -1,0 +1,123 @@
+import {
+  isInitializeRequest,
+  isJSONRPCNotification,
+  type Server,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  WebStandardStreamableHTTPServerTransport,
+} from '@modelcontextprotocol/server';
+import type { AgentNotifier } from './agent-notifier.js';
+import type { AgentRequest } from './agent-request.js';
+import type { AgentSession } from './agent-session.entity.js';
+import { endAgentSession, findAgentSession, openAgentSession } from './agent-sessions.js';
+import { jsonRpcRefusal } from './http-refusals.js';
+
+// The 2025-era (2025-11-25 and before) side of the endpoint: Streamable HTTP with `Mcp-Session-Id` sessions.
+// The session lives in the database, not in one instance: every request is served by a fresh SDK server on a
+// stateless transport, after its session is checked, so any instance of a fleet serves any request. A GET opens
+// the session's standing stream on the instance it reaches, which relays list changes from the event bus.
+
+const SESSION_HEADER = 'mcp-session-id';
+
+export interface LegacyServingDependencies {
+  readonly notifier: AgentNotifier;
+  /** The SDK server for an agent's request (agent-server.ts), with the session's id when it has one. */
+  readonly serverFor: (agent: AgentRequest, sessionId: string | null) => Server;
+  /** A session sent `notifications/cancelled` for one of its requests. */
+  readonly onCancelled: (sessionId: string, requestId: string | number) => void;
+}
+
+export async function serveLegacy(
+  deps: LegacyServingDependencies,
+  request: Request,
+  agent: AgentRequest,
+): Promise<Response> {
+  const sessionId = request.headers.get(SESSION_HEADER);
+  if (request.method === 'POST') {
+    const body: unknown = await request
+      .clone()
+      .json()
+      .catch(() => undefined);
+    if (isInitializeRequest(body)) {
+      if (sessionId !== null) {
+        return jsonRpcRefusal(400, -32600, 'Bad Request: initialize must not carry an Mcp-Session-Id.');
+      }
+      return initialize(deps, request, agent, body.params);
+    }
+  }
+  if (request.method !== 'POST' && request.method !== 'GET' && request.method !== 'DELETE') {
+    return jsonRpcRefusal(405, -32000, 'Method not allowed.', { allow: 'GET, POST, DELETE' });
+  }
+  if (sessionId === null) {
+    return jsonRpcRefusal(400, -32000, 'Bad Request: Mcp-Session-Id header is required (initialize first).');
+  }
+  const session = await findAgentSession(agent, sessionId);
+  if (session === null) return jsonRpcRefusal(404, -32001, 'Session not found: initialize a new session.');
+  if (request.method === 'DELETE') {
+    await endAgentSession(agent, session.id);
+    return new Response(null, { status: 200 });
+  }
+  if (request.method === 'GET') return openStream(deps, request, agent, session);
+  await relayCancellation(deps, request, session);
+  return serveStateless(deps.serverFor(agent, session.id), request);
+}
+
+async function initialize(
+  deps: LegacyServingDependencies,
+  request: Request,
+  agent: AgentRequest,
+  params: { protocolVersion: string; clientInfo: { name: string } },
+): Promise<Response> {
+  const response = await serveStateless(deps.serverFor(agent, null), request);
+  if (!response.ok) return response;
+  // The SDK answers a version it supports with that version, any other with its latest.
+  const protocolVersion = SUPPORTED_PROTOCOL_VERSIONS.includes(params.protocolVersion)
+    ? params.protocolVersion
+    : (SUPPORTED_PROTOCOL_VERSIONS[0] ?? params.protocolVersion);
+  const sessionId = await openAgentSession(agent, protocolVersion, params.clientInfo.name);
+  const headers = new Headers(response.headers);
+  headers.set(SESSION_HEADER, sessionId);
+  return new Response(response.body, { status: response.status, headers });
+}
+
+/** One request on a fresh server and a stateless transport: nothing of it stays in this instance. */
+async function serveStateless(server: Server, request: Request): Promise<Response> {
+  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+  await server.connect(transport);
+  return transport.handleRequest(request);
+}
+
+/**
+ * The session's standing stream: list changes of its virtual server reach the agent through it while it is
+ * open. It ends when the agent disconnects or the gateway stops.
+ */
+async function openStream(
+  deps: LegacyServingDependencies,
+  request: Request,
+  agent: AgentRequest,
+  session: AgentSession,
+): Promise<Response> {
+  const server = deps.serverFor(agent, session.id);
+  const remove = deps.notifier.addStream(agent.virtualServer.id, server);
+  server.onclose = remove;
+  request.signal.addEventListener('abort', () => void server.close(), { once: true });
+  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+  await server.connect(transport);
+  const response = await transport.handleRequest(request);
+  if (!response.ok) remove();
+  return response;
+}
+
+/** `notifications/cancelled` names a request that may be running on any instance: tell them all. */
+async function relayCancellation(
+  deps: LegacyServingDependencies,
+  request: Request,
+  session: AgentSession,
+): Promise<void> {
+  const body: unknown = await request
+    .clone()
+    .json()
+    .catch(() => undefined);
+  if (!isJSONRPCNotification(body) || body.method !== 'notifications/cancelled') return;
+  const requestId = body.params?.requestId;
+  if (typeof requestId === 'string' || typeof requestId === 'number') deps.onCancelled(session.id, requestId);
+}

@@ -1,0 +1,231 @@
+import type http from 'node:http';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import {
+  type AuthInfo,
+  createMcpHandler,
+  isLegacyRequest,
+  type McpHandlerRequestOptions,
+} from '@modelcontextprotocol/server';
+import cors from 'cors';
+import { type Request as ExpressRequest, type Response as ExpressResponse, Router } from 'express';
+import { GraphQLError } from 'graphql';
+import { actorOf } from '../audit/audit-trail.js';
+import type { RequestLogWriter } from '../audit/request-log-writer.js';
+import type { Admission } from '../auth/admission.js';
+import type { AppConfig } from '../config.js';
+import type { Keyring } from '../crypto/keyring.js';
+import type { Orm } from '../db/orm.js';
+import { scopeToTenant } from '../db/tenant-scope.js';
+import { ApiKeyScope, requireAnyScope, tenantScopeOf } from '../graphql/access.js';
+import { notFound } from '../graphql/errors.js';
+import { isUuid } from '../graphql/validate.js';
+import { requestId as assignRequestId, MAX_PAYLOAD_BYTES } from '../http/request-middleware.js';
+import type { Logger } from '../logger.js';
+import type { TypedPubSub } from '../pubsub/pubsub.js';
+import { VirtualServer } from '../virtual/virtual-server.entity.js';
+import { AgentNotifier } from './agent-notifier.js';
+import type { AgentRequest } from './agent-request.js';
+import { agentServer } from './agent-server.js';
+import { CallCancellations, type CancellableCall } from './call-cancellations.js';
+import { refusalOfAdmission } from './http-refusals.js';
+import { type LegacyServingDependencies, serveLegacy } from './legacy-sessions.js';
+
+// `/mcp/{virtualServerId}`: a virtual server as an MCP server over Streamable HTTP, for agents of both protocol
+// eras. Every request is admitted like one on /graphql (the same key checks, lockout, IP allow-list and rate
+// limits), needs the PROXY scope, and reaches only a virtual server the key may see; then 2026-07-28 requests
+// go to the SDK's handler and 2025-era ones to the stored sessions (legacy-sessions.ts).
+
+export interface McpEndpointOptions {
+  readonly orm: Orm;
+  readonly admission: Admission;
+  readonly clientIpOf: (req: http.IncomingMessage) => string | null;
+  readonly pubSub: TypedPubSub;
+  readonly keyring: Keyring;
+  readonly config: AppConfig;
+  readonly requestLogs: RequestLogWriter;
+  readonly log: Logger;
+}
+
+export interface McpEndpoint {
+  readonly router: Router;
+  /** Ends the standing streams and subscriptions of this instance. */
+  close(): Promise<void>;
+}
+
+/** One HTTP request to the endpoint, from the Express route to the MCP handlers. */
+interface Exchange {
+  readonly requestId: string;
+  readonly clientIp: string | null;
+  readonly virtualServerId: string;
+  /** The JSON-RPC method, for the request log, once the body is read. */
+  method: string | null;
+  /** Known once admitted, for the request log. */
+  tenantId: string | null;
+  apiKeyId: string | null;
+}
+
+const NEVER_CANCELLED: CancellableCall = { signal: new AbortController().signal, release: () => {} };
+
+const MCP_CORS = cors({
+  allowedHeaders: [
+    'authorization',
+    'content-type',
+    'accept',
+    'mcp-session-id',
+    'mcp-protocol-version',
+    'mcp-method',
+    'mcp-name',
+    'last-event-id',
+    'x-request-id',
+  ],
+  exposedHeaders: [
+    'mcp-session-id',
+    'mcp-protocol-version',
+    'www-authenticate',
+    'retry-after',
+    'x-request-id',
+  ],
+});
+
+export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
+  const { orm, admission, config, log } = options;
+  const notifier = new AgentNotifier(orm, options.pubSub, log);
+  const cancellations = new CallCancellations(options.pubSub, log);
+  // The SDK hands our AuthInfo object back to the server factory: it keys the request's Exchange and agent.
+  const exchanges = new WeakMap<AuthInfo, Exchange>();
+  const agents = new WeakMap<AuthInfo, AgentRequest>();
+  const onerror = (error: Error) => log.warn({ err: error.message }, 'MCP endpoint error');
+
+  const admit = async (exchange: Exchange, authorization: string | null): Promise<AgentRequest> => {
+    const em = orm.em.fork();
+    const viewer = requireAnyScope(await admission.admit(em, authorization ?? undefined, exchange.clientIp), [
+      ApiKeyScope.PROXY,
+    ]);
+    exchange.tenantId = viewer.tenantId;
+    exchange.apiKeyId = viewer.apiKeyId;
+    scopeToTenant(em, tenantScopeOf(viewer));
+    const id = exchange.virtualServerId;
+    const virtualServer = isUuid(id) ? await em.findOne(VirtualServer, { id }) : null;
+    // Unknown, another tenant's and inactive read the same.
+    if (virtualServer === null || !virtualServer.isActive) throw notFound('Virtual server', id);
+    const actor = actorOf({ viewer, clientIp: exchange.clientIp });
+    return {
+      requestId: exchange.requestId,
+      em,
+      viewer,
+      virtualServer,
+      log,
+      gateway: {
+        viewer,
+        actor,
+        keyring: options.keyring,
+        pubSub: options.pubSub,
+        health: config.health,
+        gateway: config.gateway,
+      },
+      cancellable: () => NEVER_CANCELLED,
+    };
+  };
+
+  const legacy: LegacyServingDependencies = {
+    notifier,
+    serverFor: (agent, sessionId) =>
+      agentServer(
+        sessionId === null ? agent : { ...agent, cancellable: (id) => cancellations.track(sessionId, id) },
+      ),
+    onCancelled: (sessionId, requestId) => cancellations.cancel({ sessionId, requestId }),
+  };
+
+  const modernHandlerOf = (virtualServerId: string) =>
+    notifier.handlerOf(virtualServerId, () =>
+      createMcpHandler(
+        (context) => {
+          const agent = context.authInfo === undefined ? undefined : agents.get(context.authInfo);
+          if (agent === undefined) throw new Error('an MCP request reached the server without admission');
+          return agentServer(agent);
+        },
+        { legacy: 'reject', onerror, maxRequestBodySize: MAX_PAYLOAD_BYTES },
+      ),
+    );
+
+  const handler = toNodeHandler(
+    {
+      async fetch(request: Request, handlerOptions?: McpHandlerRequestOptions): Promise<Response> {
+        const authInfo = handlerOptions?.authInfo;
+        const exchange = authInfo === undefined ? undefined : exchanges.get(authInfo);
+        if (authInfo === undefined || exchange === undefined)
+          throw new Error('an MCP request without its exchange');
+        exchange.method = await jsonRpcMethodOf(request);
+        let agent: AgentRequest;
+        try {
+          agent = await admit(exchange, request.headers.get('authorization'));
+        } catch (error) {
+          if (error instanceof GraphQLError && error.extensions.code !== undefined)
+            return refusalOfAdmission(error);
+          throw error;
+        }
+        agents.set(authInfo, agent);
+        if (await isLegacyRequest(request, undefined, { maxRequestBodySize: MAX_PAYLOAD_BYTES })) {
+          return serveLegacy(legacy, request, agent);
+        }
+        return modernHandlerOf(agent.virtualServer.id).fetch(request, handlerOptions);
+      },
+    },
+    { onerror, maxRequestBodySize: MAX_PAYLOAD_BYTES },
+  );
+
+  const router = Router();
+  router.all(
+    '/mcp/:virtualServerId',
+    assignRequestId,
+    MCP_CORS,
+    async (req: ExpressRequest, res: ExpressResponse) => {
+      const startedAt = performance.now();
+      const createdAt = new Date();
+      const exchange: Exchange = {
+        requestId: String(res.locals.requestId),
+        clientIp: options.clientIpOf(req),
+        virtualServerId: String(req.params.virtualServerId),
+        method: null,
+        tenantId: null,
+        apiKeyId: null,
+      };
+      const authInfo: AuthInfo = { token: '', clientId: 'mcp-registry-gateway', scopes: [] };
+      exchanges.set(authInfo, exchange);
+      res.on('finish', () => {
+        options.requestLogs.record({
+          requestId: exchange.requestId,
+          tenantId: exchange.tenantId,
+          apiKeyId: exchange.apiKeyId,
+          method: req.method,
+          path: `/mcp/${exchange.virtualServerId}`.slice(0, 200),
+          operationName: exchange.method,
+          statusCode: res.statusCode,
+          durationMs: performance.now() - startedAt,
+          createdAt,
+        });
+      });
+      await handler(Object.assign(req, { auth: authInfo }), res);
+    },
+  );
+
+  return {
+    router,
+    close: async () => {
+      await Promise.allSettled([notifier.close(), cancellations.close()]);
+    },
+  };
+}
+
+/** The JSON-RPC method of a POST (a 2026-07-28 request also names it in `Mcp-Method`); null otherwise. */
+async function jsonRpcMethodOf(request: Request): Promise<string | null> {
+  const named = request.headers.get('mcp-method');
+  if (named !== null) return named.slice(0, 255);
+  if (request.method !== 'POST') return null;
+  const body: unknown = await request
+    .clone()
+    .json()
+    .catch(() => undefined);
+  const method = typeof body === 'object' && body !== null && 'method' in body ? body.method : undefined;
+  return typeof method === 'string' ? method.slice(0, 255) : null;
+}
