@@ -2,7 +2,14 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_SEED_OPTIONS, SEED_OPTION_LIMITS } from '../src/seed/seed-database.js';
 import { DEFAULT_KEYS_FILE, DEFAULT_RESULTS_FILE, shownPath } from './paths.js';
 
-export const SCENARIO_NAMES = ['server-list', 'discover', 'dashboard', 'register', 'subscriptions'] as const;
+export const SCENARIO_NAMES = [
+  'server-list',
+  'discover',
+  'dashboard',
+  'register',
+  'subscriptions',
+  'agents',
+] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface BenchOptions {

@@ -1,7 +1,15 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { bytes, fixed, markdownTable, percent, whole } from './format.js';
 import { USAGE } from './options.js';
-import { profileRows, RUN_HEADERS, runRows, subscriptionRows, targetRows } from './report.js';
+import {
+  AGENT_HEADERS,
+  agentRows,
+  profileRows,
+  RUN_HEADERS,
+  runRows,
+  subscriptionRows,
+  targetRows,
+} from './report.js';
 import type { BenchResults, HttpScenarioResult } from './results.js';
 
 const NOTES_START = '<!-- notes:start -->';
@@ -146,6 +154,7 @@ function readme(results: BenchResults, notes: string): string {
           '',
           markdownTable(['measure', 'value'], subscriptionRows(results.subscriptions), 2),
         ].join('\n'),
+    agentsSection(results),
     '## Targets',
     [
       'From issue 6, on this 2-core machine where server, PostgreSQL and load generator share the CPUs.',
@@ -241,5 +250,21 @@ function referenceSection(reference: HttpScenarioResult | null): string {
     `Checked: ${reference.check}.`,
     '',
     markdownTable(RUN_HEADERS, runRows(reference)),
+  ].join('\n');
+}
+
+function agentsSection(results: BenchResults): string {
+  const agents = results.agents ?? null;
+  if (agents === null) return '### Agents (MCP endpoint)\n\nNot measured in this run.';
+  return [
+    '### Agents (MCP endpoint)',
+    '',
+    `The v1 SDK client (protocol 2025-11-25, one session per connection) calls \`echo\` on the upstream ` +
+      `(${agents.upstream}, a child process with ${agents.tools} tools) directly, then through a virtual server ` +
+      "over it at the gateway's `/mcp/{id}` (PREFIXED naming, a PROXY key), each connection back to back. The " +
+      'gateway reuses its session to the upstream (GATEWAY_UPSTREAM_IDLE_MS). "added" is the difference of the ' +
+      'percentiles. tools/list walks every page of the 1000 tools.',
+    '',
+    markdownTable(AGENT_HEADERS, agentRows(agents), 1),
   ].join('\n');
 }

@@ -1,3 +1,4 @@
+import type { AgentResult, AgentRun } from './agents.js';
 import { bytes, fixed, percent, textTable, whole } from './format.js';
 import type { LoadRun } from './load.js';
 import type { ProfileSummary } from './profile.js';
@@ -34,6 +35,59 @@ export function runRows(scenario: HttpScenarioResult): string[][] {
     fixed(run.postgresCpuSeconds, 2),
     fixed(run.loadGeneratorCpuSeconds, 2),
   ]);
+}
+
+export const AGENT_HEADERS = [
+  'what',
+  'connections',
+  'req/s',
+  'p50 ms',
+  'p95 ms',
+  'p99 ms',
+  'errors',
+  'gateway CPU s',
+  'req/CPU-s',
+];
+
+/** Direct and gateway runs side by side, then the added latency per connection count, then tools/list. */
+export function agentRows(result: AgentResult): string[][] {
+  const row = (what: string, run: AgentRun) => [
+    what,
+    String(run.connections),
+    fixed(run.requests / run.seconds),
+    fixed(run.latencyMs.p50, 2),
+    fixed(run.latencyMs.p95, 2),
+    fixed(run.latencyMs.p99, 2),
+    whole(run.errors),
+    run.serverCpuSeconds > 0 ? fixed(run.serverCpuSeconds, 2) : '-',
+    run.serverCpuSeconds > 0 ? fixed(run.requestsPerServerCpuSecond) : '-',
+  ];
+  const rows: string[][] = [];
+  result.direct.forEach((direct, index) => {
+    const gateway = result.gateway[index];
+    rows.push(row('tools/call, upstream directly', direct));
+    if (gateway === undefined) return;
+    rows.push(row('tools/call through the gateway', gateway));
+    rows.push([
+      'added by the gateway',
+      String(direct.connections),
+      '',
+      fixed(gateway.latencyMs.p50 - direct.latencyMs.p50, 2),
+      fixed(gateway.latencyMs.p95 - direct.latencyMs.p95, 2),
+      fixed(gateway.latencyMs.p99 - direct.latencyMs.p99, 2),
+      '',
+      '',
+      '',
+    ]);
+  });
+  rows.push(row(`tools/list, all ${result.tools} tools`, result.list));
+  return rows;
+}
+
+export function printAgents(result: AgentResult): void {
+  console.log(`
+Agents: a virtual server's /mcp/{id} against its upstream (${result.upstream})`);
+  console.log(textTable(AGENT_HEADERS, agentRows(result), 1));
 }
 
 export function subscriptionRows(result: SubscriptionResult): string[][] {

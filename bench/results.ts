@@ -1,5 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { AgentResult } from './agents.js';
 import type { SeedSummary } from './database.js';
 import type { ExplainedStatement } from './explain.js';
 import type { LoadRun } from './load.js';
@@ -58,6 +59,8 @@ export interface BenchResults {
   /** ServerList on the hand-written reference server (bench/reference-server.ts), same data and load. */
   readonly reference: HttpScenarioResult | null;
   readonly subscriptions: SubscriptionResult | null;
+  /** MCP agents through /mcp/{id} against the upstream directly (absent in older results). */
+  readonly agents?: AgentResult | null;
   readonly explains: readonly ExplainedStatement[];
   readonly profile: ProfileSummary | null;
   readonly targets: readonly TargetVerdict[];

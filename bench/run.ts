@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { SeedKeys } from '../src/seed/seed-database.js';
+import { type AgentResult, measureAgents } from './agents.js';
 import { checkCompiledMigrations } from './build-check.js';
 import { readKeys, recreateDatabase, type SeedSummary, Sql, seedBenchDatabase } from './database.js';
 import { type ExplainedStatement, explainStatements } from './explain.js';
@@ -20,7 +21,7 @@ import {
 } from './paths.js';
 import { type ProfileSummary, profileWhile, summariseProfile } from './profile.js';
 import { renderReadme } from './readme.js';
-import { printProfile, printScenario, printSubscriptions, printTargets } from './report.js';
+import { printAgents, printProfile, printScenario, printSubscriptions, printTargets } from './report.js';
 import { type BenchResults, type HttpScenarioResult, readResults, writeResults } from './results.js';
 import { dashboardOverviewScenario } from './scenarios/dashboard-overview.js';
 import { discoverServersScenario } from './scenarios/discover-servers.js';
@@ -68,6 +69,7 @@ async function main(argv: readonly string[]): Promise<void> {
     const machine = await machineInfo(sql);
     const measured: HttpScenarioResult[] = [];
     let subscriptions: SubscriptionResult | null = null;
+    let agents: AgentResult | null = null;
     try {
       for (const scenario of scenarios) {
         measured.push(await measureScenario(scenario, counts, { server, sql }, options));
@@ -75,6 +77,10 @@ async function main(argv: readonly string[]): Promise<void> {
       if (options.scenarios.includes('subscriptions')) {
         subscriptions = await measureSubscriptions(sql, keys, options);
         printSubscriptions(subscriptions);
+      }
+      if (options.scenarios.includes('agents')) {
+        agents = await measureAgents(server, keys, options);
+        printAgents(agents);
       }
     } finally {
       await server.stop();
@@ -86,7 +92,7 @@ async function main(argv: readonly string[]): Promise<void> {
     const profile = options.profile && serverList ? await profileServerList(serverList, sql, options) : null;
     if (profile) printProfile(profile);
 
-    const targets = evaluateTargets({ scenarios: measured, reference, explains, subscriptions });
+    const targets = evaluateTargets({ scenarios: measured, reference, explains, subscriptions, agents });
     printTargets(targets);
     const results: BenchResults = {
       version: 1,
@@ -115,6 +121,7 @@ async function main(argv: readonly string[]): Promise<void> {
       scenarios: measured,
       reference,
       subscriptions,
+      agents,
       explains,
       profile,
       targets,

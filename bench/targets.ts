@@ -1,3 +1,4 @@
+import type { AgentResult } from './agents.js';
 import type { ExplainedStatement } from './explain.js';
 import { bytes, fixed, whole } from './format.js';
 import type { LoadRun } from './load.js';
@@ -15,6 +16,7 @@ interface Measured {
   readonly reference: HttpScenarioResult | null;
   readonly explains: readonly ExplainedStatement[];
   readonly subscriptions: SubscriptionResult | null;
+  readonly agents: AgentResult | null;
 }
 
 export function evaluateTargets({
@@ -22,6 +24,7 @@ export function evaluateTargets({
   reference,
   explains,
   subscriptions,
+  agents,
 }: Measured): TargetVerdict[] {
   const run = (name: ScenarioName, connections: number): LoadRun | undefined =>
     scenarios.find((scenario) => scenario.name === name)?.runs.find((r) => r.connections === connections);
@@ -76,6 +79,38 @@ export function evaluateTargets({
       met: growth < BURST_MEMORY_BUDGET && memory.afterClose - memory.before < BURST_MEMORY_BUDGET,
     });
   }
+  verdicts.push(...agentVerdicts(agents));
+  return verdicts;
+}
+
+/** Issue 12: what the gateway adds to a tool call, and tools/list of 1000 tools. */
+function agentVerdicts(agents: AgentResult | null): TargetVerdict[] {
+  const added = (connections: number) => {
+    const direct = agents?.direct.find((run) => run.connections === connections);
+    const gateway = agents?.gateway.find((run) => run.connections === connections);
+    if (direct === undefined || gateway === undefined) return undefined;
+    return {
+      p50: gateway.latencyMs.p50 - direct.latencyMs.p50,
+      p99: gateway.latencyMs.p99 - direct.latencyMs.p99,
+    };
+  };
+  const verdicts: TargetVerdict[] = [];
+  for (const connections of [1, 20]) {
+    const target = `Agents, tools/call at ${connections} connection${connections === 1 ? '' : 's'}: the gateway adds p50 < 3 ms, p99 < 10 ms`;
+    const measured = added(connections);
+    verdicts.push(
+      measured === undefined
+        ? { target, measured: 'not measured', met: null }
+        : {
+            target,
+            measured: `+${fixed(measured.p50, 2)} ms p50, +${fixed(measured.p99, 2)} ms p99`,
+            met: measured.p50 < 3 && measured.p99 < 10,
+          },
+    );
+  }
+  verdicts.push(
+    below('Agents, tools/list of 1000 tools, 1 connection: p99 < 30 ms', agents?.list.latencyMs.p99, 30),
+  );
   return verdicts;
 }
 

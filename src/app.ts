@@ -37,6 +37,7 @@ import { healthRoutes } from './http/health-routes.js';
 import { bodyErrors, MAX_PAYLOAD_BYTES, requestId } from './http/request-middleware.js';
 import { serveWebSockets } from './http/websocket.js';
 import type { Logger } from './logger.js';
+import { UpstreamPool } from './mcp/mcp-client.js';
 import { createRequestLoaders } from './modules.js';
 import { parseIpRanges } from './net/ip-range.js';
 import { createEventBus, type EventBus } from './pubsub/pubsub.js';
@@ -122,6 +123,10 @@ async function serve(
   app.set('etag', false);
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  const upstreams = new UpstreamPool({
+    idleMs: config.gateway.upstreamIdleMs,
+    maxSessions: config.gateway.maxUpstreamSessions,
+  });
   // Known once the server listens (PORT may be 0); requests only come after that.
   let publicOrigin = config.publicUrl ?? '';
 
@@ -143,6 +148,7 @@ async function serve(
       config,
       keyring,
       eventBus,
+      upstreams,
       loaders: createRequestLoaders(em),
     };
   };
@@ -171,6 +177,7 @@ async function serve(
     keyring,
     config,
     requestLogs,
+    upstreams,
     log,
   });
 
@@ -251,6 +258,7 @@ async function serve(
       // Standing MCP streams would hold the HTTP server's drain open.
       await agents.close();
       await apollo.stop();
+      await upstreams.close();
       await webSockets.close();
       await Promise.allSettled([database.close(), eventBus.close(), admission.close()]);
     })();

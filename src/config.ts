@@ -122,6 +122,10 @@ export interface GatewaySettings {
   readonly callTimeoutMs: number;
   /** Servers tried for one call before giving up: the first choice and its fail-overs. */
   readonly maxAttempts: number;
+  /** Sessions to upstream servers are reused for calls until unused this long; 0: a session per call. */
+  readonly upstreamIdleMs: number;
+  /** Upstream sessions held open at most per process. */
+  readonly maxUpstreamSessions: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -187,6 +191,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     gateway: {
       callTimeoutMs: readInteger(env, 'GATEWAY_CALL_TIMEOUT_MS', 30_000, 50, 600_000),
       maxAttempts: readInteger(env, 'GATEWAY_MAX_ATTEMPTS', 3, 1, 10),
+      upstreamIdleMs: readInteger(env, 'GATEWAY_UPSTREAM_IDLE_MS', 60_000, 0, 3_600_000),
+      maxUpstreamSessions: readInteger(env, 'GATEWAY_MAX_UPSTREAM_SESSIONS', 500, 1, 100_000),
     },
     security: {
       introspection: readBoolean(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),

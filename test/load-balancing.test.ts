@@ -36,6 +36,26 @@ describe('load-balancing strategies', () => {
     expect(order(LoadBalancingStrategy.FASTEST_RESPONSE, servers)).toEqual(['c', 'b', 'a']);
   });
 
+  it('tries the member a virtual server tool names first, unprobed or not, but not when it is UNHEALTHY', () => {
+    const servers = [
+      candidate('a'),
+      candidate('b', { healthStatus: ServerStatus.UNKNOWN }),
+      candidate('c', { healthStatus: ServerStatus.UNHEALTHY }),
+    ];
+    const preferring = (preferredServerId: string) =>
+      ids(
+        orderCandidates(servers, {
+          strategy: LoadBalancingStrategy.FASTEST_RESPONSE,
+          counterKey: 'k',
+          hashKey: 'h',
+          preferredServerId,
+        }),
+      );
+    expect(preferring('b')).toEqual(['b', 'a', 'c']);
+    expect(preferring('a')).toEqual(['a', 'b', 'c']);
+    expect(preferring('c')).toEqual(['a', 'b', 'c']);
+  });
+
   it('puts usable servers before unprobed ones before unhealthy ones, whatever the strategy says', () => {
     const servers = [
       candidate('sick', { healthStatus: ServerStatus.UNHEALTHY, avgResponseTime: 1 }),

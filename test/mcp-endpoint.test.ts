@@ -410,3 +410,31 @@ describe('routing an agent’s calls', () => {
     },
   );
 });
+
+describe('upstream sessions', () => {
+  it('are reused across calls, and a call after the upstream restarted opens a new one', async () => {
+    let upstream = await startStreamableHttpServer(catalog('pooled', ['echo']));
+    const port = Number(new URL(upstream.url).port);
+    try {
+      const serverId = await register('pooled', upstream.url, 'STREAMABLE_HTTP');
+      const { endpointUrl } = await createVirtualServer({
+        name: 'pooled',
+        members: [{ serverId, prefix: 'x' }],
+      });
+      const opened = upstream.openedSessions();
+      const agent = await agentOn('2026-07-28', endpointUrl);
+      for (let call = 0; call < 5; call += 1) {
+        expect(answerOf(await agent.callTool('x__echo', { call })).server).toBe('pooled');
+      }
+      // Registration's discovery had a session of its own; the five calls shared one.
+      expect(upstream.openedSessions() - opened).toBe(1);
+      await upstream.close();
+      upstream = await startStreamableHttpServer(catalog('pooled', ['echo']), { port });
+      // The old session is unknown to the restarted server: the call is sent again on a new one.
+      expect(answerOf(await agent.callTool('x__echo', { after: 'restart' })).server).toBe('pooled');
+      expect(upstream.openedSessions()).toBe(1);
+    } finally {
+      await upstream.close();
+    }
+  });
+});

@@ -21,6 +21,7 @@ import { notFound } from '../graphql/errors.js';
 import { isUuid } from '../graphql/validate.js';
 import { requestId as assignRequestId, MAX_PAYLOAD_BYTES } from '../http/request-middleware.js';
 import type { Logger } from '../logger.js';
+import type { UpstreamPool } from '../mcp/mcp-client.js';
 import type { TypedPubSub } from '../pubsub/pubsub.js';
 import { VirtualServer } from '../virtual/virtual-server.entity.js';
 import { AgentNotifier } from './agent-notifier.js';
@@ -43,6 +44,7 @@ export interface McpEndpointOptions {
   readonly keyring: Keyring;
   readonly config: AppConfig;
   readonly requestLogs: RequestLogWriter;
+  readonly upstreams: UpstreamPool;
   readonly log: Logger;
 }
 
@@ -122,6 +124,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         pubSub: options.pubSub,
         health: config.health,
         gateway: config.gateway,
+        upstreams: options.upstreams,
       },
       cancellable: () => NEVER_CANCELLED,
     };

@@ -29,7 +29,10 @@ export async function readResourceFor(
   }
   const target = await targetOf(agent, serving.server);
   return forwarded(serving.server, () =>
-    readResource(target, uri, { timeoutMs: agent.gateway.gateway.callTimeoutMs, signal }),
+    readResource(agent.gateway.upstreams, target, uri, {
+      timeoutMs: agent.gateway.gateway.callTimeoutMs,
+      signal,
+    }),
   );
 }
 
@@ -49,6 +52,7 @@ export async function getPromptFor(
   const target = await targetOf(agent, server);
   return forwarded(server, () =>
     getPrompt(
+      agent.gateway.upstreams,
       target,
       { name: prompt.promptName, arguments: args },
       { timeoutMs: agent.gateway.gateway.callTimeoutMs, signal },

@@ -14,6 +14,7 @@ export type {
 } from './inspection.js';
 export type { HttpTarget, McpClientOptions, McpTarget } from './mcp-session.js';
 export { type McpFailureOutcome, McpInspectionError, type McpProbeOutcome } from './probe-outcome.js';
+export { UpstreamPool, type UpstreamPoolSettings } from './upstream-pool.js';
 export {
   callTool,
   getPrompt,

@@ -5,10 +5,11 @@ import type {
   RequestOptions,
 } from '@modelcontextprotocol/client';
 import { elapsedSince } from './deadline.js';
-import { type McpClientOptions, type McpSession, type McpTarget, withMcpSession } from './mcp-session.js';
+import type { McpClientOptions, McpSession, McpTarget } from './mcp-session.js';
+import type { UpstreamPool } from './upstream-pool.js';
 
 // The requests the gateway forwards to an upstream server for a client: tools/call, resources/read,
-// prompts/get. Each connects, sends one request and closes the session within the timeout.
+// prompts/get, each on a session of the pool (connected once, reused) within the timeout.
 
 export interface UpstreamRequestOptions extends McpClientOptions {
   /** The client's cancellation: aborts the upstream request (the SDK sends `notifications/cancelled`). */
@@ -28,17 +29,18 @@ export interface McpToolCallResult {
 }
 
 /**
- * Calls one tool. A result with `isError` is the tool's answer and is returned.
+ * Calls one tool. Time until the answer includes the connect when the pool had no session. A result with `isError` is the tool's answer and is returned.
  * @throws McpInspectionError when the server could not be reached or did not answer properly (outcome +
  * message): a failure of the server, not of the tool.
  */
 export async function callTool(
+  pool: UpstreamPool,
   target: McpTarget,
   call: { readonly name: string; readonly arguments: Record<string, unknown> },
   options: UpstreamRequestOptions,
 ): Promise<McpToolCallResult> {
   const startedAt = performance.now();
-  return withMcpSession(target, options.timeoutMs, async (session) => {
+  return pool.run(target, options.timeoutMs, async (session) => {
     const result = await session.client.callTool(
       { name: call.name, arguments: call.arguments },
       forwardingOptions(session, options),
@@ -54,22 +56,24 @@ export async function callTool(
 
 /** Reads one resource, as the server answers it. @throws McpInspectionError */
 export function readResource(
+  pool: UpstreamPool,
   target: McpTarget,
   uri: string,
   options: UpstreamRequestOptions,
 ): Promise<ReadResourceResult> {
-  return withMcpSession(target, options.timeoutMs, (session) =>
+  return pool.run(target, options.timeoutMs, (session) =>
     session.client.readResource({ uri }, forwardingOptions(session, options)),
   );
 }
 
 /** Gets one prompt with its arguments, as the server answers it. @throws McpInspectionError */
 export function getPrompt(
+  pool: UpstreamPool,
   target: McpTarget,
   prompt: { readonly name: string; readonly arguments: Record<string, string> },
   options: UpstreamRequestOptions,
 ): Promise<GetPromptResult> {
-  return withMcpSession(target, options.timeoutMs, (session) =>
+  return pool.run(target, options.timeoutMs, (session) =>
     session.client.getPrompt(prompt, forwardingOptions(session, options)),
   );
 }

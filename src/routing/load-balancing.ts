@@ -18,7 +18,7 @@ export interface BalancingRequest {
   readonly counterKey: string;
   /** What CONSISTENT_HASH hashes: the tool name and its arguments. */
   readonly hashKey: string;
-  /** Tried first among servers of its health tier (a virtual server's member the agent's tool name names). */
+  /** Tried first unless UNHEALTHY: the member a virtual server's tool name points at. */
   readonly preferredServerId?: string;
 }
 
@@ -48,19 +48,25 @@ export function orderCandidates<T extends Candidate>(
   const byId = [...candidates].sort((a, b) =>
     a.serverId < b.serverId ? -1 : a.serverId > b.serverId ? 1 : 0,
   );
-  const ordered = preferredFirst(byStrategy(byId, request), request.preferredServerId);
-  return ordered
+  const ordered = byStrategy(byId, request)
     .map((candidate, position) => ({ candidate, position }))
     .sort((a, b) => tier(a.candidate) - tier(b.candidate) || a.position - b.position)
     .map(({ candidate }) => candidate);
+  return preferredFirst(ordered, request.preferredServerId);
 }
 
+/**
+ * The server a virtual server's tool name points at goes first unless it is UNHEALTHY (then the others, in
+ * their order, are tried before it): the agent chose it, and an unprobed one is no reason to go elsewhere.
+ */
 function preferredFirst<T extends Candidate>(candidates: T[], preferredServerId: string | undefined): T[] {
   const preferred = candidates.find((candidate) => candidate.serverId === preferredServerId);
-  return preferred === undefined
-    ? candidates
-    : [preferred, ...candidates.filter((other) => other !== preferred)];
+  if (preferred === undefined || tier(preferred) === UNHEALTHY_TIER) return candidates;
+  return [preferred, ...candidates.filter((other) => other !== preferred)];
 }
+
+/** HEALTHY and DEGRADED are 0, UNKNOWN 1, UNHEALTHY (and MAINTENANCE) 2. */
+const UNHEALTHY_TIER = 2;
 
 function tier(candidate: Candidate): number {
   switch (candidate.healthStatus) {
@@ -70,7 +76,7 @@ function tier(candidate: Candidate): number {
     case ServerStatus.UNKNOWN:
       return 1;
     default:
-      return 2;
+      return UNHEALTHY_TIER;
   }
 }
 

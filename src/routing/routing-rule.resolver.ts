@@ -60,6 +60,7 @@ export class ToolCallResolver {
         pubSub: context.eventBus.pubSub,
         health: context.config.health,
         gateway: context.config.gateway,
+        upstreams: context.upstreams,
       },
       input,
     );

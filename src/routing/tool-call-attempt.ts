@@ -12,11 +12,19 @@ import {
   McpInspectionError,
   type McpToolCallResult,
   type Progress,
+  type UpstreamPool,
 } from '../mcp/mcp-client.js';
 import type { EventPublisher } from '../pubsub/pubsub.js';
 import { mcpTransportOf } from '../registry/capabilities.js';
 import { loadConnectionHeaders } from '../registry/connection-headers.js';
 import type { MCPServer } from '../registry/mcp-server.entity.js';
+
+declare module '../graphql/context.js' {
+  interface GraphQLContext {
+    /** The process's sessions to upstream servers, which `callTool` reuses. */
+    readonly upstreams: UpstreamPool;
+  }
+}
 
 /** What the gateway needs besides the request's EntityManager. */
 export interface GatewayDependencies {
@@ -26,6 +34,8 @@ export interface GatewayDependencies {
   readonly pubSub: EventPublisher;
   readonly health: HealthSettings;
   readonly gateway: GatewaySettings;
+  /** Sessions to upstream servers, reused across calls. */
+  readonly upstreams: UpstreamPool;
 }
 
 export interface FailedAttempt {
@@ -83,10 +93,15 @@ export async function attempt(
   const startedAt = performance.now();
   let outcome: { readonly result: McpToolCallResult } | { readonly failure: McpFailure };
   try {
-    const result = await callMcpTool({ endpointUrl: server.endpointUrl, transport, headers }, call, {
-      timeoutMs: deps.gateway.callTimeoutMs,
-      ...forwarding,
-    });
+    const result = await callMcpTool(
+      deps.upstreams,
+      { endpointUrl: server.endpointUrl, transport, headers },
+      call,
+      {
+        timeoutMs: deps.gateway.callTimeoutMs,
+        ...forwarding,
+      },
+    );
     outcome = { result };
   } catch (error) {
     if (!(error instanceof McpInspectionError)) throw error;

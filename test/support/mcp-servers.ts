@@ -173,11 +173,14 @@ export const fullCatalog: ServerCatalog = {
 export async function startStreamableHttpServer(
   catalog: ServerCatalog = fullCatalog,
   options: HttpServerOptions = {},
-): Promise<StreamingServer & { readonly terminatedSessions: () => number }> {
+): Promise<
+  StreamingServer & { readonly terminatedSessions: () => number; readonly openedSessions: () => number }
+> {
   const live = new LiveCatalog(catalog);
   const sessions = new Map<string, { transport: StreamableHTTPServerTransport; server: LegacySdkServer }>();
   const standingStreams = new Set<ServerResponse>();
   let terminated = 0;
+  let opened = 0;
   const http = createServer(
     guarded(options, async (req, res) => {
       const sessionId = req.headers['mcp-session-id'];
@@ -196,6 +199,7 @@ export async function startStreamableHttpServer(
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => {
           sessions.set(id, { transport, server });
+          opened += 1;
         },
         onsessionclosed: (id) => {
           sessions.delete(id);
@@ -210,6 +214,7 @@ export async function startStreamableHttpServer(
   return {
     url,
     terminatedSessions: () => terminated,
+    openedSessions: () => opened,
     listeners: () => standingStreams.size,
     dropListeners: () => {
       for (const res of standingStreams) res.destroy();
