@@ -82,6 +82,11 @@ export class AgentNotifier {
       if (named) listeners.memberServerIds = this.loadMembers(virtualServerId);
       const members = await listeners.memberServerIds;
       if (named || change.serverIds.some((serverId) => members.has(serverId))) this.notify(listeners);
+      // A deleted virtual server has no members left: forget it once nobody listens on it.
+      if (named && members.size === 0 && listeners.streams.size === 0) {
+        this.listeners.delete(virtualServerId);
+        void listeners.handler?.close();
+      }
     }
   }
 

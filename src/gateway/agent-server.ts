@@ -91,7 +91,7 @@ async function callTool(
   context: ServerContext,
 ): Promise<CallToolResult> {
   const members = await membersOf(agent.em, agent.virtualServer);
-  const tools = await exposedTools(agent.em, agent.virtualServer, members);
+  const tools = await exposedTools(agent.em, agent.virtualServer, members, 'names');
   const tool = tools.find((candidate) => candidate.name === name);
   if (tool === undefined) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
   const offering = members

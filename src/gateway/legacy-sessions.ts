@@ -26,17 +26,15 @@ export interface LegacyServingDependencies {
   readonly onCancelled: (sessionId: string, requestId: string | number) => void;
 }
 
+/** Serves one 2025-era request; `body` is the POST's body as JSON (undefined for other methods). */
 export async function serveLegacy(
   deps: LegacyServingDependencies,
   request: Request,
   agent: AgentRequest,
+  body: unknown,
 ): Promise<Response> {
   const sessionId = request.headers.get(SESSION_HEADER);
   if (request.method === 'POST') {
-    const body: unknown = await request
-      .clone()
-      .json()
-      .catch(() => undefined);
     if (isInitializeRequest(body)) {
       if (sessionId !== null) {
         return jsonRpcRefusal(400, -32600, 'Bad Request: initialize must not carry an Mcp-Session-Id.');
@@ -57,7 +55,7 @@ export async function serveLegacy(
     return new Response(null, { status: 200 });
   }
   if (request.method === 'GET') return openStream(deps, request, agent, session);
-  await relayCancellation(deps, request, session);
+  relayCancellation(deps, body, session);
   return serveStateless(deps.serverFor(agent, session.id), request);
 }
 
@@ -108,15 +106,7 @@ async function openStream(
 }
 
 /** `notifications/cancelled` names a request that may be running on any instance: tell them all. */
-async function relayCancellation(
-  deps: LegacyServingDependencies,
-  request: Request,
-  session: AgentSession,
-): Promise<void> {
-  const body: unknown = await request
-    .clone()
-    .json()
-    .catch(() => undefined);
+function relayCancellation(deps: LegacyServingDependencies, body: unknown, session: AgentSession): void {
   if (!isJSONRPCNotification(body) || body.method !== 'notifications/cancelled') return;
   const requestId = body.params?.requestId;
   if (typeof requestId === 'string' || typeof requestId === 'number') deps.onCancelled(session.id, requestId);

@@ -158,7 +158,9 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         const exchange = authInfo === undefined ? undefined : exchanges.get(authInfo);
         if (authInfo === undefined || exchange === undefined)
           throw new Error('an MCP request without its exchange');
-        exchange.method = await jsonRpcMethodOf(request);
+        // Read once: the era, the method for the request log and the 2025 session handling all need it.
+        const body = request.method === 'POST' ? await jsonBodyOf(request) : undefined;
+        exchange.method = methodOf(request, body);
         let agent: AgentRequest;
         try {
           agent = await admit(exchange, request.headers.get('authorization'));
@@ -168,8 +170,8 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
           throw error;
         }
         agents.set(authInfo, agent);
-        if (await isLegacyRequest(request, undefined, { maxRequestBodySize: MAX_PAYLOAD_BYTES })) {
-          return serveLegacy(legacy, request, agent);
+        if (await isLegacyRequest(request, body, { maxRequestBodySize: MAX_PAYLOAD_BYTES })) {
+          return serveLegacy(legacy, request, agent, body);
         }
         return modernHandlerOf(agent.virtualServer.id).fetch(request, handlerOptions);
       },
@@ -220,15 +222,18 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   };
 }
 
-/** The JSON-RPC method of a POST (a 2026-07-28 request also names it in `Mcp-Method`); null otherwise. */
-async function jsonRpcMethodOf(request: Request): Promise<string | null> {
-  const named = request.headers.get('mcp-method');
-  if (named !== null) return named.slice(0, 255);
-  if (request.method !== 'POST') return null;
-  const body: unknown = await request
+/** A POST's body as JSON, read from a copy (the handlers read the request again); undefined when it is not JSON. */
+async function jsonBodyOf(request: Request): Promise<unknown> {
+  return request
     .clone()
     .json()
     .catch(() => undefined);
+}
+
+/** The JSON-RPC method, for the request log: a 2026-07-28 request also names it in `Mcp-Method`. */
+function methodOf(request: Request, body: unknown): string | null {
+  const named = request.headers.get('mcp-method');
+  if (named !== null) return named.slice(0, 255);
   const method = typeof body === 'object' && body !== null && 'method' in body ? body.method : undefined;
   return typeof method === 'string' ? method.slice(0, 255) : null;
 }

@@ -1,12 +1,18 @@
 import { raw } from '@mikro-orm/core';
 import type { EntityManager } from '../db/orm.js';
+import { parsedJson } from '../db/raw-values.js';
 import type { MCPServer } from '../registry/mcp-server.entity.js';
 import { ServerPrompt } from '../registry/server-prompt.entity.js';
 import { ServerResource } from '../registry/server-resource.entity.js';
-import { ServerTool } from '../registry/server-tool.entity.js';
 import type { VirtualServer } from './virtual-server.entity.js';
 import { VirtualServerMember } from './virtual-server-member.entity.js';
-import { type ExposedPrompt, type ExposedTool, exposePrompts, exposeTools } from './virtual-tools.js';
+import {
+  type ExposedPrompt,
+  type ExposedTool,
+  exposePrompts,
+  exposeTools,
+  type UpstreamTool,
+} from './virtual-tools.js';
 
 // What a virtual server offers an agent, read from the registry in the request's scope (a key limited to some
 // servers sees only those members): its tools and prompts as named for agents, its resources and resource
@@ -27,14 +33,22 @@ export async function membersOf(em: EntityManager, virtualServer: VirtualServer)
   return members.map((member) => ({ member, server: member.server.getEntity() }));
 }
 
-/** The tools an agent sees, by name: one statement. */
+/**
+ * The tools an agent sees, by name: one statement. `names` reads only what naming needs (a call resolving
+ * its tool's name), `full` also the descriptions, schemas and annotations (a listing).
+ */
 export async function exposedTools(
   em: EntityManager,
   virtualServer: VirtualServer,
   members: readonly CatalogMember[],
+  detail: 'names' | 'full' = 'full',
 ): Promise<ExposedTool[]> {
   if (members.length === 0) return [];
-  const tools = await em.find(ServerTool, { server: { $in: members.map(({ server }) => server.id) } });
+  const toolsOf = await memberTools(
+    em,
+    members.map(({ server }) => server.id),
+    detail,
+  );
   return exposeTools(
     virtualServer.toolNaming,
     members.map(({ member, server }) => ({
@@ -43,9 +57,47 @@ export async function exposedTools(
       prefix: member.prefix,
       toolNames: member.toolNames,
       overrides: member.overrides,
-      tools: tools.filter((tool) => tool.server.id === server.id),
+      tools: toolsOf.get(server.id) ?? [],
     })),
   ).tools;
+}
+
+interface ToolRow {
+  readonly server_id: string;
+  readonly name: string;
+  readonly description?: string | null;
+  readonly tool_schema?: unknown;
+  readonly annotations?: unknown;
+}
+
+/**
+ * The tools of the members' servers as plain rows, by server: a virtual server over a big server has a
+ * thousand, read on every request, and managed entities of them (with their schemas) would cost more than
+ * the rest of the request. The members were read in the request's scope, so their ids are the scope here.
+ */
+async function memberTools(
+  em: EntityManager,
+  serverIds: readonly string[],
+  detail: 'names' | 'full',
+): Promise<Map<string, UpstreamTool[]>> {
+  const columns =
+    detail === 'full' ? 'server_id, name, description, tool_schema, annotations' : 'server_id, name';
+  const rows = await em.execute<ToolRow[]>(`select ${columns} from server_tools where server_id in (?)`, [
+    [...serverIds],
+  ]);
+  const byServer = new Map<string, UpstreamTool[]>();
+  for (const row of rows) {
+    const tool: UpstreamTool = {
+      name: row.name,
+      description: row.description ?? null,
+      toolSchema: detail === 'full' ? parsedJson(row.tool_schema) : null,
+      annotations: detail === 'full' ? parsedJson(row.annotations) : null,
+    };
+    const tools = byServer.get(row.server_id);
+    if (tools === undefined) byServer.set(row.server_id, [tool]);
+    else tools.push(tool);
+  }
+  return byServer;
 }
 
 /** The prompts an agent sees, by name: one statement. */
