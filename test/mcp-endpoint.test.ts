@@ -2,8 +2,8 @@ import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyScope } from '../src/graphql/access.js';
 import { CreateVirtualServerDocument, UpdateVirtualServerDocument } from './sdk/graphql.js';
-import { type Agent, type AgentEra, connectAgent } from './support/agents.js';
-import { startTestApp, type TestApp } from './support/app.js';
+import { type Agent, type AgentEra, connectAgent, INITIALIZE_2025, postMcp } from './support/agents.js';
+import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import {
   closedAfterAll,
@@ -222,25 +222,7 @@ describe('the MCP endpoint of a virtual server', () => {
   });
 
   it('refuses without a key (401 with a Bearer challenge), without PROXY (403), and hides other tenants (404)', async () => {
-    const initialize = (key: string | null, url = endpoint) =>
-      fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          ...(key !== null && { authorization: `Bearer ${key}` }),
-        },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: {
-            protocolVersion: '2025-11-25',
-            capabilities: {},
-            clientInfo: { name: 'curl', version: '1' },
-          },
-        }),
-      });
+    const initialize = (key: string | null, url = endpoint) => postMcp(url, key, INITIALIZE_2025);
     const anonymous = await initialize(null);
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer /);
@@ -260,19 +242,41 @@ describe('the MCP endpoint of a virtual server', () => {
     );
   });
 
+  it.each(ERAS)(
+    '%s: a key revoked while its agent is connected is refused at the next request',
+    async (era) => {
+      const { key, id } = await tenant.key([ApiKeyScope.PROXY]);
+      const agent = await agentOn(era, endpoint, key);
+      await agent.listTools();
+      const { errors } = await app.graphql({
+        query: 'mutation ($id: ID!) { revokeApiKey(id: $id) { id } }',
+        variables: { id },
+        key: ADMIN_KEY,
+      });
+      expect(errors).toBeUndefined();
+      await expect(agent.listTools()).rejects.toThrow(/401|Unauthorized|API key/i);
+    },
+  );
+
+  it('counts agent requests against the key’s rate limit: 429 with Retry-After past it', async () => {
+    const { key } = await tenant.key([ApiKeyScope.PROXY], { rateLimitPerHour: 2 });
+    const list = () => postMcp(endpoint, key, INITIALIZE_2025);
+    expect((await list()).status).toBe(200);
+    expect((await list()).status).toBe(200);
+    const refused = await list();
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await refused.json()).toMatchObject({ error: { data: { code: 'RATE_LIMITED' } } });
+  });
+
   it('2025 sessions: a request without a session is refused, an unknown or ended session is 404', async () => {
     const post = (headers: Record<string, string>) =>
-      fetch(endpoint, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          authorization: `Bearer ${proxy}`,
-          'mcp-protocol-version': '2025-11-25',
-          ...headers,
-        },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
-      });
+      postMcp(
+        endpoint,
+        proxy,
+        { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+        { 'mcp-protocol-version': '2025-11-25', ...headers },
+      );
     expect((await post({})).status).toBe(400);
     expect((await post({ 'mcp-session-id': '00000000-0000-4000-8000-000000000000' })).status).toBe(404);
   });

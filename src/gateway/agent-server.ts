@@ -94,9 +94,11 @@ async function callTool(
   const tools = await exposedTools(agent.em, agent.virtualServer, members, 'names');
   const tool = tools.find((candidate) => candidate.name === name);
   if (tool === undefined) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
-  const offering = members
-    .filter(({ member }) => member.toolNames === null || member.toolNames.includes(tool.toolName))
-    .map(({ server }) => server.id);
+  // Every member showing the same upstream tool (under whatever name) may take the call.
+  const offeringIds = new Set(
+    tools.filter((other) => other.toolName === tool.toolName).map((other) => other.serverId),
+  );
+  const offering = members.filter(({ server }) => offeringIds.has(server.id)).map(({ server }) => server);
   const progressToken = context.mcpReq._meta?.progressToken;
   const cancellable = agent.cancellable(context.mcpReq.id);
   try {
@@ -105,7 +107,7 @@ async function callTool(
       arguments: args ?? {},
       virtualServer: {
         id: agent.virtualServer.id,
-        memberServerIds: offering,
+        offeringServers: offering,
         preferredServerId: tool.serverId,
       },
       signal: AbortSignal.any([context.mcpReq.signal, cancellable.signal]),

@@ -5,6 +5,7 @@ import { ApiError, ErrorCode } from '../graphql/errors.js';
 import type { JsonObject, JsonValue } from '../graphql/scalars.js';
 import { requireJsonObject, requireName } from '../graphql/validate.js';
 import type { Progress } from '../mcp/mcp-client.js';
+import type { MCPServer } from '../registry/mcp-server.entity.js';
 import { canonicalJson, orderCandidates } from './load-balancing.js';
 import type { CallToolResult } from './routing.inputs.js';
 import { attempt, type FailedAttempt, type GatewayDependencies } from './tool-call-attempt.js';
@@ -30,7 +31,7 @@ export interface GatewayToolCall {
   /** A virtual server's call: its members offering the tool may take it, the named one first. */
   readonly virtualServer?: {
     readonly id: string;
-    readonly memberServerIds: readonly string[];
+    readonly offeringServers: readonly MCPServer[];
     readonly preferredServerId: string;
   };
   /** The client's cancellation; a cancelled call tries no further server and counts against none. */
@@ -41,8 +42,8 @@ export interface GatewayToolCall {
 function scopeOf(call: GatewayToolCall): RouteScope {
   if (call.serverId != null) return { kind: 'server', serverId: call.serverId };
   if (call.virtualServer !== undefined) {
-    const { memberServerIds, preferredServerId } = call.virtualServer;
-    return { kind: 'members', serverIds: memberServerIds, preferredServerId };
+    const { offeringServers, preferredServerId } = call.virtualServer;
+    return { kind: 'members', servers: offeringServers, preferredServerId };
   }
   return { kind: 'any' };
 }

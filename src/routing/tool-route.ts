@@ -31,7 +31,7 @@ export interface Route {
  */
 export type RouteScope =
   | { readonly kind: 'server'; readonly serverId: string }
-  | { readonly kind: 'members'; readonly serverIds: readonly string[]; readonly preferredServerId: string }
+  | { readonly kind: 'members'; readonly servers: readonly MCPServer[]; readonly preferredServerId: string }
   | { readonly kind: 'any' };
 
 /**
@@ -95,12 +95,8 @@ async function membersRoute(
   args: Readonly<Record<string, unknown>>,
   scope: Extract<RouteScope, { kind: 'members' }>,
 ): Promise<Route> {
-  const tools = await em.find(
-    ServerTool,
-    { name: toolName, server: { $in: [...scope.serverIds] } },
-    { populate: ['server'] },
-  );
-  const offering = new Map(tools.map((tool) => [tool.server.id, tool.server.getEntity()]));
+  // The members offering the tool, as the virtual server's catalog read them in the request's scope.
+  const offering = new Map(scope.servers.map((server) => [server.id, server]));
   if (offering.size === 0) {
     throw new ApiError(ErrorCode.NOT_FOUND, `No member server you may use offers the tool "${toolName}".`);
   }

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Agent, type AgentEra, connectAgent } from '../support/agents.js';
+import { type Agent, type AgentEra, connectAgent, INITIALIZE_2025, postMcp } from '../support/agents.js';
 import { contractOperations } from '../support/contract-operations.js';
 import {
   createPostgresDatabase,
@@ -12,9 +12,9 @@ import {
   type TestDatabase,
 } from '../support/database.js';
 import { startModernServer, startStreamableHttpServer } from '../support/mcp-servers.js';
-import { REDIS_URL } from '../support/services.js';
 import {
   postGraphql,
+  productionEnvironment,
   runCli,
   type ServerProcess,
   startServerProcess,
@@ -142,16 +142,8 @@ describe.skipIf(!runsHere)('agents through a running gateway', () => {
     const database: TestDatabase = await createPostgresDatabase();
     cleanUps.push(() => database.drop());
     const adminKey = `agents-admin-${randomUUID()}`;
-    const env = userEnvironment({
-      NODE_ENV: 'production',
-      PORT: '0',
-      DATABASE_URL: database.target.kind === 'postgres' ? database.target.url : '',
-      REDIS_URL,
-      REDIS_KEY_PREFIX: `agents-${randomUUID()}:`,
-      ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
-      ADMIN_API_KEY: adminKey,
-      HEALTH_CHECKER: 'off',
-    });
+    const databaseUrl = database.target.kind === 'postgres' ? database.target.url : '';
+    const env = productionEnvironment(databaseUrl, adminKey, { HEALTH_CHECKER: 'off' });
     const first = await startServerProcess(workDir, env);
     processes.push(first);
     const second = await startServerProcess(workDir, env);
@@ -163,39 +155,17 @@ describe.skipIf(!runsHere)('agents through a running gateway', () => {
     const onSecond = `${second.origin}/mcp/${virtualServer.id}`;
 
     // A 2025 session opened on the first instance is known to the second.
-    const initialize = await fetch(virtualServer.endpointUrl, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${proxy}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: 'raw', version: '1' },
-        },
-      }),
-    });
+    const initialize = await postMcp(virtualServer.endpointUrl, proxy, INITIALIZE_2025);
     expect(initialize.status).toBe(200);
     const sessionId = initialize.headers.get('mcp-session-id') ?? '';
     expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
     await initialize.body?.cancel();
-    const list = await fetch(onSecond, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${proxy}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-session-id': sessionId,
-        'mcp-protocol-version': '2025-11-25',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
-    });
+    const list = await postMcp(
+      onSecond,
+      proxy,
+      { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+      { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' },
+    );
     expect(list.status).toBe(200);
     expect(await list.text()).toContain('old__echo');
 

@@ -14,11 +14,11 @@ import {
 import { caseRandom, fuzzKit, httpCase } from '../support/fuzz.js';
 import { httpProblems, sendProbe } from '../support/fuzz-answers.js';
 import { fullCatalog, startStreamableHttpServer } from '../support/mcp-servers.js';
-import { REDIS_URL } from '../support/services.js';
 import { subscribe } from '../support/subscriptions.js';
 import {
   type GraphQLAnswer,
   postGraphql,
+  productionEnvironment,
   runCli,
   type ServerProcess,
   startServerProcess,
@@ -60,16 +60,8 @@ const production: Configuration = {
   async prepare() {
     const database: TestDatabase = await createPostgresDatabase();
     const adminKey = `e2e-admin-${randomUUID()}`;
-    const env = userEnvironment({
-      NODE_ENV: 'production',
-      PORT: '0',
-      DATABASE_URL: database.target.kind === 'postgres' ? database.target.url : '',
-      REDIS_URL,
-      REDIS_KEY_PREFIX: `e2e-${randomUUID()}:`,
-      ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
-      ADMIN_API_KEY: adminKey,
-      ...TIMING,
-    });
+    const databaseUrl = database.target.kind === 'postgres' ? database.target.url : '';
+    const env = productionEnvironment(databaseUrl, adminKey, TIMING);
     return { env, adminKey, cleanUp: () => database.drop() };
   },
 };

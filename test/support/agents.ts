@@ -115,3 +115,37 @@ async function connectModernAgent(url: string, key: string): Promise<Agent> {
     close: () => client.close(),
   };
 }
+
+/** A 2025-era `initialize` request, as a client sends it first. */
+export const INITIALIZE_2025 = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: {
+    protocolVersion: '2025-11-25',
+    capabilities: {},
+    clientInfo: { name: 'raw-agent', version: '1' },
+  },
+};
+
+/**
+ * One JSON-RPC message POSTed to an MCP endpoint by hand, as Streamable HTTP wants it (for what the SDK
+ * clients would not send: no key, an unknown session); `key: null` sends no Authorization.
+ */
+export function postMcp(
+  url: string,
+  key: string | null,
+  message: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...(key !== null && { authorization: `Bearer ${key}` }),
+      ...headers,
+    },
+    body: JSON.stringify(message),
+  });
+}

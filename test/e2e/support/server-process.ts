@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REDIS_URL } from '../../support/services.js';
 
 // The built server and CLI (dist/, made by ./build.ts) run exactly as `npm start` and `npm run cli` run them:
 // `node dist/src/….js`, configured by environment alone, talked to over HTTP and graphql-ws only.
@@ -15,6 +17,27 @@ const DIST = path.join(PROJECT_ROOT, 'dist/src');
 export function userEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
   const { PATH, HOME } = process.env;
   return { ...(PATH === undefined ? {} : { PATH }), ...(HOME === undefined ? {} : { HOME }), ...env };
+}
+
+/**
+ * Production mode on PostgreSQL and Redis, configured as an operator would: its own Redis key prefix, an
+ * encryption key and the first admin key from the environment, plus `env`.
+ */
+export function productionEnvironment(
+  databaseUrl: string,
+  adminKey: string,
+  env: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  return userEnvironment({
+    NODE_ENV: 'production',
+    PORT: '0',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: `e2e-${randomUUID()}:`,
+    ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    ADMIN_API_KEY: adminKey,
+    ...env,
+  });
 }
 
 export interface Started {
