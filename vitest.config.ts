@@ -16,6 +16,7 @@ const DATABASE_TESTS = [
   'test/live-registry.test.ts',
   'test/live.test.ts',
   'test/mcp-endpoint.test.ts',
+  'test/metrics.test.ts',
   'test/migrations.test.ts',
   'test/request-log-writer.test.ts',
   'test/security.test.ts',

@@ -20,6 +20,7 @@ import { openKeyring } from './crypto/development-key.js';
 import type { Keyring } from './crypto/keyring.js';
 import { type OpenDatabase, openDatabase } from './db/open-database.js';
 import { type DatabaseTarget, databaseTarget, type Orm } from './db/orm.js';
+import { databasePoolStats } from './db/pool-stats.js';
 import { scopeToTenant } from './db/tenant-scope.js';
 import { entities } from './entities.js';
 import { publishCatalogChanges } from './gateway/catalog-changes.js';
@@ -34,12 +35,16 @@ import { CapabilityWatcher } from './health/capability-watcher.js';
 import { HealthChecker } from './health/health-checker.js';
 import { clientAddressOf } from './http/client-address.js';
 import { healthRoutes } from './http/health-routes.js';
+import { metricsRoute } from './http/metrics-route.js';
 import { bodyErrors, MAX_PAYLOAD_BYTES, requestId } from './http/request-middleware.js';
 import { serveWebSockets } from './http/websocket.js';
 import type { Logger } from './logger.js';
 import { UpstreamPool } from './mcp/mcp-client.js';
 import { createRequestLoaders } from './modules.js';
 import { parseIpRanges } from './net/ip-range.js';
+import { graphqlMetricsPlugin } from './observability/graphql-metrics.js';
+import { createMetrics, registerScrapedGauges } from './observability/metrics.js';
+import { registryCounts } from './observability/registry-counts.js';
 import { createEventBus, type EventBus } from './pubsub/pubsub.js';
 import { sealStoredConnectionHeaders } from './registry/connection-headers.js';
 import { buildAppSchema } from './schema.js';
@@ -123,6 +128,7 @@ async function serve(
   app.set('etag', false);
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  const metrics = createMetrics();
   const upstreams = new UpstreamPool({
     idleMs: config.gateway.upstreamIdleMs,
     maxSessions: config.gateway.maxUpstreamSessions,
@@ -149,11 +155,14 @@ async function serve(
       keyring,
       eventBus,
       upstreams,
+      metrics,
       loaders: createRequestLoaders(em),
     };
   };
   const authenticate = createAuthenticator({ maxFailedAttempts: config.security.maxFailedAttempts, log });
-  const admission = createAdmission(authenticate, rateLimitStore, config.security.rateLimits);
+  const admission = createAdmission(authenticate, rateLimitStore, config.security.rateLimits, {
+    onRefused: (budget) => metrics.rateLimitRefusals.inc({ budget }),
+  });
   const trustedProxies = parseIpRanges(config.security.trustedProxies);
   const clientIpOf = (req: http.IncomingMessage) => clientAddressOf(req, trustedProxies);
   const limits = apolloLimitOptions(config.security.introspection);
@@ -178,7 +187,14 @@ async function serve(
     config,
     requestLogs,
     upstreams,
+    metrics,
     log,
+  });
+  registerScrapedGauges(metrics, {
+    websockets: () => webSockets.stats(),
+    eventBus: () => ({ kind: eventBus.kind, ready: eventBus.isReady() }),
+    databasePool: () => databasePoolStats(orm),
+    registryCounts: () => registryCounts(orm),
   });
 
   const apollo = new ApolloServer<GraphQLContext>({
@@ -203,6 +219,7 @@ async function serve(
       ApolloServerPluginCacheControlDisabled(),
       requestIdPlugin(log),
       requestLogs.plugin,
+      graphqlMetricsPlugin(metrics),
       {
         async serverWillStart() {
           return { drainServer: () => webSockets.dispose() };
@@ -214,6 +231,16 @@ async function serve(
 
   app.use(healthRoutes(orm, eventBus, log));
   app.use(agents.router);
+  app.use(
+    metricsRoute({
+      metrics,
+      orm,
+      admission,
+      clientIpOf,
+      allow: parseIpRanges(config.security.metricsAllow),
+      log,
+    }),
+  );
   app.use(
     '/graphql',
     requestId,
@@ -242,7 +269,7 @@ async function serve(
   publicOrigin = config.publicUrl ?? `http://${host}:${port}`;
 
   const healthChecker = config.health.checkerEnabled
-    ? new HealthChecker(orm, config.health, eventBus.pubSub, log, keyring)
+    ? new HealthChecker(orm, config.health, eventBus.pubSub, log, keyring, metrics)
     : null;
   healthChecker?.start();
   const capabilityWatcher =

@@ -43,6 +43,8 @@ export interface SecuritySettings {
   readonly introspection: boolean;
   /** Proxies (addresses and CIDR ranges) whose `X-Forwarded-For` is believed; none by default. */
   readonly trustedProxies: readonly string[];
+  /** Addresses and CIDR ranges that may read /metrics without a key (Prometheus scrapers); none by default. */
+  readonly metricsAllow: readonly string[];
   /** Wrong secrets sent with a key's prefix before that key is locked until `unlockApiKey`. */
   readonly maxFailedAttempts: number;
   readonly rateLimits: RateLimitSettings;
@@ -197,6 +199,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     security: {
       introspection: readBoolean(env, 'GRAPHQL_INTROSPECTION', nodeEnv !== 'production'),
       trustedProxies: readIpRanges(env, 'TRUSTED_PROXIES'),
+      metricsAllow: readIpRanges(env, 'METRICS_ALLOW'),
       maxFailedAttempts: readInteger(env, 'MAX_FAILED_ATTEMPTS', 10, 1, 1000),
       rateLimits: {
         enabled: readBoolean(env, 'RATE_LIMITS', true),

@@ -384,6 +384,11 @@ describe('routing an agent’s calls', () => {
       (rows) => rows.length > 0,
     );
     expect(logged.length).toBeGreaterThan(0);
+    const metrics = await (
+      await fetch(`${app.origin}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })
+    ).text();
+    expect(metrics).toMatch(/^mcp_gateway_tool_calls_total\{via="mcp",outcome="ok"\} [1-9]/m);
+    expect(metrics).toMatch(/^mcp_gateway_mcp_requests_total\{method="tools\/call",status="200"\} [1-9]/m);
   });
 
   it.each(ERAS)(

@@ -26,12 +26,20 @@ export interface Admission {
   close(): Promise<void>;
 }
 
+export interface AdmissionHooks {
+  /** Told of every request a budget refused (for metrics). */
+  readonly onRefused?: (budget: string) => void;
+  readonly now?: () => number;
+}
+
 export function createAdmission(
   authenticate: Authenticate,
   store: RateLimitStore,
   settings: RateLimitSettings,
-  now: () => number = Date.now,
+  hooks: AdmissionHooks = {},
 ): Admission {
+  const now = hooks.now ?? Date.now;
+  const onRefused = hooks.onRefused ?? (() => {});
   if (!settings.enabled) {
     return {
       admit: (em, authorization, clientIp) => authenticate(em, authorization, clientIp),
@@ -49,14 +57,17 @@ export function createAdmission(
   const admitOperation = async (viewer: Viewer): Promise<void> => {
     const limits = keyLimits(viewer);
     if (limits.length === 0) return;
-    refuseUnlessAdmitted(await store.take(`key:${viewer.apiKeyId}`, limits));
+    refuseUnlessAdmitted(await store.take(`key:${viewer.apiKeyId}`, limits), onRefused);
   };
 
   return {
     async admit(em, authorization, clientIp) {
       const address = clientIp ?? 'unknown';
       const blockedFor = (blockedUntil.get(address) ?? 0) - now();
-      if (blockedFor > 0) throw rateLimited(unauthenticated.name, Math.ceil(blockedFor / 1000));
+      if (blockedFor > 0) {
+        onRefused(unauthenticated.name);
+        throw rateLimited(unauthenticated.name, Math.ceil(blockedFor / 1000));
+      }
       blockedUntil.delete(address);
       let viewer: Viewer;
       try {
@@ -65,7 +76,7 @@ export function createAdmission(
         if (!isUnauthenticated(error)) throw error;
         const decision = await store.take(`address:${address}`, [unauthenticated]);
         if (!decision.admitted) block(blockedUntil, address, now() + decision.retryAfterMs);
-        refuseUnlessAdmitted(decision);
+        refuseUnlessAdmitted(decision, onRefused);
         throw error;
       }
       await admitOperation(viewer);
@@ -88,8 +99,10 @@ function keyLimits(viewer: Viewer): RateLimit[] {
   return limits;
 }
 
-function refuseUnlessAdmitted(decision: RateDecision): void {
-  if (!decision.admitted) throw rateLimited(decision.limit.name, Math.ceil(decision.retryAfterMs / 1000));
+function refuseUnlessAdmitted(decision: RateDecision, onRefused: (budget: string) => void): void {
+  if (decision.admitted) return;
+  onRefused(decision.limit.name);
+  throw rateLimited(decision.limit.name, Math.ceil(decision.retryAfterMs / 1000));
 }
 
 function isUnauthenticated(error: unknown): boolean {

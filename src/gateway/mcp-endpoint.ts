@@ -22,6 +22,7 @@ import { isUuid } from '../graphql/validate.js';
 import { requestId as assignRequestId, MAX_PAYLOAD_BYTES } from '../http/request-middleware.js';
 import type { Logger } from '../logger.js';
 import type { UpstreamPool } from '../mcp/mcp-client.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { TypedPubSub } from '../pubsub/pubsub.js';
 import { VirtualServer } from '../virtual/virtual-server.entity.js';
 import { AgentNotifier } from './agent-notifier.js';
@@ -45,6 +46,7 @@ export interface McpEndpointOptions {
   readonly config: AppConfig;
   readonly requestLogs: RequestLogWriter;
   readonly upstreams: UpstreamPool;
+  readonly metrics: Metrics;
   readonly log: Logger;
 }
 
@@ -125,6 +127,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         health: config.health,
         gateway: config.gateway,
         upstreams: options.upstreams,
+        metrics: options.metrics,
       },
       cancellable: () => NEVER_CANCELLED,
     };
@@ -198,6 +201,10 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       const authInfo: AuthInfo = { token: '', clientId: 'mcp-registry-gateway', scopes: [] };
       exchanges.set(authInfo, exchange);
       res.on('finish', () => {
+        options.metrics.mcpRequests.inc({
+          method: methodLabel(req.method, exchange.method),
+          status: res.statusCode,
+        });
         options.requestLogs.record({
           requestId: exchange.requestId,
           tenantId: exchange.tenantId,
@@ -236,4 +243,27 @@ function methodOf(request: Request, body: unknown): string | null {
   if (named !== null) return named.slice(0, 255);
   const method = typeof body === 'object' && body !== null && 'method' in body ? body.method : undefined;
   return typeof method === 'string' ? method.slice(0, 255) : null;
+}
+
+/** MCP methods counted by name; anything else a client sends is `other`, so the label stays bounded. */
+const COUNTED_METHODS = new Set([
+  'initialize',
+  'notifications/initialized',
+  'notifications/cancelled',
+  'ping',
+  'server/discover',
+  'subscriptions/listen',
+  'tools/list',
+  'tools/call',
+  'resources/list',
+  'resources/templates/list',
+  'resources/read',
+  'prompts/list',
+  'prompts/get',
+]);
+
+function methodLabel(httpMethod: string, method: string | null): string {
+  if (httpMethod === 'GET') return 'stream';
+  if (httpMethod === 'DELETE') return 'end_session';
+  return method !== null && COUNTED_METHODS.has(method) ? method : 'other';
 }

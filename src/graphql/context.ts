@@ -1,6 +1,7 @@
 import type { AppConfig } from '../config.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { EntityManager } from '../db/orm.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { EventBus } from '../pubsub/pubsub.js';
 import type { Viewer } from './access.js';
 
@@ -28,4 +29,6 @@ export interface GraphQLContext {
   readonly keyring: Keyring;
   /** Where live events are published and subscribed to. */
   readonly eventBus: EventBus;
+  /** The process's Prometheus metrics. */
+  readonly metrics: Metrics;
 }

@@ -2,11 +2,12 @@ import type { HealthSettings } from '../config.js';
 import type { Keyring, SealedValueError } from '../crypto/keyring.js';
 import type { Orm } from '../db/orm.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { EventPublisher } from '../pubsub/pubsub.js';
 import { refreshCapabilities } from '../registry/capabilities.js';
 import { unreadableHeadersMessage } from '../registry/connection-headers.js';
 import { type Claimed, type ClaimedRow, claimedColumns, claimedServer } from './claimed-server.js';
-import { HealthCheck } from './health-check.entity.js';
+import { HealthCheck, type ProbeOutcome } from './health-check.entity.js';
 import { checkServer, probedTransports, recordUncontactedServer } from './probe.js';
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
@@ -49,6 +50,7 @@ export class HealthChecker {
     private readonly pubSub: EventPublisher,
     private readonly log: Logger,
     private readonly keyring: Keyring,
+    private readonly metrics?: Pick<Metrics, 'healthProbes'>,
   ) {}
 
   start(): void {
@@ -76,12 +78,16 @@ export class HealthChecker {
     for (;;) {
       const claimed = await this.claim(DUE_FOR_PROBE, { set: [this.settings.intervalMs] });
       await this.settleAll(
-        claimed.map((server) => {
+        claimed.map(async (server) => {
           const em = this.orm.em.fork();
-          if ('target' in server) return checkServer(em, this.pubSub, this.settings, server.target);
-          this.logUnreadable(server.serverId, server.unreadable, 'not probed: recorded as a failed probe');
-          const reason = unreadableHeadersMessage(server.unreadable);
-          return recordUncontactedServer(em, this.pubSub, this.settings, server.serverId, reason);
+          let outcome: ProbeOutcome;
+          if ('target' in server) outcome = await checkServer(em, this.pubSub, this.settings, server.target);
+          else {
+            this.logUnreadable(server.serverId, server.unreadable, 'not probed: recorded as a failed probe');
+            const reason = unreadableHeadersMessage(server.unreadable);
+            outcome = await recordUncontactedServer(em, this.pubSub, this.settings, server.serverId, reason);
+          }
+          this.metrics?.healthProbes.inc({ outcome });
         }),
         'health check failed',
       );

@@ -67,9 +67,10 @@ export async function checkServer(
   pubSub: EventPublisher,
   settings: HealthSettings,
   target: ProbeTarget,
-): Promise<void> {
+): Promise<ProbeOutcome> {
   const result = await probe(target, settings);
   publishHealthEvents(pubSub, await recordProbe(em, settings, target.serverId, result));
+  return result.outcome;
 }
 
 /**
@@ -82,7 +83,7 @@ export async function recordUncontactedServer(
   settings: HealthSettings,
   serverId: string,
   reason: string,
-): Promise<void> {
+): Promise<ProbeOutcome> {
   const result: ProbeResult = {
     outcome: ProbeOutcome.AUTH_FAILED,
     latencyMs: null,
@@ -90,4 +91,5 @@ export async function recordUncontactedServer(
     error: `not probed: ${reason}`,
   };
   publishHealthEvents(pubSub, await recordProbe(em, settings, serverId, result));
+  return result.outcome;
 }

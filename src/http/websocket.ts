@@ -30,6 +30,8 @@ export const CLOSE_CODES = {
 } as const;
 
 export interface WebSocketEndpoint {
+  /** Authenticated sockets of this instance, and the subscriptions running on them (for metrics). */
+  stats(): { readonly sockets: number; readonly subscriptions: number };
   /** Stops accepting operations and closes every socket. */
   dispose(): Promise<void>;
   close(): Promise<void>;
@@ -55,6 +57,8 @@ interface Connection {
   readonly clientIp: string | null;
   viewer: Viewer;
   expiry?: NodeJS.Timeout;
+  /** The operations (subscriptions) running on the socket now. */
+  readonly operations: () => number;
 }
 
 /** Longest delay `setTimeout` takes; keys expiring later are caught by the periodic check. */
@@ -140,7 +144,12 @@ export function serveWebSockets(
           socket.close(CLOSE_CODES.tooManyRequests, 'Too many connections for this API key');
           return false;
         }
-        const connection: Connection = { socket, clientIp, viewer };
+        const connection: Connection = {
+          socket,
+          clientIp,
+          viewer,
+          operations: () => Object.keys(ctx.subscriptions).length,
+        };
         connections.add(connection);
         const untilExpiry = viewer.expiresAt === null ? null : viewer.expiresAt.getTime() - Date.now();
         if (untilExpiry !== null && untilExpiry < MAX_TIMER_MS) {
@@ -207,6 +216,10 @@ export function serveWebSockets(
   );
 
   return {
+    stats: () => {
+      const all = connections.all();
+      return { sockets: all.length, subscriptions: all.reduce((sum, each) => sum + each.operations(), 0) };
+    },
     dispose: async () => {
       clearInterval(periodicCheck);
       await Promise.allSettled([closeIterable(keyChanges), closeIterable(resyncs)]);

@@ -14,6 +14,7 @@ import {
   type Progress,
   type UpstreamPool,
 } from '../mcp/mcp-client.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { EventPublisher } from '../pubsub/pubsub.js';
 import { mcpTransportOf } from '../registry/capabilities.js';
 import { loadConnectionHeaders } from '../registry/connection-headers.js';
@@ -36,6 +37,7 @@ export interface GatewayDependencies {
   readonly gateway: GatewaySettings;
   /** Sessions to upstream servers, reused across calls. */
   readonly upstreams: UpstreamPool;
+  readonly metrics: Pick<Metrics, 'toolCalls' | 'toolCallDuration'>;
 }
 
 export interface FailedAttempt {

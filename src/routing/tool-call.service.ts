@@ -5,6 +5,7 @@ import { ApiError, ErrorCode } from '../graphql/errors.js';
 import type { JsonObject, JsonValue } from '../graphql/scalars.js';
 import { requireJsonObject, requireName } from '../graphql/validate.js';
 import type { Progress } from '../mcp/mcp-client.js';
+import type { ToolCallOutcome } from '../observability/metrics.js';
 import type { MCPServer } from '../registry/mcp-server.entity.js';
 import { canonicalJson, orderCandidates } from './load-balancing.js';
 import type { CallToolResult } from './routing.inputs.js';
@@ -58,6 +59,34 @@ function scopeOf(call: GatewayToolCall): RouteScope {
  * returned. Nothing waits on the network inside a database transaction.
  */
 export async function callToolThroughGateway(
+  em: EntityManager,
+  deps: GatewayDependencies,
+  input: GatewayToolCall,
+): Promise<CallToolResult> {
+  const via = input.virtualServer === undefined ? 'graphql' : 'mcp';
+  const startedAt = performance.now();
+  const count = (outcome: ToolCallOutcome) => {
+    deps.metrics.toolCalls.inc({ via, outcome });
+    deps.metrics.toolCallDuration.observe({ via }, (performance.now() - startedAt) / 1000);
+  };
+  try {
+    const result = await routeAndCall(em, deps, input);
+    count(result.isError ? 'tool_error' : 'ok');
+    return result;
+  } catch (error) {
+    count(outcomeOfFailure(error));
+    throw error;
+  }
+}
+
+function outcomeOfFailure(error: unknown): ToolCallOutcome {
+  if (!(error instanceof ApiError)) return 'failed';
+  if (error.extensions.code === ErrorCode.CANCELLED) return 'cancelled';
+  if (error.extensions.code !== ErrorCode.SERVICE_UNAVAILABLE) return 'refused';
+  return error.extensions.reason === 'ALL_ATTEMPTS_FAILED' ? 'failed' : 'unavailable';
+}
+
+async function routeAndCall(
   em: EntityManager,
   deps: GatewayDependencies,
   input: GatewayToolCall,
