@@ -1,7 +1,11 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { type AuditActor, audited } from './audit/audit-trail.js';
+import { audited } from './audit/audit-trail.js';
 import { issueApiKey } from './auth/api-key.service.js';
+import { CONSOLE_ACTOR } from './cli/console-operator.js';
+import { changeKey, listKeys } from './cli/key-commands.js';
+import { printRows } from './cli/output.js';
+import { listServers } from './cli/server-commands.js';
 import type { AppConfig } from './config.js';
 import { openDatabase } from './db/open-database.js';
 import { databaseTarget, type EntityManager } from './db/orm.js';
@@ -20,13 +24,19 @@ Commands:
   tenant list                          list tenants (id, status, name)
   key create --name <name>             create an API key; prints the key once
       [--tenant <id>]                  the key's tenant (omit for a platform key)
-      [--scopes read,write,...]        default: read,write (admin makes it a platform admin key)
+      [--scopes read,write,...]        default: read,write; add proxy to call tools and agents' /mcp,
+                                       metrics for /metrics (admin makes it a platform admin key)
       [--expires <ISO date>]
+  key list [--tenant <id>]             list keys, newest first (id, prefix, state, tenant, scopes, name)
+  key revoke <id>                      revoke a key for good (its next request is refused)
+  key unlock <id>                      lift a lockout after wrong secrets
+  server list [--tenant <id>]          list registered servers (id, status, transport, tenant, name, URL)
 
-Uses the same environment as the server (DATABASE_URL, DATA_DIR, MIGRATE_ON_START).`;
+Options:
+  --json                               print lists and records as JSON, for scripts
 
-/** The operator at the console: its audit rows carry no API key, which is how they read in the trail. */
-const CONSOLE_ACTOR: AuditActor = { tenantId: null, userId: null, apiKeyId: null, ipAddress: null };
+Uses the same environment as the server (DATABASE_URL, DATA_DIR, MIGRATE_ON_START, REDIS_URL); on
+PostgreSQL it runs beside running servers (with REDIS_URL, they hear of a revocation at once).`;
 
 /** A mistake in the command line: told with the usage. */
 class UsageError extends CommandError {
@@ -45,6 +55,7 @@ function parseCommandLine(argv: string[]) {
         tenant: { type: 'string' },
         scopes: { type: 'string' },
         expires: { type: 'string' },
+        json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -66,17 +77,33 @@ async function main(config: AppConfig, log: Logger, argv: string[]): Promise<voi
   });
   try {
     const em = database.orm.em.fork();
+    const json = values.json === true;
+    const [id] = rest;
+    if (values.tenant !== undefined && !isUuid(values.tenant)) {
+      throw new UsageError(`--tenant must be a tenant id, got "${values.tenant}"`);
+    }
     if (resource === 'tenant' && action === 'create') {
       const name = rest.join(' ');
       if (name === '') throw new UsageError('tenant create needs a name');
       const tenant = await createTenant(em, CONSOLE_ACTOR, { name });
       console.log(tenant.id);
     } else if (resource === 'tenant' && action === 'list') {
-      for (const tenant of await em.find(Tenant, {}, { orderBy: { name: 'ASC', id: 'ASC' } })) {
-        console.log(`${tenant.id}\t${tenant.status.toUpperCase()}\t${tenant.name}`);
-      }
+      const tenants = await em.find(Tenant, {}, { orderBy: { name: 'ASC', id: 'ASC' } });
+      const rows = tenants.map((tenant) => ({
+        id: tenant.id,
+        status: tenant.status.toUpperCase(),
+        name: tenant.name,
+      }));
+      printRows(rows, ['id', 'status', 'name'], json);
     } else if (resource === 'key' && action === 'create') {
       console.log(await createKey(em, values));
+    } else if (resource === 'key' && action === 'list') {
+      await listKeys(em, values.tenant, json);
+    } else if (resource === 'key' && (action === 'revoke' || action === 'unlock')) {
+      if (id === undefined) throw new UsageError(`key ${action} needs the key's id`);
+      await changeKey(em, config, log, action, id, json);
+    } else if (resource === 'server' && action === 'list') {
+      await listServers(em, values.tenant, json);
     } else {
       throw new UsageError(`unknown command "${positionals.join(' ')}"`);
     }
