@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import { closeIterable, consume } from '../pubsub/iterables.js';
 import type { TypedPubSub } from '../pubsub/pubsub.js';
 import { VirtualServerMember } from '../virtual/virtual-server-member.entity.js';
-import { CATALOG_CHANGED, type CatalogChange } from './catalog-changes.js';
+import { CATALOG_CHANGED, type CatalogChange, type CatalogList } from './catalog-changes.js';
 
 /** The agents listening on this instance for one virtual server's changes. */
 interface Listeners {
@@ -19,8 +19,8 @@ interface Listeners {
 /**
  * Tells agents connected to this instance that a virtual server's lists changed, whichever instance made the
  * change (the event bus carries CatalogChange events to all). 2025-era sessions get
- * `notifications/{tools,resources,prompts}/list_changed` on their GET stream; 2026-07-28 `subscriptions/listen`
- * streams get the same through the SDK's handler.
+ * `notifications/{tools,resources,prompts}/list_changed` for the lists that changed on their GET stream;
+ * 2026-07-28 `subscriptions/listen` streams get the same through the SDK's handler.
  */
 export class AgentNotifier {
   private readonly listeners = new Map<string, Listeners>();
@@ -81,7 +81,9 @@ export class AgentNotifier {
       const named = change.virtualServerIds.includes(virtualServerId);
       if (named) listeners.memberServerIds = this.loadMembers(virtualServerId);
       const members = await listeners.memberServerIds;
-      if (named || change.serverIds.some((serverId) => members.has(serverId))) this.notify(listeners);
+      if (named || change.serverIds.some((serverId) => members.has(serverId))) {
+        this.notify(listeners, change.lists);
+      }
       // A deleted virtual server has no members left: forget it once nobody listens on it.
       if (named && members.size === 0 && listeners.streams.size === 0) {
         this.listeners.delete(virtualServerId);
@@ -90,17 +92,24 @@ export class AgentNotifier {
     }
   }
 
-  private notify(listeners: Listeners): void {
-    listeners.handler?.notify.toolsChanged();
-    listeners.handler?.notify.resourcesChanged();
-    listeners.handler?.notify.promptsChanged();
+  /** Only the lists that changed: an agent told of a change lists again. */
+  private notify(listeners: Listeners, lists: readonly CatalogList[]): void {
+    const notify = listeners.handler?.notify;
+    for (const list of lists) {
+      if (list === 'tools') notify?.toolsChanged();
+      else if (list === 'resources') notify?.resourcesChanged();
+      else notify?.promptsChanged();
+    }
     for (const server of listeners.streams) {
+      const sent = lists.map((list) =>
+        list === 'tools'
+          ? server.sendToolListChanged()
+          : list === 'resources'
+            ? server.sendResourceListChanged()
+            : server.sendPromptListChanged(),
+      );
       // A stream that has just closed refuses: nothing to tell it any more.
-      void Promise.allSettled([
-        server.sendToolListChanged(),
-        server.sendResourceListChanged(),
-        server.sendPromptListChanged(),
-      ]);
+      void Promise.allSettled(sent);
     }
   }
 

@@ -22,10 +22,17 @@ import { VirtualServerMember } from '../virtual/virtual-server-member.entity.js'
 
 export const CATALOG_CHANGED = 'gateway.catalog-changed';
 
-/** Which servers' catalogs and which virtual servers changed, in one committed write. */
+/** The lists of an MCP server whose changes clients are told of (`notifications/<list>/list_changed`). */
+export type CatalogList = 'tools' | 'resources' | 'prompts';
+
+/**
+ * Which servers' catalogs and which virtual servers changed, in one committed write, and which lists that
+ * touched: a virtual server's own change (membership, naming) may change all three.
+ */
 export interface CatalogChange {
   readonly serverIds: string[];
   readonly virtualServerIds: string[];
+  readonly lists: CatalogList[];
 }
 
 declare module '../pubsub/pubsub.js' {
@@ -73,27 +80,36 @@ export function publishCatalogChanges(orm: Orm, bus: EventPublisher): void {
   orm.em.getEventManager().registerSubscriber(new CatalogChangePublisher(bus));
 }
 
+const ALL_LISTS: readonly CatalogList[] = ['tools', 'resources', 'prompts'];
+
 function changeOf(changeSets: readonly ChangeSet<object>[]): CatalogChange | null {
   const serverIds = new Set<string>();
   const virtualServerIds = new Set<string>();
+  const lists = new Set<CatalogList>();
+  const serverList = (serverId: string, list: CatalogList) => {
+    serverIds.add(serverId);
+    lists.add(list);
+  };
   for (const { entity, type } of changeSets) {
-    if (entity instanceof ServerTool || entity instanceof ServerPrompt || entity instanceof ServerResource) {
-      serverIds.add(entity.server.id);
-    } else if (entity instanceof MCPServer && type === ChangeSetType.DELETE) {
+    if (entity instanceof ServerTool) serverList(entity.server.id, 'tools');
+    else if (entity instanceof ServerResource) serverList(entity.server.id, 'resources');
+    else if (entity instanceof ServerPrompt) serverList(entity.server.id, 'prompts');
+    else if (entity instanceof MCPServer && type === ChangeSetType.DELETE) {
       serverIds.add(entity.id);
-    } else if (entity instanceof VirtualServer) {
-      virtualServerIds.add(entity.id);
-    } else if (entity instanceof VirtualServerMember) {
-      virtualServerIds.add(entity.virtualServer.id);
+      for (const list of ALL_LISTS) lists.add(list);
+    } else if (entity instanceof VirtualServer || entity instanceof VirtualServerMember) {
+      virtualServerIds.add(entity instanceof VirtualServer ? entity.id : entity.virtualServer.id);
+      for (const list of ALL_LISTS) lists.add(list);
     }
   }
   if (serverIds.size === 0 && virtualServerIds.size === 0) return null;
-  return { serverIds: [...serverIds], virtualServerIds: [...virtualServerIds] };
+  return { serverIds: [...serverIds], virtualServerIds: [...virtualServerIds], lists: [...lists] };
 }
 
 function merged(a: CatalogChange, b: CatalogChange): CatalogChange {
   return {
     serverIds: [...new Set([...a.serverIds, ...b.serverIds])],
     virtualServerIds: [...new Set([...a.virtualServerIds, ...b.virtualServerIds])],
+    lists: [...new Set([...a.lists, ...b.lists])],
   };
 }
