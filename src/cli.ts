@@ -5,7 +5,7 @@ import { issueApiKey } from './auth/api-key.service.js';
 import { CONSOLE_ACTOR } from './cli/console-operator.js';
 import { changeKey, listKeys } from './cli/key-commands.js';
 import { printRows } from './cli/output.js';
-import { listServers } from './cli/server-commands.js';
+import { checkFromConsole, listServers, registerFromConsole } from './cli/server-commands.js';
 import type { AppConfig } from './config.js';
 import { openDatabase } from './db/open-database.js';
 import { databaseTarget, type EntityManager } from './db/orm.js';
@@ -31,6 +31,11 @@ Commands:
   key revoke <id>                      revoke a key for good (its next request is refused)
   key unlock <id>                      lift a lockout after wrong secrets
   server list [--tenant <id>]          list registered servers (id, status, transport, tenant, name, URL)
+  server register --tenant <id> --name <name> --url <endpoint URL>
+      [--transport streamable_http|sse] default streamable_http
+      [--header "Name: value"]...      sent with every request (stored sealed)
+      [--no-discover]                  register without asking the server for its tools
+  server check <id>                    probe it now; prints its health
 
 Options:
   --json                               print lists and records as JSON, for scripts
@@ -56,6 +61,10 @@ function parseCommandLine(argv: string[]) {
         scopes: { type: 'string' },
         expires: { type: 'string' },
         json: { type: 'boolean' },
+        url: { type: 'string' },
+        transport: { type: 'string' },
+        header: { type: 'string', multiple: true },
+        'no-discover': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -104,6 +113,12 @@ async function main(config: AppConfig, log: Logger, argv: string[]): Promise<voi
       await changeKey(em, config, log, action, id, json);
     } else if (resource === 'server' && action === 'list') {
       await listServers(em, values.tenant, json);
+    } else if (resource === 'server' && action === 'register') {
+      const discover = values['no-discover'] !== true;
+      await registerFromConsole(em, config, log, { ...values, discover }, json);
+    } else if (resource === 'server' && action === 'check') {
+      if (id === undefined) throw new UsageError("server check needs the server's id");
+      await checkFromConsole(em, config, log, id, json);
     } else {
       throw new UsageError(`unknown command "${positionals.join(' ')}"`);
     }

@@ -9,6 +9,7 @@ import {
   redisAvailable,
   type TestDatabase,
 } from '../support/database.js';
+import { fullCatalog, startStreamableHttpServer } from '../support/mcp-servers.js';
 import {
   postGraphql,
   productionEnvironment,
@@ -127,5 +128,47 @@ describe.skipIf(!(postgresAvailable() && redisAvailable()))('the CLI beside a ru
         endpointUrl: 'https://declared.example.test/mcp',
       },
     ]);
+  });
+
+  it('registers a server with its headers, discovers it, and checks its health now', async () => {
+    const upstream = await startStreamableHttpServer(
+      { ...fullCatalog, name: 'console-upstream' },
+      { bearerToken: 'console-secret' },
+    );
+    try {
+      const tenantId = await cli('tenant', 'create', 'Probes Co');
+      const registered = JSON.parse(
+        await cli(
+          'server',
+          'register',
+          '--tenant',
+          tenantId,
+          '--name',
+          'docs',
+          '--url',
+          upstream.url,
+          '--header',
+          'Authorization: Bearer console-secret',
+          '--json',
+        ),
+      );
+      expect(registered).toMatchObject({ name: 'docs', tenantId, transport: 'STREAMABLE_HTTP' });
+      const checked = JSON.parse(await cli('server', 'check', registered.id, '--json'));
+      expect(checked).toMatchObject({ id: registered.id, status: 'HEALTHY' });
+      const refused = await runCli(workDir, env, [
+        'server',
+        'register',
+        '--tenant',
+        tenantId,
+        '--name',
+        'locked-out',
+        '--url',
+        upstream.url,
+      ]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/could not be read as an MCP server/);
+    } finally {
+      await upstream.close();
+    }
   });
 });
