@@ -15,6 +15,7 @@ const DATABASE_TESTS = [
   'test/gateway.test.ts',
   'test/live-registry.test.ts',
   'test/live.test.ts',
+  'test/mcp-endpoint-bad-input.test.ts',
   'test/mcp-endpoint.test.ts',
   'test/metrics.test.ts',
   'test/migrations.test.ts',
