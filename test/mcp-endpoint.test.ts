@@ -410,11 +410,25 @@ describe('routing an agent’s calls', () => {
         expect(block?.text).toContain(`server ${backupId} skipped: CIRCUIT_OPEN`);
         // Tools of servers that are down stay listed: an agent's list does not flap with health.
         expect((await agent.listTools()).tools.map((tool) => tool.name)).toContain('p__lookup');
+        await sql("update mcp_servers set health_status = 'unhealthy' where id in (?, ?)", [
+          primaryId,
+          backupId,
+        ]);
+        expect((await agent.listTools()).tools.map((tool) => tool.name)).toEqual([
+          'b__lookup',
+          'b__slow',
+          'p__lookup',
+          'p__slow',
+        ]);
       } finally {
         await sql(
           "update circuit_breakers set state = 'closed', opened_at = null where server_id in (?, ?)",
           [primaryId, backupId],
         );
+        await sql("update mcp_servers set health_status = 'unknown' where id in (?, ?)", [
+          primaryId,
+          backupId,
+        ]);
       }
     },
   );

@@ -19,7 +19,7 @@ function isTarnPool(value: unknown): value is TarnPool {
 }
 
 /**
- * The connection pool's state, or null where there is none (the embedded PGlite database runs in-process).
+ * The connection pool's state (PGlite's driver keeps a pool of one), or null for a driver without one.
  * knex keeps the pool on its client without a public type, so it is recognised by shape.
  */
 export function databasePoolStats(orm: Orm): { used: number; free: number; pending: number } | null {

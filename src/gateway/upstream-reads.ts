@@ -5,8 +5,7 @@ import {
   type ReadResourceResult,
 } from '@modelcontextprotocol/server';
 import { getPrompt, McpInspectionError, type McpTarget, readResource } from '../mcp/mcp-client.js';
-import { mcpTransportOf } from '../registry/capabilities.js';
-import { loadConnectionHeaders } from '../registry/connection-headers.js';
+import { callTargetOf } from '../registry/capabilities.js';
 import type { MCPServer } from '../registry/mcp-server.entity.js';
 import { candidateOf } from '../routing/tool-route.js';
 import { usableCandidates } from '../routing/usable-candidates.js';
@@ -63,11 +62,9 @@ export async function getPromptFor(
 /** Where the server is reached, with its stored headers, once its breaker lets a request through. */
 async function targetOf(agent: AgentRequest, server: MCPServer): Promise<McpTarget> {
   const { health, keyring } = agent.gateway;
+  // Refuses an OPEN circuit, maintenance and transports the gateway does not call.
   await usableCandidates(agent.em, [candidateOf(server, 1)], health.allowStdio);
-  const transport = mcpTransportOf(server.transportType, health.allowStdio);
-  if (transport === null) throw new Error(`server ${server.id} is not callable`); // refused just above
-  const headers = await loadConnectionHeaders(agent.em, keyring, server);
-  return { endpointUrl: server.endpointUrl, transport, headers };
+  return callTargetOf(agent.em, keyring, server, health.allowStdio);
 }
 
 /** The upstream's answer; its failure becomes an MCP error naming the server and what went wrong. */

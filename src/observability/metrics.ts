@@ -88,7 +88,7 @@ export function createMetrics(): Metrics {
 export interface ScrapedSources {
   readonly websockets: () => { readonly sockets: number; readonly subscriptions: number };
   readonly eventBus: () => { readonly kind: string; readonly ready: boolean };
-  /** The database pool, where the driver has one (PGlite does not). */
+  /** The database pool, where the driver keeps one (knex's, for PostgreSQL and PGlite alike). */
   readonly databasePool: () => {
     readonly used: number;
     readonly free: number;
@@ -133,7 +133,7 @@ export function registerScrapedGauges(metrics: Metrics, sources: ScrapedSources)
   });
   new Gauge({
     name: `${PREFIX}database_pool_connections`,
-    help: 'Database pool connections by state (used, free, pending acquires); absent on the embedded database.',
+    help: 'Database pool connections by state (used, free, pending acquires); the embedded database has a pool of one.',
     labelNames: ['state'],
     registers,
     collect() {

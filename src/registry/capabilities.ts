@@ -1,8 +1,10 @@
 import { LockMode } from '@mikro-orm/core';
+import type { Keyring } from '../crypto/keyring.js';
 import type { EntityManager } from '../db/orm.js';
 import { ApiError, badUserInput, ErrorCode } from '../graphql/errors.js';
 import type { JsonValue } from '../graphql/scalars.js';
 import { type Inspection, inspectServer, McpInspectionError, type McpTarget } from '../mcp/mcp-client.js';
+import { loadConnectionHeaders } from './connection-headers.js';
 import { MCPServer } from './mcp-server.entity.js';
 import { TransportType } from './registry.enums.js';
 import { ServerPrompt } from './server-prompt.entity.js';
@@ -36,6 +38,23 @@ export function mcpTransportOf(type: TransportType, allowStdio: boolean): McpTar
     case TransportType.WEBSOCKET:
       return null;
   }
+}
+
+/**
+ * Where and how the gateway reaches a server for a client's request: its endpoint, transport and opened
+ * headers. Headers that cannot be opened are CREDENTIALS_UNAVAILABLE (the server is not contacted); a transport
+ * the gateway does not call is a bug of the caller, which filters those out first.
+ */
+export async function callTargetOf(
+  em: EntityManager,
+  keyring: Keyring,
+  server: MCPServer,
+  allowStdio: boolean,
+): Promise<McpTarget> {
+  const transport = mcpTransportOf(server.transportType, allowStdio);
+  if (transport === null) throw new Error(`server ${server.id} is not callable`);
+  const headers = await loadConnectionHeaders(em, keyring, server);
+  return { endpointUrl: server.endpointUrl, transport, headers };
 }
 
 /**

@@ -10,14 +10,14 @@ import {
   callTool as callMcpTool,
   type McpFailureOutcome,
   McpInspectionError,
+  type McpTarget,
   type McpToolCallResult,
   type Progress,
   type UpstreamPool,
 } from '../mcp/mcp-client.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { EventPublisher } from '../pubsub/pubsub.js';
-import { mcpTransportOf } from '../registry/capabilities.js';
-import { loadConnectionHeaders } from '../registry/connection-headers.js';
+import { callTargetOf } from '../registry/capabilities.js';
 import type { MCPServer } from '../registry/mcp-server.entity.js';
 
 declare module '../graphql/context.js' {
@@ -80,30 +80,23 @@ export async function attempt(
   forwarding: ForwardingOptions = {},
 ): Promise<AttemptOutcome> {
   const toolName = call.name;
-  let headers: Record<string, string> | null;
+  let target: McpTarget;
   try {
-    headers = await loadConnectionHeaders(em, deps.keyring, server);
+    target = await callTargetOf(em, deps.keyring, server, deps.health.allowStdio);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     return {
       failure: { serverId: server.id, outcome: String(error.extensions.code), message: error.message },
     };
   }
-  const transport = mcpTransportOf(server.transportType, deps.health.allowStdio);
-  if (transport === null) throw new Error(`server ${server.id} is not callable`); // filtered out before
   await changeActiveConnections(em, server.id, +1);
   const startedAt = performance.now();
   let outcome: { readonly result: McpToolCallResult } | { readonly failure: McpFailure };
   try {
-    const result = await callMcpTool(
-      deps.upstreams,
-      { endpointUrl: server.endpointUrl, transport, headers },
-      call,
-      {
-        timeoutMs: deps.gateway.callTimeoutMs,
-        ...forwarding,
-      },
-    );
+    const result = await callMcpTool(deps.upstreams, target, call, {
+      timeoutMs: deps.gateway.callTimeoutMs,
+      ...forwarding,
+    });
     outcome = { result };
   } catch (error) {
     if (!(error instanceof McpInspectionError)) throw error;
