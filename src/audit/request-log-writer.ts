@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
 import { backgroundFork, type Orm } from '../db/orm.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import { ErrorCode } from '../graphql/errors.js';
+import { httpStatusOfCode } from '../graphql/errors.js';
 import type { Logger } from '../logger.js';
 import { RequestLog } from './request-log.entity.js';
 
@@ -49,28 +49,13 @@ export interface RequestLogWriter {
  * of every error rate, so a response carrying errors is logged with the status of its gravest error
  * (BAD_USER_INPUT 400, NOT_FOUND 404, anything unknown or internal 500).
  */
-const STATUS_OF_CODE: Readonly<Record<string, number>> = {
-  [ErrorCode.BAD_USER_INPUT]: 400,
-  BAD_REQUEST: 400,
-  GRAPHQL_PARSE_FAILED: 400,
-  GRAPHQL_VALIDATION_FAILED: 400,
-  OPERATION_RESOLUTION_FAILURE: 400,
-  PERSISTED_QUERY_NOT_FOUND: 400,
-  PERSISTED_QUERY_NOT_SUPPORTED: 400,
-  [ErrorCode.UNAUTHENTICATED]: 401,
-  [ErrorCode.FORBIDDEN]: 403,
-  [ErrorCode.NOT_FOUND]: 404,
-  [ErrorCode.CONFLICT]: 409,
-  [ErrorCode.RATE_LIMITED]: 429,
-};
-
 export function statusOfResponse(response: GraphQLResponse): number {
   const sent = response.http.status ?? 200;
   if (sent >= 400) return sent;
   const body = response.body;
   const errors = body.kind === 'single' ? body.singleResult.errors : body.initialResult.errors;
   if (!errors?.length) return sent;
-  return Math.max(...errors.map((error) => STATUS_OF_CODE[String(error.extensions?.code)] ?? 500));
+  return Math.max(...errors.map((error) => httpStatusOfCode(error.extensions?.code)));
 }
 
 /**

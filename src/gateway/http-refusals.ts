@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
-import { ErrorCode } from '../graphql/errors.js';
+import { httpStatusOfCode } from '../graphql/errors.js';
+import { refusalHeaders } from '../http/admission-refusals.js';
 
 /**
  * An HTTP answer with a JSON-RPC error body (`id: null`: it answers no request in particular), as MCP clients
@@ -18,23 +19,20 @@ export function jsonRpcRefusal(
   );
 }
 
-/** Where an agent's key is asked for; clients read the scheme from it. */
-const BEARER_CHALLENGE = 'Bearer realm="mcp-registry-gateway"';
-
-/** The answer to an admission error (bad key, rate limit, missing scope): its status, code and headers. */
+/**
+ * The answer to an admission error (bad key, rate limit, missing scope, no such virtual server): the status of
+ * its code, a Bearer challenge with 401 and `Retry-After` with 429.
+ */
 export function refusalOfAdmission(error: GraphQLError): Response {
   const code = String(error.extensions.code);
-  const data = { code };
-  switch (code) {
-    case ErrorCode.UNAUTHENTICATED:
-      return jsonRpcRefusal(401, -32001, error.message, { 'www-authenticate': BEARER_CHALLENGE }, data);
-    case ErrorCode.RATE_LIMITED: {
-      const retryAfter = String(error.extensions.retryAfter ?? 60);
-      return jsonRpcRefusal(429, -32000, error.message, { 'retry-after': retryAfter }, data);
-    }
-    case ErrorCode.FORBIDDEN:
-      return jsonRpcRefusal(403, -32000, error.message, {}, data);
-    default:
-      return jsonRpcRefusal(404, -32001, error.message, {}, data);
-  }
+  const status = httpStatusOfCode(code);
+  return jsonRpcRefusal(
+    status,
+    status === 401 || status === 404 ? -32001 : -32000,
+    error.message,
+    refusalHeaders(error),
+    {
+      code,
+    },
+  );
 }

@@ -27,6 +27,27 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.RATE_LIMITED]: 429,
 };
 
+/** What each error code means over plain HTTP (the MCP endpoint, /metrics, the request log). */
+const HTTP_STATUS_OF_CODE: Readonly<Record<string, number>> = {
+  [ErrorCode.BAD_USER_INPUT]: 400,
+  BAD_REQUEST: 400,
+  GRAPHQL_PARSE_FAILED: 400,
+  GRAPHQL_VALIDATION_FAILED: 400,
+  OPERATION_RESOLUTION_FAILURE: 400,
+  PERSISTED_QUERY_NOT_FOUND: 400,
+  PERSISTED_QUERY_NOT_SUPPORTED: 400,
+  [ErrorCode.UNAUTHENTICATED]: 401,
+  [ErrorCode.FORBIDDEN]: 403,
+  [ErrorCode.NOT_FOUND]: 404,
+  [ErrorCode.CONFLICT]: 409,
+  [ErrorCode.RATE_LIMITED]: 429,
+};
+
+/** The HTTP status of an error code; anything unknown or internal is 500. */
+export function httpStatusOfCode(code: unknown): number {
+  return HTTP_STATUS_OF_CODE[String(code)] ?? 500;
+}
+
 /** An error meant for the client: its message is safe to show and says what to do. */
 export class ApiError extends GraphQLError {
   /**

@@ -4,9 +4,11 @@ import { GraphQLError } from 'graphql';
 import type { Admission } from '../auth/admission.js';
 import type { Orm } from '../db/orm.js';
 import { ApiKeyScope, requireAnyScope } from '../graphql/access.js';
+import { httpStatusOfCode } from '../graphql/errors.js';
 import type { Logger } from '../logger.js';
 import { type IpRange, matchesAny } from '../net/ip-range.js';
 import type { Metrics } from '../observability/metrics.js';
+import { refusalHeaders } from './admission-refusals.js';
 
 export interface MetricsRouteOptions {
   readonly metrics: Metrics;
@@ -34,12 +36,9 @@ export function metricsRoute(options: MetricsRouteOptions): Router {
         ]);
       } catch (error) {
         if (!(error instanceof GraphQLError)) throw error;
-        const status = (error.extensions.http as { status?: number } | undefined)?.status ?? 403;
         const code = String(error.extensions.code);
-        if (status === 401) res.setHeader('www-authenticate', 'Bearer realm="mcp-registry-gateway"');
-        const retryAfter = error.extensions.retryAfter;
-        if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
-        res.status(status).json({ error: { code, message: error.message } });
+        res.set(refusalHeaders(error));
+        res.status(httpStatusOfCode(code)).json({ error: { code, message: error.message } });
         return;
       }
     }

@@ -1,0 +1,16 @@
+import type { GraphQLError } from 'graphql';
+import { ErrorCode } from '../graphql/errors.js';
+
+/** Where a key is asked for; clients read the scheme from it. */
+const BEARER_CHALLENGE = 'Bearer realm="mcp-registry-gateway"';
+
+/**
+ * The headers an admission refusal carries over plain HTTP (the MCP endpoint, /metrics), whatever its body: a
+ * Bearer challenge with UNAUTHENTICATED, `Retry-After` with RATE_LIMITED.
+ */
+export function refusalHeaders(error: GraphQLError): Record<string, string> {
+  const code = error.extensions.code;
+  if (code === ErrorCode.UNAUTHENTICATED) return { 'www-authenticate': BEARER_CHALLENGE };
+  if (code === ErrorCode.RATE_LIMITED) return { 'retry-after': String(error.extensions.retryAfter ?? 60) };
+  return {};
+}
