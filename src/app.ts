@@ -4,6 +4,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -34,6 +35,7 @@ import { nulCharacterPlugin } from './graphql/nul-character.js';
 import { CapabilityWatcher } from './health/capability-watcher.js';
 import { HealthChecker } from './health/health-checker.js';
 import { clientAddressOf } from './http/client-address.js';
+import { dashboardRoutes } from './http/dashboard-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { metricsRoute } from './http/metrics-route.js';
 import { bodyErrors, MAX_PAYLOAD_BYTES, requestId } from './http/request-middleware.js';
@@ -217,6 +219,8 @@ async function serve(
       ApolloServerPluginInlineTraceDisabled(),
       // No cache hints are served; without this default plugin Apollo wraps no resolver in per-field hooks.
       ApolloServerPluginCacheControlDisabled(),
+      // Apollo's landing pages load from a CDN; browsers get our own GraphiQL instead (dashboardRoutes).
+      ApolloServerPluginLandingPageDisabled(),
       requestIdPlugin(log),
       requestLogs.plugin,
       graphqlMetricsPlugin(metrics),
@@ -230,6 +234,8 @@ async function serve(
   await apollo.start();
 
   app.use(healthRoutes(orm, eventBus, log));
+  const dashboard = dashboardRoutes({ introspection: config.security.introspection });
+  app.use(dashboard.routes);
   app.use(agents.router);
   app.use(
     metricsRoute({
@@ -243,6 +249,7 @@ async function serve(
   );
   app.use(
     '/graphql',
+    dashboard.graphiql,
     requestId,
     cors<express.Request>(),
     express.json({ limit: MAX_PAYLOAD_BYTES }),

@@ -30,14 +30,14 @@ afterAll(async () => {
   await db?.drop();
 });
 
-function connect(authorization: string | undefined) {
+function connect(authorization: string | undefined, paramName = 'authorization') {
   const closes: number[] = [];
   const client = createClient({
     url: app.url.replace('http', 'ws'),
     webSocketImpl: WebSocket,
     lazy: true,
     retryAttempts: 0,
-    connectionParams: authorization === undefined ? {} : { authorization },
+    connectionParams: authorization === undefined ? {} : { [paramName]: authorization },
     on: { closed: (event) => closes.push((event as { code: number }).code) },
   });
   return { client, closes };
@@ -58,6 +58,16 @@ describe('graphql-ws on /graphql', () => {
     const { client } = connect(`Bearer ${ADMIN_KEY}`);
     try {
       const result = await execute(client, '{ viewer { apiKey { name scopes } } }');
+      expect(result).toMatchObject({ data: { viewer: { apiKey: { name: 'ADMIN_API_KEY' } } } });
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('takes the key under any spelling of authorization (GraphiQL sends its headers as connection params)', async () => {
+    const { client } = connect(`Bearer ${ADMIN_KEY}`, 'Authorization');
+    try {
+      const result = await execute(client, '{ viewer { apiKey { name } } }');
       expect(result).toMatchObject({ data: { viewer: { apiKey: { name: 'ADMIN_API_KEY' } } } });
     } finally {
       await client.dispose();

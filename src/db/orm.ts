@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { DataloaderType, type EntityClass, MikroORM, type Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { type AbstractSqlDriver, PostgreSqlDriver, type SqlEntityManager } from '@mikro-orm/postgresql';
 import { PGliteDriver } from 'mikro-orm-pglite';
+import { projectRoot, runningTypeScript } from '../project-root.js';
 
 export type EntityManager = SqlEntityManager<AbstractSqlDriver>;
 export type Orm = MikroORM<AbstractSqlDriver, EntityManager>;
@@ -22,11 +22,6 @@ export interface OrmSettings {
   /** Receives every SQL statement the ORM runs (statement counting in tests, debug logging). */
   readonly onQuery?: (sql: string) => void;
 }
-
-// The project root, whether this file runs as TypeScript (src/db) or compiled (dist/src/db).
-const here = path.dirname(fileURLToPath(import.meta.url));
-const runningTypeScript = import.meta.url.endsWith('.ts');
-const projectRoot = path.resolve(here, runningTypeScript ? '../..' : '../../..');
 
 export function buildOrmOptions(settings: OrmSettings): Options<AbstractSqlDriver> {
   const { target } = settings;

@@ -133,7 +133,7 @@ export function serveWebSockets(
         const clientIp = clientIpOf(request);
         let viewer: Viewer;
         try {
-          viewer = await admission.admit(orm.em.fork(), ctx.connectionParams?.authorization, clientIp);
+          viewer = await admission.admit(orm.em.fork(), authorizationParam(ctx.connectionParams), clientIp);
         } catch (error) {
           if (codeOf(error) === ErrorCode.RATE_LIMITED) {
             socket.close(CLOSE_CODES.tooManyRequests, 'Too many requests: retry later');
@@ -265,4 +265,15 @@ class ConnectionRegistry {
 
 function codeOf(error: unknown): unknown {
   return error instanceof GraphQLError ? error.extensions.code : undefined;
+}
+
+/**
+ * The key from connection_init: `authorization`, or any spelling of it, since clients such as GraphiQL send
+ * their HTTP headers as the connection params.
+ */
+function authorizationParam(params: Readonly<Record<string, unknown>> | undefined): unknown {
+  if (params === undefined) return undefined;
+  if ('authorization' in params) return params.authorization;
+  const name = Object.keys(params).find((key) => key.toLowerCase() === 'authorization');
+  return name === undefined ? undefined : params[name];
 }

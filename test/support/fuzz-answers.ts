@@ -119,7 +119,7 @@ export function httpProblems(fuzzCase: HttpCase, answer: HttpAnswer): string[] {
   if (parserRefusal && (answer.status === 400 || answer.status === 431)) return problems;
   const bodiless = probe.method === 'HEAD' || answer.status === 204;
   if (bodiless || !GRAPHQL_PATH.test(probe.path)) return problems;
-  // A browser (GET, accepting HTML) gets Apollo's landing page: a page on purpose, not an answer.
+  // A browser (GET, accepting HTML) gets GraphiQL (when the dashboard is built): a page on purpose, not an answer.
   const landingPage =
     probe.method === 'GET' &&
     (probe.headers.accept ?? '').includes('text/html') &&
