@@ -3,7 +3,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { initOrm } from '../src/db/orm.js';
 import { entities } from '../src/entities.js';
-import { logLineProgress, terminalProgress } from '../src/seed/progress.js';
+import { barProgress } from '../src/seed/progress.js';
 import {
   DEFAULT_SEED_OPTIONS,
   type SeedKeys,
@@ -78,7 +78,7 @@ export async function seedBenchDatabase(
         toolsPerServer: options.toolsPerServer,
         requestLogs: options.requestLogs,
       },
-      process.stderr.isTTY ? terminalProgress(process.stderr) : logLineProgress(process.stderr),
+      barProgress(process.stderr),
     );
   } finally {
     await orm.close();

@@ -1,10 +1,15 @@
+import { UriTemplate } from '@modelcontextprotocol/client';
+
 /**
  * RFC 6570 URI templates, as MCP resource templates use them (`file:///{path}`, `db://{table}/rows{?limit}`).
- * Discovery matches a concrete URI against stored templates in SQL, so each template is translated once,
- * when it is stored, into a PostgreSQL regular expression.
+ * Discovery and virtual servers' reads match a concrete URI against stored templates in SQL (one statement
+ * over every candidate server), so each template is translated once, when it is stored, into a PostgreSQL
+ * regular expression; the MCP SDK's `UriTemplate.match` works in JavaScript on one template at a time, so only
+ * its notion of what a template is is shared.
  */
 
-const EXPRESSION = /\{([+#./;?&]?)([^{}]*)\}/;
+/** An expression as the SDK's `UriTemplate.isTemplate` sees one: braces around something without spaces. */
+const EXPRESSION = /\{(?=[^}\s])([+#./;?&]?)([^}\s]*)\}/;
 
 /**
  * What each operator's expansion may produce. Strictly, a simple `{var}` percent-encodes `/`, but MCP servers
@@ -23,7 +28,7 @@ const OPERATOR_PATTERNS: Record<string, string> = {
 };
 
 export function isUriTemplate(uri: string): boolean {
-  return EXPRESSION.test(uri);
+  return UriTemplate.isTemplate(uri);
 }
 
 /** A URI has a scheme (`file:`, `https:`, `db:`); anything else is searched as text. */

@@ -1,3 +1,4 @@
+import picomatch from 'picomatch';
 import { badUserInput } from '../graphql/errors.js';
 import type { JsonObject, JsonValue } from '../graphql/scalars.js';
 import { requireJsonObject } from '../graphql/validate.js';
@@ -5,8 +6,8 @@ import { requireJsonObject } from '../graphql/validate.js';
 /**
  * Which calls a routing rule applies to. Every key given must match; `{}` matches every call (a tenant's
  * default route).
- * - `toolName`: a glob (`*` any run of characters, `?` one character) or a list of globs, any of which
- *   matches the called tool's name, e.g. `"search*"` or `["search*", "fetch"]`.
+ * - `toolName`: a glob (picomatch: `*` any run of characters, `?` one character, `[a-z]`, `{a,b}`) or a
+ *   list of globs, any of which matches the called tool's name, e.g. `"search*"` or `["search*", "fetch"]`.
  * - `arguments`: top-level arguments the call must carry with exactly these JSON values,
  *   e.g. `{ "region": "eu" }`.
  * There is no `tags` condition: a call carries no tags; servers do, and a rule names its servers itself.
@@ -93,16 +94,11 @@ export function conditionsMatch(
   return true;
 }
 
-/** `*` matches any run of characters, `?` exactly one; everything else stands for itself. */
+/** Tool names are not paths: `*` spans every character, `/` and a leading `.` included. */
+const GLOB_OPTIONS: picomatch.PicomatchOptions = { bash: true, dot: true };
+
 export function globMatches(pattern: string, value: string): boolean {
-  const source = [...pattern]
-    .map((char) => {
-      if (char === '*') return '.*';
-      if (char === '?') return '.';
-      return char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-    })
-    .join('');
-  return new RegExp(`^${source}$`, 's').test(value);
+  return picomatch.isMatch(value, pattern, GLOB_OPTIONS);
 }
 
 /** Deep equality of JSON values (object key order does not matter). */

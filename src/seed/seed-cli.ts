@@ -5,7 +5,7 @@ import { openDatabase } from '../db/open-database.js';
 import { type DatabaseTarget, databaseTarget } from '../db/orm.js';
 import { entities } from '../entities.js';
 import { CommandError, type EntryContext, runCommand } from '../entry-point.js';
-import { logLineProgress, terminalProgress } from './progress.js';
+import { barProgress } from './progress.js';
 import {
   DEFAULT_SEED_OPTIONS,
   type SeedOptions,
@@ -112,10 +112,7 @@ async function main({ config, log }: EntryContext, argv: string[]): Promise<void
   });
   try {
     process.stderr.write(`Seeding ${describe(target)} (seed ${options.seed})\n`);
-    const progress = process.stderr.isTTY
-      ? terminalProgress(process.stderr)
-      : logLineProgress(process.stderr);
-    const report = await seedDatabase(database.orm, options, progress);
+    const report = await seedDatabase(database.orm, options, barProgress(process.stderr));
     console.log(formatSummary(report));
     console.log('');
     if (keysOut !== undefined) {
