@@ -17,6 +17,7 @@ import {
   fullCatalog,
   type HttpServerOptions,
   startModernServer,
+  startSseServer,
   startStreamableHttpServer,
   type ToolCallParams,
 } from './support/mcp-servers.js';
@@ -84,10 +85,10 @@ async function finishedSpan(
 const parentIdOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
 const isSql = (span: ReadableSpan) => span.attributes['db.system.name'] === 'postgresql';
 
-async function registerServer(name: string, url: string): Promise<string> {
+async function registerServer(name: string, url: string, transportType = 'STREAMABLE_HTTP'): Promise<string> {
   const { data, errors } = await app.graphql<{ registerServer: { id: string } }>({
     query: 'mutation ($input: RegisterServerInput!) { registerServer(input: $input) { id } }',
-    variables: { input: { name, endpointUrl: url, transportType: 'STREAMABLE_HTTP', discover: true } },
+    variables: { input: { name, endpointUrl: url, transportType, discover: true } },
     key,
   });
   expect(errors).toBeUndefined();
@@ -173,14 +174,15 @@ describe('tracing with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
   });
 
   it.each([
-    ['2026-07-28', startModernServer],
-    ['2025-11-25 (sessions)', startStreamableHttpServer],
+    ['2026-07-28', startModernServer, 'streamable_http'],
+    ['2025-11-25 (sessions)', startStreamableHttpServer, 'streamable_http'],
+    ['legacy HTTP+SSE', startSseServer, 'sse'],
   ] as const)(
     'traces a tool call to a %s server and sends it the trace context, as header and _meta',
-    async (era, start) => {
+    async (era, start, transport) => {
       const name = `traced-${era.slice(0, 4)}`;
       const upstream = await started(start({ ...fullCatalog, name }, observed));
-      const serverId = await registerServer(name, upstream.url);
+      const serverId = await registerServer(name, upstream.url, transport.toUpperCase());
       upstreamTraceparents.length = 0;
       upstreamToolCalls.length = 0;
       const caller = callerContext();
@@ -212,7 +214,7 @@ describe('tracing with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
         'gen_ai.tool.name': 'search',
         'gen_ai.operation.name': 'execute_tool',
         'mcp_gateway.server.id': serverId,
-        'mcp_gateway.mcp.transport': 'streamable_http',
+        'mcp_gateway.mcp.transport': transport,
         'server.address': '127.0.0.1',
         'server.port': Number(new URL(upstream.url).port),
       });

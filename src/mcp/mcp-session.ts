@@ -6,7 +6,7 @@ import {
   StreamableHTTPClientTransport,
   type VersionNegotiationOptions,
 } from '@modelcontextprotocol/client';
-import { withTraceHeaders } from '../observability/spans.js';
+import { SERVICE_VERSION, withTraceHeaders } from '../observability/spans.js';
 import { Deadline } from './deadline.js';
 import { classifyFailure, networkErrorDetail, type WireTrace, withoutSecrets } from './probe-outcome.js';
 import { StdioChild } from './stdio-child.js';
@@ -37,7 +37,7 @@ export interface McpSession {
   requestOptions(): RequestOptions;
 }
 
-export const CLIENT_INFO = { name: 'mcp-registry-gateway', version: '0.1.0' };
+export const CLIENT_INFO = { name: 'mcp-registry-gateway', version: SERVICE_VERSION };
 // The SDK's auto-walk of a paged list throws past this many pages instead of following a server whose
 // cursors never converge until the deadline (which would look like a timeout).
 const MAX_LIST_PAGES = 1000;
