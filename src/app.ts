@@ -45,8 +45,10 @@ import { UpstreamPool } from './mcp/mcp-client.js';
 import { createRequestLoaders } from './modules.js';
 import { parseIpRanges } from './net/ip-range.js';
 import { graphqlMetricsPlugin } from './observability/graphql-metrics.js';
+import { graphqlTracingMiddleware, graphqlTracingPlugin } from './observability/graphql-tracing.js';
 import { createMetrics, registerScrapedGauges } from './observability/metrics.js';
 import { registryCounts } from './observability/registry-counts.js';
+import { recordStatementSpan } from './observability/sql-tracing.js';
 import { createEventBus, type EventBus } from './pubsub/pubsub.js';
 import { sealStoredConnectionHeaders } from './registry/connection-headers.js';
 import { buildAppSchema } from './schema.js';
@@ -86,6 +88,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     target: options.database ?? databaseTarget(config),
     entities,
     onQuery: options.onQuery,
+    ...(config.tracing.enabled && { onStatement: recordStatementSpan }),
     process: 'server',
     migrate: config.migrateOnStart,
     log,
@@ -224,6 +227,7 @@ async function serve(
       requestIdPlugin(log),
       requestLogs.plugin,
       graphqlMetricsPlugin(metrics),
+      ...(config.tracing.enabled ? [graphqlTracingPlugin()] : []),
       {
         async serverWillStart() {
           return { drainServer: () => webSockets.dispose() };
@@ -253,6 +257,8 @@ async function serve(
     requestId,
     cors<express.Request>(),
     express.json({ limit: MAX_PAYLOAD_BYTES }),
+    // With tracing off nothing is added to the request path.
+    ...(config.tracing.enabled ? [graphqlTracingMiddleware()] : []),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const em = orm.em.fork();

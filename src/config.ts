@@ -35,7 +35,40 @@ export interface AppConfig {
   readonly circuit: CircuitSettings;
   readonly gateway: GatewaySettings;
   readonly security: SecuritySettings;
+  readonly tracing: TracingSettings;
 }
+
+/** OpenTelemetry tracing (the `OTEL_*` variables of the specification that this application reads itself). */
+export interface TracingSettings {
+  /** Whether spans are made and exported: `tracesUrl` is set. */
+  readonly enabled: boolean;
+  /**
+   * Where spans are sent, OTLP over HTTP (protobuf): OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, or
+   * OTEL_EXPORTER_OTLP_ENDPOINT with `/v1/traces`. `null` (neither set, or OTEL_SDK_DISABLED=true) turns tracing
+   * off: no SDK is started and the API's no-op tracer stays in place.
+   */
+  readonly tracesUrl: string | null;
+  /** Sent with every export (OTEL_EXPORTER_OTLP_TRACES_HEADERS over OTEL_EXPORTER_OTLP_HEADERS). Never logged. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** OTEL_SERVICE_NAME, else `service.name` of OTEL_RESOURCE_ATTRIBUTES, else `mcp-registry-gateway`. */
+  readonly serviceName: string;
+  /** OTEL_RESOURCE_ATTRIBUTES (`key=value,…`), describing this process in every span. */
+  readonly resourceAttributes: Readonly<Record<string, string>>;
+  /** OTEL_TRACES_SAMPLER; `parentbased_always_on` by default, as the specification says. */
+  readonly sampler: TraceSampler;
+  /** OTEL_TRACES_SAMPLER_ARG: the ratio of the `*traceidratio` samplers, from 0 to 1 (1 by default). */
+  readonly samplerRatio: number;
+}
+
+export const TRACE_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+export type TraceSampler = (typeof TRACE_SAMPLERS)[number];
 
 /** What the API reveals about itself, whom it believes about client addresses, and when keys lock. */
 export interface SecuritySettings {
@@ -212,6 +245,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
         reauthorizeIntervalMs: readInteger(env, 'WS_REAUTHORIZE_INTERVAL_MS', 60_000, 100, 3_600_000),
       },
     },
+    tracing: readTracing(env),
   };
 }
 
@@ -322,4 +356,70 @@ function readEncryptionKeys(env: Env, nodeEnv: string): KeyObject[] | null {
   });
   if (keys.length === 0) throw new ConfigError(name, `expected ${hint}`);
   return keys;
+}
+
+/** The OTEL_* variables; unlike the SDK's own reading of them, a bad value stops the start with its name. */
+function readTracing(env: Env): TracingSettings {
+  const resourceAttributes = readKeyValueList(env, 'OTEL_RESOURCE_ATTRIBUTES');
+  const protocol =
+    readString(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? readString(env, 'OTEL_EXPORTER_OTLP_PROTOCOL');
+  if (protocol !== undefined && protocol !== 'http/protobuf') {
+    const name =
+      readString(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') === undefined
+        ? 'OTEL_EXPORTER_OTLP_PROTOCOL'
+        : 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL';
+    throw new ConfigError(name, `only http/protobuf is supported, got "${protocol}"`);
+  }
+  const tracesEndpoint = readUrl(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', ['http:', 'https:']);
+  const endpoint = readUrl(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']);
+  const tracesUrl =
+    tracesEndpoint ?? (endpoint === undefined ? undefined : `${endpoint.replace(/\/+$/, '')}/v1/traces`);
+  const sampler = readEnum(env, 'OTEL_TRACES_SAMPLER', TRACE_SAMPLERS, 'parentbased_always_on');
+  const exportTo = readBoolean(env, 'OTEL_SDK_DISABLED', false) ? null : (tracesUrl ?? null);
+  return {
+    enabled: exportTo !== null,
+    tracesUrl: exportTo,
+    headers: {
+      ...readKeyValueList(env, 'OTEL_EXPORTER_OTLP_HEADERS'),
+      ...readKeyValueList(env, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'),
+    },
+    serviceName:
+      readString(env, 'OTEL_SERVICE_NAME') ?? resourceAttributes['service.name'] ?? 'mcp-registry-gateway',
+    resourceAttributes,
+    sampler,
+    samplerRatio: readRatio(env, 'OTEL_TRACES_SAMPLER_ARG', 1),
+  };
+}
+
+/** `key=value` pairs separated by commas, values percent-encoded (the W3C Baggage form the OTEL_* lists use). */
+function readKeyValueList(env: Env, name: string): Record<string, string> {
+  const raw = readString(env, name);
+  const pairs: Record<string, string> = {};
+  if (raw === undefined) return pairs;
+  raw.split(',').forEach((entry, index) => {
+    if (entry.trim() === '') return;
+    const equals = entry.indexOf('=');
+    const key = equals > 0 ? entry.slice(0, equals).trim() : '';
+    let value: string | undefined;
+    try {
+      value = equals > 0 ? decodeURIComponent(entry.slice(equals + 1).trim()) : undefined;
+    } catch {
+      value = undefined;
+    }
+    // The entry itself is never echoed: header values are credentials.
+    if (key === '' || value === undefined)
+      throw new ConfigError(name, `entry ${index + 1} is not key=value (percent-encoded)`);
+    pairs[key] = value;
+  });
+  return pairs;
+}
+
+function readRatio(env: Env, name: string, fallback: number): number {
+  const raw = readString(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d*\.?\d+$/.test(raw) || value > 1) {
+    throw new ConfigError(name, `expected a number from 0 to 1, got "${raw}"`);
+  }
+  return value;
 }

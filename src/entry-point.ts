@@ -3,6 +3,7 @@ import { type AppConfig, ConfigError, loadConfig } from './config.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
 import { ApiError } from './graphql/errors.js';
 import { createLogger, type Logger } from './logger.js';
+import { startTracing } from './observability/tracing.js';
 
 // Every process the project starts (server, worker, CLI, migrations, seed) begins and ends here: configuration
 // read once, one logger, its database opened through openDatabase (the embedded lock included), and errors
@@ -53,8 +54,10 @@ export function runService(
 ): void {
   start()
     .then(async (context) => {
+      const { config, log } = context;
+      // Before the service starts, so its first request already finds the provider and propagator in place.
+      const tracing = startTracing(config.tracing, name, log);
       const service = await startService(context);
-      const { log } = context;
       let stopping = false;
       const stop = (signal: NodeJS.Signals) => {
         if (stopping) {
@@ -67,16 +70,23 @@ export function runService(
           log.error({ process: name, deadlineMs: STOP_DEADLINE_MS }, 'did not stop in time: exiting');
           process.exit(1);
         }, STOP_DEADLINE_MS).unref();
-        service.close().then(
-          () => {
-            log.info({ process: name }, 'stopped');
-            process.exit(0);
-          },
-          (error: unknown) => {
-            log.error({ process: name, err: error }, 'error while stopping');
-            process.exit(1);
-          },
-        );
+        service
+          .close()
+          .then(() =>
+            tracing
+              ?.shutdown()
+              .catch((error: unknown) => log.warn({ err: error }, 'traces not all exported')),
+          )
+          .then(
+            () => {
+              log.info({ process: name }, 'stopped');
+              process.exit(0);
+            },
+            (error: unknown) => {
+              log.error({ process: name, err: error }, 'error while stopping');
+              process.exit(1);
+            },
+          );
       };
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);

@@ -7,6 +7,7 @@ import { runService } from './entry-point.js';
 import { publishCatalogChanges } from './gateway/catalog-changes.js';
 import { CapabilityWatcher } from './health/capability-watcher.js';
 import { HealthChecker } from './health/health-checker.js';
+import { recordStatementSpan } from './observability/sql-tracing.js';
 import { createEventBus } from './pubsub/pubsub.js';
 import { sealStoredConnectionHeaders } from './registry/connection-headers.js';
 
@@ -18,6 +19,7 @@ runService('worker', async ({ config, log }) => {
   const database = await openDatabase({
     target: databaseTarget(config),
     entities,
+    ...(config.tracing.enabled && { onStatement: recordStatementSpan }),
     process: 'worker',
     migrate: config.migrateOnStart,
     log,

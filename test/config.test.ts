@@ -68,9 +68,70 @@ describe('loadConfig', () => {
     ['CAPABILITY_WATCH_LEASE_MS', '1.5'],
     ['CAPABILITY_WATCH_RETRY_MS', '9'],
     ['CAPABILITY_WATCH_RETRY_MS', '3600001'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
+    ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'grpc://collector:4317'],
+    ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc'],
+    ['OTEL_EXPORTER_OTLP_HEADERS', 'no-equals-sign'],
+    ['OTEL_RESOURCE_ATTRIBUTES', 'bad=%E0%A4%A'],
+    ['OTEL_TRACES_SAMPLER', 'sometimes'],
+    ['OTEL_TRACES_SAMPLER_ARG', '1.5'],
+    ['OTEL_TRACES_SAMPLER_ARG', 'half'],
+    ['OTEL_SDK_DISABLED', 'maybe'],
   ])('rejects %s=%s with an error naming the variable', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrowError(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrowError(new RegExp(`^${variable}: `));
+  });
+
+  it('traces only when an OTLP endpoint is set, to <endpoint>/v1/traces or the traces endpoint as given', () => {
+    expect(loadConfig({}).tracing).toEqual({
+      enabled: false,
+      tracesUrl: null,
+      headers: {},
+      serviceName: 'mcp-registry-gateway',
+      resourceAttributes: {},
+      sampler: 'parentbased_always_on',
+      samplerRatio: 1,
+    });
+    const base = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' };
+    expect(loadConfig(base).tracing).toMatchObject({
+      enabled: true,
+      tracesUrl: 'http://collector:4318/v1/traces',
+    });
+    expect(
+      loadConfig({ ...base, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example.com/otlp' }).tracing
+        .tracesUrl,
+    ).toBe('https://traces.example.com/otlp');
+    expect(loadConfig({ ...base, OTEL_SDK_DISABLED: 'true' }).tracing).toMatchObject({
+      enabled: false,
+      tracesUrl: null,
+    });
+    expect(
+      loadConfig({
+        ...base,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20abc, x-tenant=one',
+        OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-tenant=two',
+        OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=staging,service.name=from-resource',
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.25',
+      }).tracing,
+    ).toMatchObject({
+      headers: { authorization: 'Bearer abc', 'x-tenant': 'two' },
+      serviceName: 'from-resource',
+      resourceAttributes: { 'deployment.environment.name': 'staging', 'service.name': 'from-resource' },
+      sampler: 'parentbased_traceidratio',
+      samplerRatio: 0.25,
+    });
+    expect(loadConfig({ ...base, OTEL_SERVICE_NAME: 'gateway-eu' }).tracing.serviceName).toBe('gateway-eu');
+  });
+
+  it('never echoes an OTLP header value it cannot read', () => {
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'authorization=secret%ZZ' })).toThrowError(
+      /^OTEL_EXPORTER_OTLP_HEADERS: entry 1 is not key=value/,
+    );
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'authorization=secret%ZZ' })).not.toThrowError(
+      /secret/,
+    );
   });
 
   it('watches up to 100 servers per instance by default, on 30-second leases; 0 turns watching off', () => {

@@ -1,7 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { DataloaderType, type EntityClass, MikroORM, type Options } from '@mikro-orm/core';
+import {
+  DataloaderType,
+  DefaultLogger,
+  type EntityClass,
+  type LogContext,
+  type LoggerOptions,
+  MikroORM,
+  type Options,
+} from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { type AbstractSqlDriver, PostgreSqlDriver, type SqlEntityManager } from '@mikro-orm/postgresql';
 import { PGliteDriver } from 'mikro-orm-pglite';
@@ -21,6 +29,21 @@ export interface OrmSettings {
   readonly entities: readonly EntityClass<object>[];
   /** Receives every SQL statement the ORM runs (statement counting in tests, debug logging). */
   readonly onQuery?: (sql: string) => void;
+  /** Receives every statement once it has run, with its time (tracing makes a span of each). */
+  readonly onStatement?: (statement: ExecutedStatement) => void;
+}
+
+/** A statement the ORM has run. */
+export interface ExecutedStatement {
+  /**
+   * The SQL with placeholders (`?`, or `$1` when statements are logged): MikroORM inlines the values into what
+   * it sends only, and logs them only with the `query-params` debug namespace, which is never enabled here.
+   */
+  readonly sql: string;
+  readonly tookMs: number;
+  readonly failed: boolean;
+  /** Run by a `backgroundFork`. */
+  readonly background: boolean;
 }
 
 export function buildOrmOptions(settings: OrmSettings): Options<AbstractSqlDriver> {
@@ -54,6 +77,9 @@ export function buildOrmOptions(settings: OrmSettings): Options<AbstractSqlDrive
     debug: settings.onQuery === undefined ? false : ['query'],
     colors: false,
     logger: settings.onQuery ?? (() => {}),
+    ...(settings.onStatement !== undefined && {
+      loggerFactory: (options: LoggerOptions) => new StatementLogger(options, settings.onStatement),
+    }),
     migrations: {
       tableName: 'mikro_orm_migrations',
       path: path.join(projectRoot, 'dist/migrations'),
@@ -94,3 +120,27 @@ export function backgroundFork(em: EntityManager, task: string): EntityManager {
 }
 
 export const BACKGROUND_LABEL = 'background';
+
+/**
+ * MikroORM's own logger, which also hands every statement to `onStatement`: the connection reports each
+ * statement (transaction control included) to its logger after it ran, whatever the debug setting, in the
+ * async context of the code that ran it.
+ */
+class StatementLogger extends DefaultLogger {
+  constructor(
+    options: LoggerOptions,
+    private readonly onStatement: ((statement: ExecutedStatement) => void) | undefined,
+  ) {
+    super(options);
+  }
+
+  override logQuery(context: { query: string } & LogContext): void {
+    this.onStatement?.({
+      sql: context.query,
+      tookMs: context.took ?? 0,
+      failed: context.level === 'error',
+      background: context.label?.startsWith(`${BACKGROUND_LABEL}:`) === true,
+    });
+    super.logQuery(context);
+  }
+}

@@ -6,6 +6,11 @@ import {
   isLegacyRequest,
   type McpHandlerRequestOptions,
 } from '@modelcontextprotocol/server';
+import {
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+} from '@opentelemetry/semantic-conventions';
 import cors from 'cors';
 import { type Request as ExpressRequest, type Response as ExpressResponse, Router } from 'express';
 import { GraphQLError } from 'graphql';
@@ -23,6 +28,7 @@ import { requestId as assignRequestId, MAX_PAYLOAD_BYTES } from '../http/request
 import type { Logger } from '../logger.js';
 import type { UpstreamPool } from '../mcp/mcp-client.js';
 import type { Metrics } from '../observability/metrics.js';
+import { ATTR, startServerSpan, withContext } from '../observability/spans.js';
 import type { TypedPubSub } from '../pubsub/pubsub.js';
 import { VirtualServer } from '../virtual/virtual-server.entity.js';
 import { AgentNotifier } from './agent-notifier.js';
@@ -217,7 +223,25 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
           createdAt,
         });
       });
-      await handler(Object.assign(req, { auth: authInfo }), res);
+      const serve = () => handler(Object.assign(req, { auth: authInfo }), res);
+      if (!config.tracing.enabled) return serve();
+      // A SERVER span per HTTP request, a child of the agent's trace when it sends `traceparent`; the tool
+      // calls it makes upstream are its children.
+      const traced = startServerSpan('mcp', req.headers, {
+        [ATTR_HTTP_REQUEST_METHOD]: req.method,
+        [ATTR_HTTP_ROUTE]: '/mcp/{virtualServerId}',
+      });
+      res.once('close', () => {
+        const { span } = traced;
+        // Named from the bounded set the metrics count; what the client sent is an attribute.
+        span.updateName(methodLabel(req.method, exchange.method));
+        if (exchange.method !== null) span.setAttribute(ATTR.MCP_METHOD_NAME, exchange.method);
+        const sessionId = res.getHeader('mcp-session-id') ?? req.headers['mcp-session-id'];
+        if (typeof sessionId === 'string') span.setAttribute(ATTR.MCP_SESSION_ID, sessionId);
+        span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, res.statusCode);
+        span.end();
+      });
+      await withContext(traced.context, serve);
     },
   );
 

@@ -265,7 +265,12 @@ export class CapabilityWatcher {
   private async connect(watch: Watch): Promise<void> {
     const { serverId, target } = watch;
     const transport = target.transportType === TransportType.SSE ? 'sse' : 'streamable_http';
-    const httpTarget: HttpTarget = { endpointUrl: target.endpointUrl, transport, headers: target.headers };
+    const httpTarget: HttpTarget = {
+      endpointUrl: target.endpointUrl,
+      transport,
+      headers: target.headers,
+      serverId,
+    };
     let session: WatchSession;
     try {
       session = await openWatchSession(httpTarget, this.settings.timeoutMs, {

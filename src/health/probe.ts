@@ -50,7 +50,7 @@ export async function probe(target: ProbeTarget, settings: ProbeSettings): Promi
     };
   }
   const result = await probeServer(
-    { endpointUrl: target.endpointUrl, transport, headers: target.headers },
+    { endpointUrl: target.endpointUrl, transport, headers: target.headers, serverId: target.serverId },
     { timeoutMs: settings.timeoutMs },
   );
   return {

@@ -1,6 +1,7 @@
 import { elapsedSince } from './deadline.js';
 import { type Inspection, negotiatedVersion, readInspection } from './inspection.js';
 import { type McpClientOptions, type McpTarget, withMcpSession } from './mcp-session.js';
+import { inMcpSpan, markFailed } from './mcp-tracing.js';
 import { McpInspectionError, type McpProbeOutcome } from './probe-outcome.js';
 
 export type { Progress } from '@modelcontextprotocol/client';
@@ -45,17 +46,27 @@ export interface McpProbeResult {
  */
 export async function inspectServer(target: McpTarget, options: McpClientOptions): Promise<Inspection> {
   const startedAt = performance.now();
-  return withMcpSession(target, options.timeoutMs, async (session) => ({
-    ...(await readInspection(session)),
-    latencyMs: elapsedSince(startedAt),
-  }));
+  return inMcpSpan('mcp.inspect', target, {}, () =>
+    withMcpSession(target, options.timeoutMs, async (session) => ({
+      ...(await readInspection(session)),
+      latencyMs: elapsedSince(startedAt),
+    })),
+  );
 }
 
 /**
  * The lightest real MCP exchange: what the client does on connect (`server/discover` for 2026-07-28,
  * `initialize` before), then `ping` where the era has it. Never throws for problems of the server.
  */
-export async function probeServer(target: McpTarget, options: McpClientOptions): Promise<McpProbeResult> {
+export function probeServer(target: McpTarget, options: McpClientOptions): Promise<McpProbeResult> {
+  return inMcpSpan('mcp.probe', target, {}, async (span) => {
+    const result = await probe(target, options);
+    if (result.outcome !== 'ok') markFailed(span, result.outcome, result.error);
+    return result;
+  });
+}
+
+async function probe(target: McpTarget, options: McpClientOptions): Promise<McpProbeResult> {
   const startedAt = performance.now();
   try {
     return await withMcpSession(target, options.timeoutMs, async ({ client, requestOptions }) => {

@@ -6,6 +6,7 @@ import {
   StreamableHTTPClientTransport,
   type VersionNegotiationOptions,
 } from '@modelcontextprotocol/client';
+import { SERVICE_VERSION, withTraceHeaders } from '../observability/spans.js';
 import { Deadline } from './deadline.js';
 import { classifyFailure, networkErrorDetail, type WireTrace, withoutSecrets } from './probe-outcome.js';
 import { StdioChild } from './stdio-child.js';
@@ -17,6 +18,8 @@ export interface McpTarget {
   readonly transport: 'streamable_http' | 'sse' | 'stdio';
   /** Sent on every HTTP request of the session (e.g. `Authorization`); not used for STDIO. */
   readonly headers: Record<string, string> | null;
+  /** The registered server this is, when it is one (named on the exchange's trace span). */
+  readonly serverId?: string;
 }
 
 export interface McpClientOptions {
@@ -34,7 +37,7 @@ export interface McpSession {
   requestOptions(): RequestOptions;
 }
 
-export const CLIENT_INFO = { name: 'mcp-registry-gateway', version: '0.1.0' };
+export const CLIENT_INFO = { name: 'mcp-registry-gateway', version: SERVICE_VERSION };
 // The SDK's auto-walk of a paged list throws past this many pages instead of following a server whose
 // cursors never converge until the deadline (which would look like a timeout).
 const MAX_LIST_PAGES = 1000;
@@ -143,12 +146,15 @@ export async function closeHttpSession(
   await transport?.close().catch(() => {});
 }
 
-/** fetch bounded by the deadline, recording what the HTTP layer saw for classification. */
+/**
+ * fetch bounded by the deadline, recording what the HTTP layer saw for classification; each request carries the
+ * active span's W3C `traceparent` (mcp-tracing.ts).
+ */
 export function tracedFetch(trace: WireTrace, deadline: AbortSignal): FetchLike {
   return async (url, init) => {
     const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
     try {
-      const response = await fetch(url, { ...init, signal });
+      const response = await fetch(url, { ...withTraceHeaders(init), signal });
       if (!response.ok) trace.httpStatus = response.status;
       return response;
     } catch (error) {

@@ -4,8 +4,10 @@ import type {
   ReadResourceResult,
   RequestOptions,
 } from '@modelcontextprotocol/client';
+import { ATTR } from '../observability/spans.js';
 import { elapsedSince } from './deadline.js';
 import type { McpClientOptions, McpSession, McpTarget } from './mcp-session.js';
+import { inMcpSpan, markFailed, traceMeta } from './mcp-tracing.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
 // The requests the gateway forwards to an upstream server for a client: tools/call, resources/read,
@@ -40,17 +42,27 @@ export async function callTool(
   options: UpstreamRequestOptions,
 ): Promise<McpToolCallResult> {
   const startedAt = performance.now();
-  return pool.run(target, options.timeoutMs, async (session) => {
-    const result = await session.client.callTool(
-      { name: call.name, arguments: call.arguments },
-      forwardingOptions(session, options),
-    );
-    return {
-      content: Array.isArray(result.content) ? result.content : [],
-      ...(result.structuredContent !== undefined && { structuredContent: result.structuredContent }),
-      isError: result.isError === true,
-      latencyMs: elapsedSince(startedAt),
-    };
+  const attributes = {
+    [ATTR.MCP_METHOD_NAME]: 'tools/call',
+    [ATTR.GEN_AI_OPERATION_NAME]: 'execute_tool',
+    [ATTR.GEN_AI_TOOL_NAME]: call.name,
+  };
+  return inMcpSpan(`tools/call ${call.name}`, target, attributes, async (span) => {
+    const answer = await pool.run(target, options.timeoutMs, async (session) => {
+      const result = await session.client.callTool(
+        { name: call.name, arguments: call.arguments, ...traceMeta() },
+        forwardingOptions(session, options),
+      );
+      return {
+        content: Array.isArray(result.content) ? result.content : [],
+        ...(result.structuredContent !== undefined && { structuredContent: result.structuredContent }),
+        isError: result.isError === true,
+        latencyMs: elapsedSince(startedAt),
+      };
+    });
+    // The tool's own failure is an answer for the gateway, and a failed call for whoever reads the trace.
+    if (answer.isError) markFailed(span, 'tool_error');
+    return answer;
   });
 }
 
@@ -61,8 +73,11 @@ export function readResource(
   uri: string,
   options: UpstreamRequestOptions,
 ): Promise<ReadResourceResult> {
-  return pool.run(target, options.timeoutMs, (session) =>
-    session.client.readResource({ uri }, forwardingOptions(session, options)),
+  const attributes = { [ATTR.MCP_METHOD_NAME]: 'resources/read', [ATTR.MCP_RESOURCE_URI]: uri };
+  return inMcpSpan('resources/read', target, attributes, () =>
+    pool.run(target, options.timeoutMs, (session) =>
+      session.client.readResource({ uri, ...traceMeta() }, forwardingOptions(session, options)),
+    ),
   );
 }
 
@@ -73,8 +88,11 @@ export function getPrompt(
   prompt: { readonly name: string; readonly arguments: Record<string, string> },
   options: UpstreamRequestOptions,
 ): Promise<GetPromptResult> {
-  return pool.run(target, options.timeoutMs, (session) =>
-    session.client.getPrompt(prompt, forwardingOptions(session, options)),
+  const attributes = { [ATTR.MCP_METHOD_NAME]: 'prompts/get', [ATTR.GEN_AI_PROMPT_NAME]: prompt.name };
+  return inMcpSpan(`prompts/get ${prompt.name}`, target, attributes, () =>
+    pool.run(target, options.timeoutMs, (session) =>
+      session.client.getPrompt({ ...prompt, ...traceMeta() }, forwardingOptions(session, options)),
+    ),
   );
 }
 

@@ -1,4 +1,5 @@
 import { Client, type FetchLike, type ListChangedOptions } from '@modelcontextprotocol/client';
+import { withTraceHeaders } from '../observability/spans.js';
 import { Deadline } from './deadline.js';
 import {
   CLIENT_INFO,
@@ -7,6 +8,7 @@ import {
   httpTransport,
   versionNegotiation,
 } from './mcp-session.js';
+import { inMcpSpan } from './mcp-tracing.js';
 import {
   classifyFailure,
   McpInspectionError,
@@ -46,7 +48,16 @@ const CHANGE_DEBOUNCE_MS = 50;
  * and a failure is thrown as a classified `McpInspectionError` without the target's credentials. Once open,
  * the session stays open until `close()` or until it is lost (`onLost`); it never reconnects on its own.
  */
-export async function openWatchSession(
+export function openWatchSession(
+  target: HttpTarget,
+  timeoutMs: number,
+  handlers: WatchHandlers,
+): Promise<WatchSession> {
+  // The span covers opening the session; it stays open for hours after.
+  return inMcpSpan('mcp.watch', target, {}, () => openSession(target, timeoutMs, handlers));
+}
+
+async function openSession(
   target: HttpTarget,
   timeoutMs: number,
   handlers: WatchHandlers,
@@ -140,7 +151,7 @@ function watchFetch(
     const standing = (init?.method ?? 'GET').toUpperCase() === 'GET';
     let response: Response;
     try {
-      response = await fetch(url, { ...init, signal });
+      response = await fetch(url, { ...withTraceHeaders(init), signal });
     } catch (error) {
       if (!signal.aborted) {
         trace.networkError = networkErrorDetail(error);

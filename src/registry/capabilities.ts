@@ -54,7 +54,7 @@ export async function callTargetOf(
   const transport = mcpTransportOf(server.transportType, allowStdio);
   if (transport === null) throw new Error(`server ${server.id} is not callable`);
   const headers = await loadConnectionHeaders(em, keyring, server);
-  return { endpointUrl: server.endpointUrl, transport, headers };
+  return { endpointUrl: server.endpointUrl, transport, headers, serverId: server.id };
 }
 
 /**

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   createServer,
   type Server as HttpServer,
+  type IncomingHttpHeaders,
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
@@ -111,7 +112,16 @@ export interface HttpServerOptions {
   /** Listen on this port (to bring a stopped server back at the same URL); a free one otherwise. */
   readonly port?: number;
   /** Sees every request first, with the Authorization header it carries (what a test checks was sent). */
-  readonly onRequest?: (authorization: string | undefined) => void;
+  readonly onRequest?: (authorization: string | undefined, headers: IncomingHttpHeaders) => void;
+  /** Sees the params of every `tools/call`, its `_meta` included, before the tool answers. */
+  readonly onToolCall?: (params: ToolCallParams) => void;
+}
+
+/** The params of a `tools/call` as a test server received them. */
+export interface ToolCallParams {
+  readonly name: string;
+  readonly arguments?: Record<string, unknown>;
+  readonly _meta?: Record<string, unknown>;
 }
 
 /** A catalog with every kind of item, paged in twos so the client has to follow cursors. */
@@ -194,7 +204,7 @@ export async function startStreamableHttpServer(
       }
       // Anything that is not a known session gets a fresh transport: it answers `initialize`, and
       // rejects everything else (the 2026 `server/discover` probe included) with 400, as deployed servers do.
-      const server = legacyServer(live);
+      const server = legacyServer(live, options);
       const transport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => {
@@ -245,7 +255,7 @@ export async function startSseServer(
       const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
       if (req.method === 'GET' && path === '/sse') {
         const transport = new SSEServerTransport('/messages', res);
-        const server = legacyServer(live);
+        const server = legacyServer(live, options);
         streams.set(transport.sessionId, { transport, server, res });
         transport.onclose = () => streams.delete(transport.sessionId);
         await server.connect(transport);
@@ -288,7 +298,7 @@ export async function startModernServer(
 ): Promise<ChangingServer> {
   const live = new LiveCatalog(catalog);
   const bus = new InMemoryServerEventBus();
-  const handler = createMcpHandler(() => modernServer(live.current), {
+  const handler = createMcpHandler(() => modernServer(live.current, options), {
     legacy: options.legacy ?? 'reject',
     bus,
   });
@@ -430,7 +440,7 @@ function page<T>(items: readonly T[], cursor: string | undefined, pageSize: numb
   return { items: items.slice(start, end), nextCursor: end < items.length ? String(end) : undefined };
 }
 
-function legacyServer(live: LiveCatalog): LegacySdkServer {
+function legacyServer(live: LiveCatalog, options: HttpServerOptions = {}): LegacySdkServer {
   const catalog = live.current;
   const server = new LegacySdkServer(
     { name: catalog.name, version: catalog.version },
@@ -448,6 +458,7 @@ function legacyServer(live: LiveCatalog): LegacySdkServer {
       return { tools: items, nextCursor };
     });
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+      options.onToolCall?.(request.params);
       const answer = toolAnswer(catalog, request.params.name, request.params.arguments);
       if (answer === undefined)
         throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`);
@@ -497,7 +508,7 @@ function legacyServer(live: LiveCatalog): LegacySdkServer {
   return server;
 }
 
-function modernServer(catalog: ServerCatalog): ModernSdkServer {
+function modernServer(catalog: ServerCatalog, options: HttpServerOptions = {}): ModernSdkServer {
   const server = new ModernSdkServer(
     { name: catalog.name, version: catalog.version },
     { capabilities: capabilitiesOf(catalog), instructions: catalog.instructions },
@@ -514,6 +525,7 @@ function modernServer(catalog: ServerCatalog): ModernSdkServer {
       return { tools: items, nextCursor };
     });
     server.setRequestHandler('tools/call', (request) => {
+      options.onToolCall?.(request.params);
       const answer = toolAnswer(catalog, request.params.name, request.params.arguments);
       if (answer === undefined) throw new ProtocolError(-32602, `Unknown tool: ${request.params.name}`);
       return answer === 'hang' ? never() : answer;
@@ -555,7 +567,7 @@ type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 /** Checks the bearer token (when one is required) before the MCP handler sees the request. */
 function guarded(options: HttpServerOptions, handle: NodeHandler) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    options.onRequest?.(req.headers.authorization);
+    options.onRequest?.(req.headers.authorization, req.headers);
     const expected = options.bearerToken;
     if (expected !== undefined && req.headers.authorization !== `Bearer ${expected}`) {
       const status = req.headers.authorization === undefined ? 401 : 403;
