@@ -13,7 +13,9 @@ const APPLICATION_FUNCTIONS = [
   'get_server_health_summary',
   'get_tenant_usage_summary',
   'search_document',
-  'search_text',
+  'search_vocabulary_add_row',
+  'search_vocabulary_add_rows',
+  'search_vocabulary_words',
   'search_words',
 ];
 /** Extensions the migrations create (PL/pgSQL comes with every database). */

@@ -6,7 +6,7 @@ import { tenantScoped } from '../db/tenant-scope.js';
 import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { ServerStatus, TransportType } from './registry.enums.js';
-import { SEARCH_DOCUMENT_COLUMN, SEARCH_TEXT_COLUMN } from './text-search.columns.js';
+import { SEARCH_DOCUMENT_COLUMN } from './text-search.columns.js';
 
 type McpServerDefaults =
   | 'description'
@@ -69,11 +69,6 @@ type McpServerDefaults =
 @Index({
   name: 'mcp_servers_search_document_idx',
   expression: 'create index "mcp_servers_search_document_idx" on "mcp_servers" using gin ("search_document")',
-})
-@Index({
-  name: 'mcp_servers_search_text_idx',
-  expression:
-    'create index "mcp_servers_search_text_idx" on "mcp_servers" using gin ("search_text" gin_trgm_ops)',
 })
 export class MCPServer extends BaseEntity<McpServerDefaults> {
   @ManyToOne(() => Tenant, { ref: true, deleteRule: 'cascade' })
@@ -179,10 +174,6 @@ export class MCPServer extends BaseEntity<McpServerDefaults> {
   /** What server search matches words against (text-search.ts); computed by PostgreSQL, never read. */
   @Property({ ...SEARCH_DOCUMENT_COLUMN, generated: '(search_document(name, description)) stored' })
   readonly searchDocument?: string;
-
-  /** What server search matches typos against (text-search.ts); computed by PostgreSQL, never read. */
-  @Property({ ...SEARCH_TEXT_COLUMN, generated: '(search_text(name, description)) stored' })
-  readonly searchText?: string;
 
   constructor(fields: {
     tenant: Ref<Tenant>;

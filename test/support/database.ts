@@ -16,6 +16,7 @@ export const APPLICATION_TABLES = [
   'request_logs',
   'routing_rule_targets',
   'routing_rules',
+  'search_vocabulary',
   'server_prompts',
   'server_resources',
   'server_tools',
