@@ -8,13 +8,14 @@ import { ServerTool } from '../registry/server-tool.entity.js';
 import { matchesAnyWordSql, requireSearchWords, wordsRankSql } from '../registry/text-search.js';
 import type { ToolSearchHit } from './tool-search-hit.type.js';
 
-/** One statement's result row: the tool's columns, its server as JSON PostgreSQL built, and the score. */
-interface HitRow extends Record<string, unknown> {
+/** One statement's result row: the tool and its server as JSON PostgreSQL built, and the score. */
+interface HitRow {
+  [TOOL]: Record<string, unknown>;
   [SERVER]: Record<string, unknown>;
   [SCORE]: number;
 }
 
-// Result columns beside the tool's own, named so that no column of a tool can take their place.
+const TOOL = '$tool';
 const SERVER = '$server';
 const SCORE = '$score';
 
@@ -42,8 +43,11 @@ export async function searchTools(
   const matching = em.createQueryBuilder(ServerTool, 't').where(matchSql, [...matchParams]);
   await matching.applyFilters();
 
-  const scored = matching.clone().select([raw('t.*'), raw(`${rankSql} as score`, [...rankParams])]);
-  // The page is cut before its rows are formatted, so JSON is built for the page's rows only.
+  // Only ids and the score travel through the ranking (thousands of rows for a common word): the page's
+  // tools and servers are read by id once it is cut, so their JSON is built for the page's rows only.
+  const scored = matching
+    .clone()
+    .select([raw('t.id'), raw('t.server_id'), raw(`${rankSql} as score`, [...rankParams])]);
   const pageOfHits = em
     .createQueryBuilder(ServerTool)
     .from(scored, 'scored')
@@ -57,14 +61,14 @@ export async function searchTools(
 
   const toolFormat = rowFormat<ServerToolRow>(em, ServerTool);
   const serverFormat = rowFormat<ServerRow>(em, MCPServer);
-  const serverProperty = em.getMetadata().get(ServerTool).properties.server;
+  const { id: idProperty, server: serverProperty } = em.getMetadata().get(ServerTool).properties;
   const alias = 'hit';
   const [rows, totalCount] = await Promise.all([
     em
       .createQueryBuilder(ServerTool)
       .from(pageOfHits, alias)
       .select([
-        raw(toolFormat.columnsSql(alias)),
+        raw(`${referencedRowSql(toolFormat, alias, idProperty)} as "${TOOL}"`),
         raw(`${referencedRowSql(serverFormat, alias, serverProperty)} as "${SERVER}"`),
         raw(`${alias}.score as "${SCORE}"`),
       ])
@@ -74,7 +78,7 @@ export async function searchTools(
   ]);
 
   const hits = rows.map(
-    ({ [SERVER]: server, [SCORE]: score, ...tool }): ToolSearchHit => ({
+    ({ [TOOL]: tool, [SERVER]: server, [SCORE]: score }): ToolSearchHit => ({
       score: Number(score),
       tool: toolFormat.read(tool),
       server: serverFormat.read(server),
