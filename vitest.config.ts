@@ -24,6 +24,7 @@ const DATABASE_TESTS = [
   'test/servers.test.ts',
   'test/tenant-isolation.test.ts',
   'test/tenant-scope.test.ts',
+  'test/tool-search.test.ts',
   'test/tracing.test.ts',
   'test/users-and-keys.test.ts',
   'test/virtual-servers.test.ts',

@@ -44,6 +44,7 @@ function operation(name: string): string {
 
 export const SERVER_LIST = operation('ServerListWithToolSchemas');
 export const DISCOVER_SERVERS = operation('DiscoverServers');
+export const SEARCH_TOOLS = operation('SearchTools');
 export const DASHBOARD_OVERVIEW = operation('DashboardOverview');
 export const REGISTER_SERVER = operation('RegisterServer');
 export const RESET_CIRCUIT_BREAKER = operation('ResetCircuitBreaker');

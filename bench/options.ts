@@ -5,6 +5,7 @@ import { DEFAULT_KEYS_FILE, DEFAULT_RESULTS_FILE, shownPath } from './paths.js';
 export const SCENARIO_NAMES = [
   'server-list',
   'discover',
+  'search',
   'dashboard',
   'register',
   'subscriptions',

@@ -27,6 +27,7 @@ import { dashboardOverviewScenario } from './scenarios/dashboard-overview.js';
 import { discoverServersScenario } from './scenarios/discover-servers.js';
 import { registerServerScenario, removeRegisteredServers } from './scenarios/register-server.js';
 import type { HttpScenario, ScenarioContext } from './scenarios/scenario.js';
+import { searchToolsScenario } from './scenarios/search-tools.js';
 import { serverListScenario } from './scenarios/server-list.js';
 import { type ServerProcess, startServer } from './server-process.js';
 import { countStatements, type StatementCount } from './statements.js';
@@ -158,6 +159,7 @@ async function httpScenarios(
   for (const name of names) {
     if (name === 'server-list') scenarios.push(serverListScenario(context));
     if (name === 'discover') scenarios.push(await discoverServersScenario(context));
+    if (name === 'search') scenarios.push(searchToolsScenario(context));
     if (name === 'dashboard') scenarios.push(dashboardOverviewScenario(context));
     if (name === 'register') scenarios.push(registerServerScenario(context));
   }

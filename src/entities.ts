@@ -7,6 +7,7 @@ import { CapabilityWatchLease } from './health/capability-watch-lease.entity.js'
 import { HealthCheck } from './health/health-check.entity.js';
 import { CircuitBreaker } from './registry/circuit-breaker.entity.js';
 import { MCPServer } from './registry/mcp-server.entity.js';
+import { SearchVocabularyWord } from './registry/search-vocabulary.entity.js';
 import { ServerPrompt } from './registry/server-prompt.entity.js';
 import { ServerResource } from './registry/server-resource.entity.js';
 import { ServerTool } from './registry/server-tool.entity.js';
@@ -27,6 +28,7 @@ export const entities = [
   ServerTool,
   ServerResource,
   ServerPrompt,
+  SearchVocabularyWord,
   CircuitBreaker,
   HealthCheck,
   CapabilityWatchLease,

@@ -7,6 +7,7 @@ import type { FeatureModule } from './graphql/feature-module.js';
 import { healthModule } from './health/health.module.js';
 import { registryModule } from './registry/registry.module.js';
 import { routingModule } from './routing/routing.module.js';
+import { searchModule } from './search/search.module.js';
 import { tenantsModule } from './tenants/tenants.module.js';
 import { usersModule } from './users/users.module.js';
 import { virtualModule } from './virtual/virtual.module.js';
@@ -17,6 +18,7 @@ export const modules: readonly FeatureModule[] = [
   tenantsModule,
   usersModule,
   registryModule,
+  searchModule,
   healthModule,
   routingModule,
   virtualModule,

@@ -12,7 +12,14 @@ const APPLICATION_FUNCTIONS = [
   'get_request_performance_summary',
   'get_server_health_summary',
   'get_tenant_usage_summary',
+  'search_document',
+  'search_vocabulary_add_row',
+  'search_vocabulary_add_rows',
+  'search_vocabulary_words',
+  'search_words',
 ];
+/** Extensions the migrations create (PL/pgSQL comes with every database). */
+const APPLICATION_EXTENSIONS = ['pg_trgm'];
 const APPLICATION_VIEWS = ['database_size_summary', 'index_usage_summary', 'performance_monitoring'];
 
 const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../migrations');
@@ -50,6 +57,9 @@ interface ViewRow {
   name: string;
   definition: string;
 }
+interface ExtensionRow {
+  name: string;
+}
 
 /** Everything the migrations create in the current schema, as the catalog describes it. */
 interface SchemaSignature {
@@ -58,6 +68,7 @@ interface SchemaSignature {
   constraints: ConstraintRow[];
   functions: FunctionRow[];
   views: ViewRow[];
+  extensions: ExtensionRow[];
 }
 
 function query<T>(orm: Orm, sql: string): Promise<T[]> {
@@ -65,7 +76,7 @@ function query<T>(orm: Orm, sql: string): Promise<T[]> {
 }
 
 async function schemaSignature(orm: Orm): Promise<SchemaSignature> {
-  const [columns, indexes, constraints, functions, views] = await Promise.all([
+  const [columns, indexes, constraints, functions, views, extensions] = await Promise.all([
     query<ColumnRow>(
       orm,
       `select c.relname::text as table_name, c.relkind::text as relkind, a.attname::text as column_name,
@@ -103,6 +114,9 @@ async function schemaSignature(orm: Orm): Promise<SchemaSignature> {
        from pg_proc p
        join pg_namespace n on n.oid = p.pronamespace
        where n.nspname = current_schema() and p.prokind = 'f'
+         -- an extension's own functions come and go with the extension (listed under extensions)
+         and not exists (select 1 from pg_depend d
+                         where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
        order by p.proname, arguments`,
     ),
     query<ViewRow>(
@@ -112,8 +126,12 @@ async function schemaSignature(orm: Orm): Promise<SchemaSignature> {
        where schemaname = current_schema()
        order by viewname`,
     ),
+    query<ExtensionRow>(
+      orm,
+      `select extname::text as name from pg_extension where extname <> 'plpgsql' order by extname`,
+    ),
   ]);
-  return { columns, indexes, constraints, functions, views };
+  return { columns, indexes, constraints, functions, views, extensions };
 }
 
 function tableNames(signature: SchemaSignature): string[] {
@@ -167,6 +185,7 @@ function describeMigrations(createDatabase: () => Promise<TestDatabase>): void {
     expect(tableNames(firstSignature)).toEqual(APPLICATION_TABLES);
     expect([...new Set(firstSignature.functions.map((fn) => fn.name))]).toEqual(APPLICATION_FUNCTIONS);
     expect(firstSignature.views.map((view) => view.name)).toEqual(APPLICATION_VIEWS);
+    expect(firstSignature.extensions.map((extension) => extension.name)).toEqual(APPLICATION_EXTENSIONS);
     expect(firstSignature.constraints).toContainEqual({
       table_name: 'circuit_breakers',
       constraint_name: 'circuit_breakers_server_id_foreign',
@@ -190,6 +209,7 @@ function describeMigrations(createDatabase: () => Promise<TestDatabase>): void {
       constraints: [],
       functions: [],
       views: [],
+      extensions: [],
     });
     expect(await leftoverRelations(orm)).toEqual([]);
   });

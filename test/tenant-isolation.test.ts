@@ -897,6 +897,23 @@ const tenantWalk: Record<string, Case> = {
 
   // --- the gateway
 
+  'Query.searchTools': async (caller) => {
+    type Hits = { searchTools: { totalCount: number; edges: { node: { tool: { id: string } } }[] } };
+    const hitIds = (response: GraphQLResponse<Hits>) =>
+      response.data?.searchTools.edges.map((edge) => edge.node.tool.id).sort() ?? [];
+    const found = await ask<Hits>(caller, 'Query', 'searchTools', { query: 'search deploy secret ops' });
+    expect(found.errors).toBeUndefined();
+    expect(found.data?.searchTools.totalCount).toBe(3);
+    expect(hitIds(found)).toEqual(
+      [alpha.openToolId, alpha.hiddenToolId, await toolId(alpha.hidden.id, 'search')].sort(),
+    );
+    const foreign = await ask<Hits>(caller, 'Query', 'searchTools', { query: 'bravo secret' });
+    expect(foreign.data?.searchTools).toMatchObject({ totalCount: 0, edges: [] });
+    // For the platform admin, B's tools match too: had the tenant scope slipped, they would have been found.
+    const platform = await asAdmin<Hits>('Query', 'searchTools', { query: 'bravo secret' });
+    expect(hitIds(platform)).toContain(bravo.toolId);
+  },
+
   'Query.routingRules': async (caller) => {
     const { data, errors } = await ask<{ routingRules: Data[] }>(caller, 'Query', 'routingRules');
     expect(errors).toBeUndefined();
@@ -1368,6 +1385,16 @@ const limitedWalk: Record<string, Case> = {
     const response = await ask(caller, 'Mutation', 'deleteVirtualServer', { id: alpha.virtualServerId });
     expect(codesOf(response)).toEqual(['FORBIDDEN']);
     expect(await count('select count(*) from virtual_servers where id = ?', [alpha.virtualServerId])).toBe(1);
+  },
+
+  'Query.searchTools': async (caller) => {
+    type Hits = { searchTools: { totalCount: number; edges: { node: { tool: { id: string } } }[] } };
+    const found = await ask<Hits>(caller, 'Query', 'searchTools', { query: 'search deploy secret ops' });
+    expect(found.errors).toBeUndefined();
+    expect(found.data?.searchTools.totalCount).toBe(1);
+    expect(found.data?.searchTools.edges.map((edge) => edge.node.tool.id)).toEqual([alpha.openToolId]);
+    const hidden = await ask<Hits>(caller, 'Query', 'searchTools', { query: 'hidden deploy' });
+    expect(hidden.data?.searchTools).toMatchObject({ totalCount: 0, edges: [] });
   },
 
   'Query.routingRules': async (caller) => {

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import {
   DataloaderType,
   DefaultLogger,
@@ -108,7 +109,15 @@ export function databaseTarget(config: { databaseUrl: string | undefined; dataDi
 /** An on-disk PGlite database; the directory is created on first use. */
 function openPglite(dataDir: string): PGlite {
   mkdirSync(dataDir, { recursive: true });
-  return new PGlite(dataDir);
+  return createPglite(dataDir);
+}
+
+/**
+ * A PGlite instance as the application needs it: on disk in `dataDir`, or in memory. Extensions the
+ * migrations create (pg_trgm for text search) must be loaded when the instance is created.
+ */
+export function createPglite(dataDir?: string): PGlite {
+  return new PGlite({ ...(dataDir === undefined ? {} : { dataDir }), extensions: { pg_trgm } });
 }
 
 /**

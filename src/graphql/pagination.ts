@@ -81,7 +81,8 @@ export function encodeCursor(position: CursorPosition): string {
   return Buffer.from(JSON.stringify([position.sortValue, position.id])).toString('base64url');
 }
 
-const invalidCursor = () =>
+/** The error for a cursor that no page of this list could have handed out. */
+export const invalidCursor = () =>
   badUserInput('The cursor is not valid: pass an endCursor or cursor from an earlier page.', 'after');
 
 export function decodeCursor(cursor: string): CursorPosition {

@@ -6,6 +6,7 @@ import { tenantScoped } from '../db/tenant-scope.js';
 import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { ServerStatus, TransportType } from './registry.enums.js';
+import { SEARCH_DOCUMENT_COLUMN } from './text-search.columns.js';
 
 type McpServerDefaults =
   | 'description'
@@ -63,6 +64,11 @@ type McpServerDefaults =
   expression:
     'create index "mcp_servers_discovery_idx" on "mcp_servers" ("avg_response_time", "id") ' +
     "where \"health_status\" in ('healthy', 'degraded')",
+})
+// `servers(filter: { search })` matches as tool search does (src/registry/text-search.ts).
+@Index({
+  name: 'mcp_servers_search_document_idx',
+  expression: 'create index "mcp_servers_search_document_idx" on "mcp_servers" using gin ("search_document")',
 })
 export class MCPServer extends BaseEntity<McpServerDefaults> {
   @ManyToOne(() => Tenant, { ref: true, deleteRule: 'cascade' })
@@ -164,6 +170,10 @@ export class MCPServer extends BaseEntity<McpServerDefaults> {
    */
   @Property({ fieldName: 'connection_headers', type: 'json', nullable: true, hidden: true, lazy: true })
   sealedHeaders: SealedValue | null = null;
+
+  /** What server search matches words against (text-search.ts); computed by PostgreSQL, never read. */
+  @Property({ ...SEARCH_DOCUMENT_COLUMN, generated: '(search_document(name, description)) stored' })
+  readonly searchDocument?: string;
 
   constructor(fields: {
     tenant: Ref<Tenant>;

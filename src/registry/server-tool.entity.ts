@@ -4,6 +4,7 @@ import { BaseEntity } from '../db/base.entity.js';
 import { serverInScope, tenantScoped } from '../db/tenant-scope.js';
 import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
 import { MCPServer } from './mcp-server.entity.js';
+import { SEARCH_DOCUMENT_COLUMN } from './text-search.columns.js';
 
 type ServerToolDefaults =
   | 'description'
@@ -23,6 +24,12 @@ type ServerToolDefaults =
 @Unique({ name: 'server_tools_server_id_name_unique', properties: ['server', 'name'] })
 // Discovery by tool name ("servers that have ALL these tools"), source index idx_tools_name_server.
 @Index({ name: 'server_tools_name_server_id_idx', properties: ['name', 'server'] })
+// Tool search (src/registry/text-search.ts): full text by words and word forms.
+@Index({
+  name: 'server_tools_search_document_idx',
+  expression:
+    'create index "server_tools_search_document_idx" on "server_tools" using gin ("search_document")',
+})
 export class ServerTool extends BaseEntity<ServerToolDefaults> {
   @ManyToOne(() => MCPServer, { ref: true, deleteRule: 'cascade' })
   server: Ref<MCPServer>;
@@ -61,6 +68,10 @@ export class ServerTool extends BaseEntity<ServerToolDefaults> {
   @Field(() => Float, { nullable: true })
   @Property({ type: 'double', nullable: true })
   avgExecutionTime: number | null = null;
+
+  /** What tool search matches words against (text-search.ts); computed by PostgreSQL, never read. */
+  @Property({ ...SEARCH_DOCUMENT_COLUMN, generated: '(search_document(name, description)) stored' })
+  readonly searchDocument?: string;
 
   constructor(server: Ref<MCPServer>, name: string) {
     super();

@@ -44,6 +44,7 @@ import { readServerPage } from './server-page.js';
 import { ServerPrompt } from './server-prompt.entity.js';
 import { ServerResource } from './server-resource.entity.js';
 import { ServerTool } from './server-tool.entity.js';
+import { MAX_SEARCH_LENGTH, MAX_SEARCH_WORDS, matchesAnyWordSql, searchWords } from './text-search.js';
 import { likeSubstring, looksLikeUri } from './uri-template.js';
 
 const DEFAULT_ORDER: ServerOrder = { field: ServerOrderField.NAME, direction: OrderDirection.ASC };
@@ -101,11 +102,6 @@ function serverConditions(filter: ServerFilter): QBFilterQuery<MCPServer> {
   if (filter.tenantId != null) conditions.push({ tenant: isUuid(filter.tenantId) ? filter.tenantId : null });
   if (filter.healthStatus?.length) conditions.push({ healthStatus: { $in: filter.healthStatus } });
   if (filter.transportType?.length) conditions.push({ transportType: { $in: filter.transportType } });
-  const search = filter.search?.trim();
-  if (search) {
-    const pattern = likeSubstring(search);
-    conditions.push({ $or: [{ name: { $ilike: pattern } }, { description: { $ilike: pattern } }] });
-  }
   if (filter.tags?.length) conditions.push({ tags: { $contains: requireFilterList(filter.tags, 'tags') } });
   // An empty `$and` would match nothing.
   return conditions.length === 0 ? {} : { $and: conditions };
@@ -114,6 +110,8 @@ function serverConditions(filter: ServerFilter): QBFilterQuery<MCPServer> {
 /** Conditions on a server's tools and resources, as SQL over the `s` alias with their parameters. */
 function relatedConditions(filter: ServerFilter): [string, unknown[]][] {
   const conditions: [string, unknown[]][] = [];
+  const search = filter.search?.trim();
+  if (search) conditions.push(searchCondition(search));
   if (filter.tools?.length) {
     const names = [...new Set(requireFilterList(filter.tools, 'tools'))];
     // Servers that have ALL the tools: as many distinct matching names as were asked for.
@@ -138,6 +136,32 @@ function relatedConditions(filter: ServerFilter): [string, unknown[]][] {
     }
   }
   return conditions;
+}
+
+/**
+ * `search`: the server's name or description holds it literally (case aside, `%` and `_` included), or every
+ * word of it is matched (as tool search matches words: text-search.ts) by the server or one of its tools.
+ */
+function searchCondition(search: string): [string, unknown[]] {
+  if (search.length > MAX_SEARCH_LENGTH) {
+    throw badUserInput(`"search" must be at most ${MAX_SEARCH_LENGTH} characters.`, 'search');
+  }
+  const pattern = likeSubstring(search);
+  const literal = 's.name ilike ? or s.description ilike ?';
+  // A search of punctuation only (`_`) has no words: it matches literally or not at all.
+  const words = searchWords(search).slice(0, MAX_SEARCH_WORDS);
+  if (words.length === 0) return [`(${literal})`, [pattern, pattern]];
+  const conditions: string[] = [];
+  const params: unknown[] = [pattern, pattern];
+  for (const word of words) {
+    const [serverMatch, serverParams] = matchesAnyWordSql('s', [word]);
+    const [toolMatch, toolParams] = matchesAnyWordSql('t', [word]);
+    conditions.push(
+      `(${serverMatch} or s.id in (select t.server_id from server_tools t where ${toolMatch}))`,
+    );
+    params.push(...serverParams, ...toolParams);
+  }
+  return [`(${literal} or (${conditions.join(' and ')}))`, params];
 }
 
 function requireFilterList(values: readonly string[], field: string): string[] {

@@ -180,6 +180,13 @@ describe.skipIf(!runsHere).each([embedded, production])('$name', (configuration)
     );
     expect(discovered.servers.edges).toBeDefined();
     await run('SearchServers', { search: 'e2e', first: 10 }, tenantKey);
+    // A typo of the upstream's tool, found as it is called: discovered tools are searchable at once.
+    const found = await run<{ searchTools: { edges: { node: { tool: { name: string } } }[] } }>(
+      'SearchTools',
+      { query: 'serch', first: 5 },
+      tenantKey,
+    );
+    expect(found.searchTools.edges.map((edge) => edge.node.tool.name)).toContain('search');
     await run('UpdateServer', { id: serverId, input: { description: 'driven end to end' } }, tenantKey);
     await run('RefreshServerCapabilities', { id: serverId }, tenantKey);
     await run('CheckServerHealth', { id: serverId }, tenantKey);

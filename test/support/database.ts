@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { inject } from 'vitest';
-import type { DatabaseTarget } from '../../src/db/orm.js';
+import { createPglite, type DatabaseTarget } from '../../src/db/orm.js';
 import { POSTGRES_ADMIN_URL } from './services.js';
 
 /** Every table the migrations create. */
@@ -17,6 +16,7 @@ export const APPLICATION_TABLES = [
   'request_logs',
   'routing_rule_targets',
   'routing_rules',
+  'search_vocabulary',
   'server_prompts',
   'server_resources',
   'server_tools',
@@ -70,7 +70,7 @@ export async function createPostgresDatabase(): Promise<TestDatabase> {
 
 /** A fresh in-memory PGlite database. */
 export async function createPgliteDatabase(): Promise<TestDatabase> {
-  const pglite = new PGlite();
+  const pglite = createPglite();
   await pglite.waitReady;
   return { kind: 'pglite', target: { kind: 'pglite-instance', pglite }, drop: () => pglite.close() };
 }

@@ -180,6 +180,7 @@ function seededTenant(orm: Orm, tenant: Tenant) {
           }),
           ...(spec.tools ?? []).map((name) => {
             const tool = new ServerTool(ref, name);
+            tool.description = spec.toolDescriptions?.[name] ?? null;
             tool.toolSchema = { type: 'object', properties: { query: { type: 'string' } } };
             const stats = spec.toolCalls?.[name];
             if (stats) {
@@ -220,6 +221,8 @@ export interface ServerSpec {
   readonly description?: string;
   readonly tags?: string[];
   readonly tools?: string[];
+  /** Descriptions of some of `tools`, by tool name (others have none). */
+  readonly toolDescriptions?: Record<string, string>;
   readonly resources?: string[];
   readonly prompts?: string[];
   /** Probe history rows (health_checks), oldest first. */
