@@ -88,7 +88,9 @@ class Subscriber {
       {
         next: (value) => {
           const at = performance.now();
-          const wallClock = performance.timeOrigin + at;
+          // The wall clock, as the server's changedAt: performance.timeOrigin + now drifts from it (seconds,
+          // on a VM whose clock is stepped), which once made every latency from the change negative.
+          const wallClock = Date.now();
           if (value.errors) this.errors.push(...value.errors.map((error) => error.message));
           const event = value.data?.circuitBreakerChanged;
           if (event === undefined) return;
