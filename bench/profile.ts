@@ -89,6 +89,45 @@ export async function retainedHeapBytes(inspectorUrl: string): Promise<number> {
   }
 }
 
+/**
+ * Starts recording the event-loop delay of the process behind `inspectorUrl` (perf_hooks'
+ * monitorEventLoopDelay at 1 ms resolution, inside that process); `stop` reads its distribution in ms.
+ */
+export async function recordEventLoopDelay(
+  inspectorUrl: string,
+): Promise<{ stop(): Promise<EventLoopDelay> }> {
+  const inspector = await Inspector.connect(inspectorUrl);
+  const evaluate = async <T>(expression: string): Promise<T> => {
+    const { result } = await inspector.send<{ result: { value: T } }>('Runtime.evaluate', {
+      expression,
+      returnByValue: true,
+    });
+    return result.value;
+  };
+  await evaluate(
+    "globalThis.__benchLoopDelay = process.getBuiltinModule('node:perf_hooks').monitorEventLoopDelay({ resolution: 1 }); globalThis.__benchLoopDelay.enable(); true",
+  );
+  return {
+    async stop() {
+      try {
+        return await evaluate<EventLoopDelay>(
+          '(() => { const h = globalThis.__benchLoopDelay; h.disable(); delete globalThis.__benchLoopDelay; ' +
+            'return { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 }; })()',
+        );
+      } finally {
+        inspector.close();
+      }
+    },
+  };
+}
+
+/** How late the event loop ran its timers, in ms (its resolution, 1 ms, included). */
+export interface EventLoopDelay {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
 /** Profiles the process behind `inspectorUrl` while `work` runs (startup excluded). */
 export async function profileWhile(inspectorUrl: string, work: () => Promise<void>): Promise<CpuProfile> {
   const inspector = await Inspector.connect(inspectorUrl);

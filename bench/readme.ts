@@ -83,7 +83,9 @@ function readme(results: BenchResults, notes: string): string {
         'event overtook the response). The scenario runs on a fresh server of its own with the inspector open: ' +
         'memory is read as resident size and as the heap left after a full garbage collection (what the server ' +
         'retains; V8 keeps resident memory after a peak), before subscribing, subscribed, after the burst and ' +
-        'after the subscribers left.',
+        "after the subscribers left; and through the same inspector, the server's event-loop delay " +
+        '(`monitorEventLoopDelay`, 1 ms resolution, recorded inside the server) from the first mutation sent to ' +
+        'the last change received.',
       '- **Reference**: ServerList is run once more on bench/reference-server.ts, a minimal hand-written Apollo ' +
         'Server with pg and DataLoader serving only that page, checked the same way. The issue prices such a ' +
         'server at about 40 req/CPU-s on its machine and asks for 60, so the ratio to it (1.5) reads the target ' +

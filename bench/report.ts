@@ -130,6 +130,16 @@ export function subscriptionRows(result: SubscriptionResult): string[][] {
     ],
     ['first mutation sent → last change received', `${fixed(result.burstSeconds, 2)} s`],
     ['server CPU during the burst', `${fixed(result.serverCpuSeconds, 2)} s`],
+    ...(result.eventLoopDelayMs === undefined
+      ? []
+      : [
+          [
+            'server event-loop delay during the burst p50 / p99 / max',
+            [result.eventLoopDelayMs.p50, result.eventLoopDelayMs.p99, result.eventLoopDelayMs.max]
+              .map(ms)
+              .join(' / '),
+          ],
+        ]),
     ['server RSS: before / subscribed / after burst / after close', memoryRow(result.rssBytes)],
     ...(result.heapBytes === undefined
       ? []

@@ -5,7 +5,7 @@ import type { Sql } from './database.js';
 import { dataOf, expect, postGraphQL, requestBody } from './graphql-http.js';
 import { progress, sleep } from './log.js';
 import { CIRCUIT_BREAKER_CHANGED, RESET_CIRCUIT_BREAKER } from './operations.js';
-import { retainedHeapBytes } from './profile.js';
+import { type EventLoopDelay, recordEventLoopDelay, retainedHeapBytes } from './profile.js';
 import type { ServerProcess } from './server-process.js';
 import { type Distribution, distribution } from './stats.js';
 
@@ -33,6 +33,8 @@ export interface SubscriptionResult {
   /** From the first mutation sent to the last event received. */
   readonly burstSeconds: number;
   readonly serverCpuSeconds: number;
+  /** The server's event-loop delay from the first mutation sent to the last change received (absent in older results). */
+  readonly eventLoopDelayMs?: EventLoopDelay;
   /** The server's resident memory before subscribing, subscribed, after the burst, after everyone left. */
   readonly rssBytes: MemoryReadings;
   /** The V8 heap it retains at the same moments, after a full garbage collection (absent in older results). */
@@ -86,7 +88,9 @@ class Subscriber {
       {
         next: (value) => {
           const at = performance.now();
-          const wallClock = performance.timeOrigin + at;
+          // The wall clock, as the server's changedAt: performance.timeOrigin + now drifts from it (seconds,
+          // on a VM whose clock is stepped), which once made every latency from the change negative.
+          const wallClock = Date.now();
           if (value.errors) this.errors.push(...value.errors.map((error) => error.message));
           const event = value.data?.circuitBreakerChanged;
           if (event === undefined) return;
@@ -136,11 +140,9 @@ export async function runSubscriptions(settings: SubscriptionSettings): Promise<
   );
   const watched = new Set(targets.map((row) => row.id));
 
-  const retained = () => {
-    if (server.inspectorUrl === null)
-      throw new Error('the subscription scenario needs a server with an inspector');
-    return retainedHeapBytes(server.inspectorUrl);
-  };
+  const inspectorUrl = server.inspectorUrl;
+  if (inspectorUrl === null) throw new Error('the subscription scenario needs a server with an inspector');
+  const retained = () => retainedHeapBytes(inspectorUrl);
   const before = server.rssBytes();
   const heapBefore = await retained();
   progress(
@@ -178,6 +180,7 @@ export async function runSubscriptions(settings: SubscriptionSettings): Promise<
      where server_id = any($1)`,
     [[...watched]],
   );
+  const loopDelay = await recordEventLoopDelay(inspectorUrl);
   const cpuBefore = server.cpuSeconds();
   const sent = new Map<string, number>();
   const answered = new Map<string, number>();
@@ -202,6 +205,7 @@ export async function runSubscriptions(settings: SubscriptionSettings): Promise<
     ...clients.flatMap((client) => [...client.received.values()].map((r) => r.at)),
   );
   const serverCpuSeconds = server.cpuSeconds() - cpuBefore;
+  const eventLoopDelayMs = await loopDelay.stop();
   const rssAfterBurst = server.rssBytes();
 
   const fromChange: number[] = [];
@@ -235,6 +239,7 @@ export async function runSubscriptions(settings: SubscriptionSettings): Promise<
     latencyFromResponseMs: distribution(fromResponse),
     burstSeconds: (lastReceipt - burstStarted) / 1000,
     serverCpuSeconds,
+    eventLoopDelayMs,
     rssBytes: { before, subscribed: rssSubscribed, afterBurst: rssAfterBurst, afterClose: rssAfterClose },
     heapBytes: {
       before: heapBefore,

@@ -10,6 +10,9 @@ import type { SubscriptionResult } from './subscriptions.js';
 const LARGE_TABLES = ['request_logs', 'server_tools', 'health_checks', 'audit_logs'];
 /** Memory the burst may add to the server and still count as bounded. */
 const BURST_MEMORY_BUDGET = 64 * 1024 * 1024;
+/** Issue 13: the burst's own mutations are served while its changes fan out. */
+const SUBSCRIPTION_MUTATION_TARGET = "Subscriptions: the burst's resetCircuitBreaker mutations p99 < 200 ms";
+const SUBSCRIPTION_LOOP_TARGET = "Subscriptions: the server's event-loop delay during the burst p99 < 50 ms";
 
 interface Measured {
   readonly scenarios: readonly HttpScenarioResult[];
@@ -59,9 +62,12 @@ export function evaluateTargets({
     verdicts.push(
       { target: 'Subscriptions: p99 delivery < 250 ms', measured: 'not measured', met: null },
       { target: 'Subscriptions: memory bounded', measured: 'not measured', met: null },
+      { target: SUBSCRIPTION_MUTATION_TARGET, measured: 'not measured', met: null },
+      { target: SUBSCRIPTION_LOOP_TARGET, measured: 'not measured', met: null },
     );
   } else {
-    const { deliveries, latencyFromChangeMs, latencyFromRequestMs, rssBytes, heapBytes } = subscriptions;
+    const { deliveries, latencyFromChangeMs, latencyFromRequestMs, rssBytes, heapBytes, mutationMs } =
+      subscriptions;
     const complete = deliveries.received === deliveries.expected;
     verdicts.push({
       target: 'Subscriptions: p99 delivery < 250 ms',
@@ -84,6 +90,20 @@ export function evaluateTargets({
         `${bytes(memory.afterClose)} after they left`,
       met: growth < BURST_MEMORY_BUDGET && memory.afterClose - memory.before < BURST_MEMORY_BUDGET,
     });
+    verdicts.push(
+      {
+        target: SUBSCRIPTION_MUTATION_TARGET,
+        measured: `p99 ${fixed(mutationMs.p99)} ms (p50 ${fixed(mutationMs.p50)} ms)`,
+        met: mutationMs.p99 < 200,
+      },
+      subscriptions.eventLoopDelayMs === undefined
+        ? { target: SUBSCRIPTION_LOOP_TARGET, measured: 'not measured', met: null }
+        : {
+            target: SUBSCRIPTION_LOOP_TARGET,
+            measured: `p99 ${fixed(subscriptions.eventLoopDelayMs.p99)} ms (max ${fixed(subscriptions.eventLoopDelayMs.max)} ms)`,
+            met: subscriptions.eventLoopDelayMs.p99 < 50,
+          },
+    );
   }
   verdicts.push(...agentVerdicts(agents));
   return verdicts;

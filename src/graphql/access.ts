@@ -40,6 +40,18 @@ export function tenantScopeOf(viewer: Viewer): TenantScope | null {
   return { tenantId: viewer.tenantId, serverIds: allowed === null ? null : [...allowed] };
 }
 
+/**
+ * Everything about a viewer that can change an answer: its tenant scope (tenant, allowed servers; none for
+ * platform admins) and its scopes. Viewers with the same access scope key are shown the same data.
+ */
+export function accessScopeKey(viewer: Viewer): string {
+  const scope = tenantScopeOf(viewer);
+  return JSON.stringify([
+    scope === null ? null : [scope.tenantId, scope.serverIds === null ? null : [...scope.serverIds].sort()],
+    [...viewer.scopes].sort(),
+  ]);
+}
+
 /** A key with the ADMIN scope administers the whole platform: every tenant, users and keys. */
 export function isAdmin(viewer: Viewer): boolean {
   return viewer.scopes.has(ApiKeyScope.ADMIN);

@@ -13,6 +13,7 @@ import { type ErrorFormatter, formatErrorsOutsideApollo } from '../graphql/error
 import { ErrorCode } from '../graphql/errors.js';
 import { checkOperation } from '../graphql/limits.js';
 import { nulCharacterErrors } from '../graphql/nul-character.js';
+import { createSubscriptionFanOut, type FanOutStats } from '../graphql/subscription-fan-out.js';
 import type { Logger } from '../logger.js';
 import { closeIterable, consume } from '../pubsub/iterables.js';
 import type { EventBus } from '../pubsub/pubsub.js';
@@ -30,11 +31,18 @@ export const CLOSE_CODES = {
 } as const;
 
 export interface WebSocketEndpoint {
-  /** Authenticated sockets of this instance, and the subscriptions running on them (for metrics). */
-  stats(): { readonly sockets: number; readonly subscriptions: number };
+  /** Authenticated sockets of this instance, the subscriptions running on them and their groups (for metrics). */
+  stats(): WebSocketStats;
   /** Stops accepting operations and closes every socket. */
   dispose(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface WebSocketStats {
+  readonly sockets: number;
+  readonly subscriptions: number;
+  /** How live subscriptions are served: groups that see the same answers, and changes executed for them. */
+  readonly fanOut: FanOutStats;
 }
 
 export interface WebSocketOptions {
@@ -83,6 +91,7 @@ export function serveWebSockets(
     maxPayload: MAX_PAYLOAD_BYTES,
   });
   const connections = new ConnectionRegistry();
+  const fanOut = createSubscriptionFanOut();
 
   // Registered before graphql-ws's own listener, so a socket over the cap is closed before it is served.
   wsServer.on('connection', (socket) => {
@@ -128,6 +137,7 @@ export function serveWebSockets(
   const handle = serveGraphqlWs<Record<string, unknown>, { connection?: Connection }>(
     {
       schema,
+      subscribe: (args) => fanOut.subscribe(args),
       onConnect: async (ctx) => {
         const { socket, request } = ctx.extra;
         const clientIp = clientIpOf(request);
@@ -218,7 +228,11 @@ export function serveWebSockets(
   return {
     stats: () => {
       const all = connections.all();
-      return { sockets: all.length, subscriptions: all.reduce((sum, each) => sum + each.operations(), 0) };
+      return {
+        sockets: all.length,
+        subscriptions: all.reduce((sum, each) => sum + each.operations(), 0),
+        fanOut: fanOut.stats(),
+      };
     },
     dispose: async () => {
       clearInterval(periodicCheck);

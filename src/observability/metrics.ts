@@ -86,7 +86,11 @@ export function createMetrics(): Metrics {
 
 /** Values read when Prometheus scrapes: the state of the process and of the registry. */
 export interface ScrapedSources {
-  readonly websockets: () => { readonly sockets: number; readonly subscriptions: number };
+  readonly websockets: () => {
+    readonly sockets: number;
+    readonly subscriptions: number;
+    readonly fanOut: { readonly groups: number; readonly changeExecutions: number };
+  };
   readonly eventBus: () => { readonly kind: string; readonly ready: boolean };
   /** The database pool, where the driver keeps one (knex's, for PostgreSQL and PGlite alike). */
   readonly databasePool: () => {
@@ -118,6 +122,24 @@ export function registerScrapedGauges(metrics: Metrics, sources: ScrapedSources)
     registers,
     collect() {
       this.set(sources.websockets().subscriptions);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}subscription_groups`,
+    help: 'Groups of subscriptions that see the same answers (document, variables, access scope); each change is executed once per group.',
+    registers,
+    collect() {
+      this.set(sources.websockets().fanOut.groups);
+    },
+  });
+  new Counter({
+    name: `${PREFIX}subscription_change_executions_total`,
+    help: 'Live changes executed for a group of subscriptions (one per change and group, whatever its size).',
+    registers,
+    collect() {
+      // Counted by the fan-out itself; read here as it stands.
+      this.reset();
+      this.inc(sources.websockets().fanOut.changeExecutions);
     },
   });
   new Gauge({

@@ -39,6 +39,7 @@ export function liveStream<T extends VersionedEvent>(options: LiveStreamOptions<
     control.wake?.();
   };
   return {
+    [LIVE_FEED]: options as unknown as LiveStreamOptions<VersionedEvent>,
     next: () => events.next(),
     return: (value?: unknown) => {
       end();
@@ -54,8 +55,22 @@ export function liveStream<T extends VersionedEvent>(options: LiveStreamOptions<
   };
 }
 
+const LIVE_FEED = Symbol('live feed');
+
+/**
+ * What a live stream was made of, so that a fan-out can serve many subscribers that would see the same thing
+ * from one subscription to the bus (src/graphql/subscription-fan-out.ts); undefined for any other iterable.
+ */
+export function liveFeedOf(stream: unknown): LiveStreamOptions<VersionedEvent> | undefined {
+  return typeof stream === 'object' && stream !== null && LIVE_FEED in stream
+    ? (stream as LiveStream<VersionedEvent>)[LIVE_FEED]
+    : undefined;
+}
+
 /** An event stream that can always be ended (and errored) from outside. */
 export interface LiveStream<T> extends AsyncIterableIterator<T> {
+  /** The options it was made of (see `liveFeedOf`). */
+  readonly [LIVE_FEED]: LiveStreamOptions<VersionedEvent>;
   return(value?: unknown): Promise<IteratorResult<T>>;
   throw(error?: unknown): Promise<IteratorResult<T>>;
 }
