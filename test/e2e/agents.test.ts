@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Agent, type AgentEra, connectAgent, INITIALIZE_2025, postMcp } from '../support/agents.js';
-import { contractOperations } from '../support/contract-operations.js';
 import {
   createPostgresDatabase,
   postgresAvailable,
@@ -12,8 +11,8 @@ import {
   type TestDatabase,
 } from '../support/database.js';
 import { startModernServer, startStreamableHttpServer } from '../support/mcp-servers.js';
+import { callOk } from './support/contract-calls.js';
 import {
-  postGraphql,
   productionEnvironment,
   runCli,
   type ServerProcess,
@@ -28,30 +27,22 @@ import {
  * instance reaches an agent connected to the other.
  */
 
-const operations = new Map(contractOperations().map((operation) => [operation.name, operation.query]));
-const operation = (name: string) => {
-  const query = operations.get(name);
-  if (query === undefined) throw new Error(`no contract operation named ${name}`);
-  return query;
-};
-
 const ERAS: AgentEra[] = ['2025-11-25', '2026-07-28'];
 const runsHere = postgresAvailable() && redisAvailable();
 
-async function ok<T>(url: string, key: string, name: string, variables: Record<string, unknown>): Promise<T> {
-  const answer = await postGraphql<T>(url, key, operation(name), variables);
-  expect({ name, errors: answer.errors }).toEqual({ name, errors: undefined });
-  return answer.data as T;
-}
-
 /** Registers two upstreams (2025 and 2026 era), a virtual server over both, and a PROXY key; returns them. */
 async function setUp(graphqlUrl: string, adminKey: string, upstreams: { legacy: string; modern: string }) {
-  const { createTenant } = await ok<{ createTenant: { id: string } }>(graphqlUrl, adminKey, 'CreateTenant', {
-    input: { name: `agents-${randomUUID().slice(0, 8)}` },
-  });
+  const { createTenant } = await callOk<{ createTenant: { id: string } }>(
+    graphqlUrl,
+    adminKey,
+    'CreateTenant',
+    {
+      input: { name: `agents-${randomUUID().slice(0, 8)}` },
+    },
+  );
   const key = async (scopes: string[]) =>
     (
-      await ok<{ createApiKey: { key: string } }>(graphqlUrl, adminKey, 'CreateApiKey', {
+      await callOk<{ createApiKey: { key: string } }>(graphqlUrl, adminKey, 'CreateApiKey', {
         input: { name: scopes.join('+'), tenantId: createTenant.id, scopes },
       })
     ).createApiKey.key;
@@ -59,13 +50,13 @@ async function setUp(graphqlUrl: string, adminKey: string, upstreams: { legacy: 
   const proxy = await key(['PROXY']);
   const register = async (name: string, endpointUrl: string) =>
     (
-      await ok<{ registerServer: { id: string } }>(graphqlUrl, writer, 'RegisterServer', {
+      await callOk<{ registerServer: { id: string } }>(graphqlUrl, writer, 'RegisterServer', {
         input: { name, endpointUrl, transportType: 'STREAMABLE_HTTP' },
       })
     ).registerServer.id;
   const legacyId = await register('legacy', upstreams.legacy);
   const modernId = await register('modern', upstreams.modern);
-  const { createVirtualServer } = await ok<{ createVirtualServer: { id: string; endpointUrl: string } }>(
+  const { createVirtualServer } = await callOk<{ createVirtualServer: { id: string; endpointUrl: string } }>(
     graphqlUrl,
     writer,
     'CreateVirtualServer',
@@ -175,7 +166,7 @@ describe.skipIf(!runsHere)('agents through a running gateway', () => {
     const changes = Promise.all(listening.map((agent) => agent.nextToolListChange()));
     await new Promise((resolve) => setTimeout(resolve, 300));
     await legacyUpstream.change(catalog('legacy', ['echo', 'shout']), ['tools']);
-    await ok(first.url, writer, 'RefreshServerCapabilities', { id: legacyId });
+    await callOk(first.url, writer, 'RefreshServerCapabilities', { id: legacyId });
     await changes;
     for (const agent of listening) {
       expect((await agent.listTools()).tools.map((tool) => tool.name)).toEqual([

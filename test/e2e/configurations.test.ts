@@ -4,7 +4,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contractOperations } from '../support/contract-operations.js';
+import { contractOperation, contractOperations } from '../support/contract-operations.js';
 import {
   createPostgresDatabase,
   postgresAvailable,
@@ -66,13 +66,6 @@ const production: Configuration = {
   },
 };
 
-const operations = new Map(contractOperations().map((operation) => [operation.name, operation.query]));
-function operation(name: string): string {
-  const query = operations.get(name);
-  if (query === undefined) throw new Error(`no contract operation named ${name}`);
-  return query;
-}
-
 const runsHere = postgresAvailable() && redisAvailable();
 
 describe.skipIf(!runsHere).each([embedded, production])('$name', (configuration) => {
@@ -90,7 +83,7 @@ describe.skipIf(!runsHere).each([embedded, production])('$name', (configuration)
     name: string,
     variables: Record<string, unknown> = {},
     key: string | null = adminKey,
-  ) => postGraphql<T>(server.url, key, operation(name), variables);
+  ) => postGraphql<T>(server.url, key, contractOperation(name), variables);
   const ok = async <T = Record<string, unknown>>(
     name: string,
     variables: Record<string, unknown> = {},
@@ -322,8 +315,8 @@ describe.skipIf(!runsHere).each([embedded, production])('$name', (configuration)
   it('delivers live health and circuit changes as the upstream stops and comes back', async () => {
     const tenantKey = made.tenantKey ?? '';
     const serverId = made.serverId ?? '';
-    const health = subscribe(server, tenantKey, operation('ServerHealthChanged'), { serverId });
-    const circuit = subscribe(server, tenantKey, operation('CircuitBreakerChanged'), { serverId });
+    const health = subscribe(server, tenantKey, contractOperation('ServerHealthChanged'), { serverId });
+    const circuit = subscribe(server, tenantKey, contractOperation('CircuitBreakerChanged'), { serverId });
     type Health = { serverHealthChanged: { status: string } };
     type Circuit = { circuitBreakerChanged: { state: string } };
     const statuses = () => (health.events as Health[]).map((event) => event.serverHealthChanged.status);

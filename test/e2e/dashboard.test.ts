@@ -4,12 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contractOperations } from '../support/contract-operations.js';
 import { createPostgresDatabase, postgresAvailable, redisAvailable } from '../support/database.js';
 import { startStreamableHttpServer } from '../support/mcp-servers.js';
 import { browserTestsRun, launchChromium, screenshot, watchForProblems } from './support/browser.js';
+import { callOk } from './support/contract-calls.js';
 import {
-  postGraphql,
   productionEnvironment,
   runCli,
   type ServerProcess,
@@ -24,14 +23,6 @@ import {
  * origin (no CDN) without console errors.
  */
 
-const operations = new Map(contractOperations().map((operation) => [operation.name, operation.query]));
-
-async function ok<T>(url: string, key: string, name: string, variables: Record<string, unknown>): Promise<T> {
-  const answer = await postGraphql<T>(url, key, operations.get(name) ?? name, variables);
-  expect({ name, errors: answer.errors }).toEqual({ name, errors: undefined });
-  return answer.data as T;
-}
-
 /** Fast probes, so a stopped server is UNHEALTHY after its first failed check. */
 const PROBING = { HEALTH_CHECK_INTERVAL_MS: '300', HEALTH_UNHEALTHY_AFTER: '1', HEALTH_HEALTHY_AFTER: '1' };
 
@@ -43,25 +34,30 @@ interface Seeded {
 
 /** A tenant with two registered MCP servers, a virtual server over them, and a READ key for the dashboard. */
 async function seed(graphqlUrl: string, adminKey: string, upstreams: { weather: string; notes: string }) {
-  const { createTenant } = await ok<{ createTenant: { id: string } }>(graphqlUrl, adminKey, 'CreateTenant', {
-    input: { name: `dashboard-${randomUUID().slice(0, 8)}` },
-  });
+  const { createTenant } = await callOk<{ createTenant: { id: string } }>(
+    graphqlUrl,
+    adminKey,
+    'CreateTenant',
+    {
+      input: { name: `dashboard-${randomUUID().slice(0, 8)}` },
+    },
+  );
   const key = async (scopes: string[]) =>
     (
-      await ok<{ createApiKey: { key: string } }>(graphqlUrl, adminKey, 'CreateApiKey', {
+      await callOk<{ createApiKey: { key: string } }>(graphqlUrl, adminKey, 'CreateApiKey', {
         input: { name: scopes.join('+'), tenantId: createTenant.id, scopes },
       })
     ).createApiKey.key;
   const writer = await key(['READ', 'WRITE']);
   const register = async (name: string, endpointUrl: string) =>
     (
-      await ok<{ registerServer: { id: string } }>(graphqlUrl, writer, 'RegisterServer', {
+      await callOk<{ registerServer: { id: string } }>(graphqlUrl, writer, 'RegisterServer', {
         input: { name, endpointUrl, transportType: 'STREAMABLE_HTTP' },
       })
     ).registerServer.id;
   const weatherId = await register('weather', upstreams.weather);
   const notesId = await register('notes', upstreams.notes);
-  const { createVirtualServer } = await ok<{ createVirtualServer: { id: string } }>(
+  const { createVirtualServer } = await callOk<{ createVirtualServer: { id: string } }>(
     graphqlUrl,
     writer,
     'CreateVirtualServer',
@@ -220,6 +216,17 @@ describe.skipIf(!browserTestsRun() || !postgresAvailable() || !redisAvailable())
         await page.locator('.graphiql-execute-button').click();
         await expect.poll(() => page.locator('.result-window').textContent(), SOON).toContain('weather');
         await screenshot(page, `${configuration}-graphiql`);
+
+        // A subscription in GraphiQL runs over graphql-ws with the same key: the notes server stops, and its
+        // change of health appears in the result pane.
+        const subscription = 'subscription { serverHealthChanged { server { name } status } }';
+        await page.goto(`${server.origin}/graphql?query=${encodeURIComponent(subscription)}`);
+        await expect.poll(queryEditorText, SOON).toContain('serverHealthChanged');
+        await page.locator('.graphiql-execute-button').click();
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await notes.close();
+        await expect.poll(() => page.locator('.result-window').textContent(), SOON).toContain('notes');
+        await screenshot(page, `${configuration}-graphiql-subscription`);
 
         expect(problems).toEqual([]);
         await context.close();

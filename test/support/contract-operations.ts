@@ -54,3 +54,13 @@ export function contractOperations(): ContractOperation[] {
   }
   return operations;
 }
+
+let byName: Map<string, string> | undefined;
+
+/** The printed document of the contract operation called `name`; a name the contract lacks fails the test. */
+export function contractOperation(name: string): string {
+  byName ??= new Map(contractOperations().map((operation) => [operation.name, operation.query]));
+  const query = byName.get(name);
+  if (query === undefined) throw new Error(`no contract operation named ${name}`);
+  return query;
+}

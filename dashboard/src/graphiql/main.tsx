@@ -32,6 +32,9 @@ query Servers {
 }
 `;
 
+// A link can carry the operation to open with, as GraphiQL links do: /graphql?query=…
+const linkedQuery = new URLSearchParams(window.location.search).get('query');
+
 const root = document.getElementById('graphiql');
 if (root === null) throw new Error('graphiql.html has no #graphiql element');
 // The API says whether it answers introspection (production does not by default, GRAPHQL_INTROSPECTION=true
@@ -44,6 +47,7 @@ createRoot(root).render(
       {...(introspection ? {} : { schema: null })}
       initialHeaders={headers}
       defaultQuery={DEFAULT_QUERY}
+      {...(linkedQuery === null ? {} : { initialQuery: linkedQuery })}
       defaultEditorToolsVisibility="headers"
       isHeadersEditorEnabled
       shouldPersistHeaders={false}
