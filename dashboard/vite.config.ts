@@ -19,7 +19,9 @@ export default defineConfig({
   },
   build: {
     outDir: path.resolve(here, '../dist/dashboard'),
-    emptyOutDir: true,
+    // Not emptied first: servers already running (other tests', or yours during `npm start`) keep finding the
+    // assets they were started with; names are content hashes, so a rebuild only adds what changed.
+    emptyOutDir: false,
     // GraphiQL's editor (Monaco) is large by nature; it loads only on /graphql.
     chunkSizeWarningLimit: 4096,
     rollupOptions: {

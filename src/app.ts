@@ -181,6 +181,7 @@ async function serve(
     introspection: config.security.introspection,
     formatError: limits.formatError,
     contextFor,
+    tracing: config.tracing.enabled,
   });
   const requestLogs = createRequestLogWriter({ orm, log });
   const agents = mcpEndpoint({

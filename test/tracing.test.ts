@@ -3,7 +3,9 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { print } from 'graphql';
+import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { loadConfig } from '../src/config.js';
 import { ApiKeyScope } from '../src/graphql/access.js';
 import { createLogger } from '../src/logger.js';
@@ -138,7 +140,40 @@ describe('tracing with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
       expect(text).not.toContain(key);
       expect(statement.startTime <= statement.endTime).toBe(true);
     }
-    expect(statements.some((span) => span.name === 'SELECT')).toBe(true);
+    expect(statements.map((span) => span.name)).toContain('SELECT');
+  });
+
+  it('makes an operation over graphql-ws one SERVER span in the trace its socket was opened in', async () => {
+    const caller = callerContext();
+    const client = createClient({
+      url: app.url.replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${key}`, traceparent: caller.traceparent },
+      retryAttempts: 0,
+    });
+    try {
+      const result = await new Promise((resolve, reject) => {
+        let last: unknown;
+        client.subscribe(
+          { query: 'query OverWebSocket { servers(first: 1) { totalCount } }' },
+          { next: (value) => (last = value), error: reject, complete: () => resolve(last) },
+        );
+      });
+      expect(result).toMatchObject({ data: { servers: { totalCount: expect.any(Number) } } });
+    } finally {
+      await client.dispose();
+    }
+    const operation = await finishedSpan(
+      caller.traceId,
+      'query OverWebSocket',
+      (span) => span.name === 'query OverWebSocket',
+    );
+    expect(operation.kind).toBe(SpanKind.SERVER);
+    expect(parentIdOf(operation)).toBe(caller.spanId);
+    expect(operation.attributes['graphql.operation.name']).toBe('OverWebSocket');
+    const sql = spansOf(caller.traceId).filter(isSql);
+    expect(sql.length).toBeGreaterThan(0);
+    expect(sql.every((span) => parentIdOf(span) === operation.spanContext().spanId)).toBe(true);
   });
 
   it('records the errors of an operation on its span', async () => {

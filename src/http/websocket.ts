@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { GraphQLError, type GraphQLSchema, getOperationAST } from 'graphql';
+import type { Context } from '@opentelemetry/api';
+import {
+  type ExecutionArgs,
+  type ExecutionResult,
+  execute,
+  GraphQLError,
+  type GraphQLSchema,
+  getOperationAST,
+} from 'graphql';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Admission } from '../auth/admission.js';
 import { API_KEY_TOPICS } from '../auth/api-key.events.js';
@@ -15,6 +23,8 @@ import { checkOperation } from '../graphql/limits.js';
 import { nulCharacterErrors } from '../graphql/nul-character.js';
 import { createSubscriptionFanOut, type FanOutStats } from '../graphql/subscription-fan-out.js';
 import type { Logger } from '../logger.js';
+import { traceWebSocketOperation } from '../observability/graphql-tracing.js';
+import { incomingContext } from '../observability/spans.js';
 import { closeIterable, consume } from '../pubsub/iterables.js';
 import type { EventBus } from '../pubsub/pubsub.js';
 import { serveGraphqlWs } from './graphql-ws-transport.js';
@@ -57,6 +67,8 @@ export interface WebSocketOptions {
   /** Apollo's error formatter, so errors read the same over both transports. */
   readonly formatError: ErrorFormatter;
   readonly contextFor: (viewer: Viewer, requestId: string, clientIp: string | null) => GraphQLContext;
+  /** A span per operation (OTEL_EXPORTER_OTLP_ENDPOINT set); off, nothing is added to the path. */
+  readonly tracing?: boolean;
 }
 
 /** An authenticated socket. Its viewer is replaced when its key is checked again and still valid. */
@@ -64,6 +76,8 @@ interface Connection {
   readonly socket: WebSocket;
   readonly clientIp: string | null;
   viewer: Viewer;
+  /** The trace the socket was opened in (with tracing on): its operations' spans are children of it. */
+  readonly traceParent?: Context;
   expiry?: NodeJS.Timeout;
   /** The operations (subscriptions) running on the socket now. */
   readonly operations: () => number;
@@ -92,6 +106,16 @@ export function serveWebSockets(
   });
   const connections = new ConnectionRegistry();
   const fanOut = createSubscriptionFanOut();
+  const tracing = options.tracing === true;
+  // Each operation's context, to the trace of the socket it came on.
+  const traceParents = new WeakMap<GraphQLContext, Context>();
+  const traced = <T extends ExecutionResult | AsyncIterable<ExecutionResult>>(
+    args: ExecutionArgs,
+    work: () => Promise<T> | T,
+  ): Promise<T> | T => {
+    const parent = tracing ? traceParents.get(args.contextValue as GraphQLContext) : undefined;
+    return parent === undefined ? work() : traceWebSocketOperation(args, parent, work);
+  };
 
   // Registered before graphql-ws's own listener, so a socket over the cap is closed before it is served.
   wsServer.on('connection', (socket) => {
@@ -137,7 +161,8 @@ export function serveWebSockets(
   const handle = serveGraphqlWs<Record<string, unknown>, { connection?: Connection }>(
     {
       schema,
-      subscribe: (args) => fanOut.subscribe(args),
+      subscribe: (args) => traced(args, () => fanOut.subscribe(args)),
+      execute: (args) => traced(args, () => execute(args)),
       onConnect: async (ctx) => {
         const { socket, request } = ctx.extra;
         const clientIp = clientIpOf(request);
@@ -159,6 +184,9 @@ export function serveWebSockets(
           clientIp,
           viewer,
           operations: () => Object.keys(ctx.subscriptions).length,
+          ...(tracing && {
+            traceParent: incomingContext({ ...request.headers, ...traceFields(ctx.connectionParams) }),
+          }),
         };
         connections.add(connection);
         const untilExpiry = viewer.expiresAt === null ? null : viewer.expiresAt.getTime() - Date.now();
@@ -178,7 +206,9 @@ export function serveWebSockets(
         const connection = ctx.extra.connection;
         if (connection === undefined)
           throw new Error('websocket context without an authenticated connection');
-        return contextFor(connection.viewer, randomUUID(), connection.clientIp);
+        const context = contextFor(connection.viewer, randomUUID(), connection.clientIp);
+        if (connection.traceParent !== undefined) traceParents.set(context, connection.traceParent);
+        return context;
       },
       onSubscribe: async (ctx, _id, payload) => {
         const connection = ctx.extra.connection;
@@ -290,4 +320,14 @@ function authorizationParam(params: Readonly<Record<string, unknown>> | undefine
   if ('authorization' in params) return params.authorization;
   const name = Object.keys(params).find((key) => key.toLowerCase() === 'authorization');
   return name === undefined ? undefined : params[name];
+}
+
+/** W3C trace fields a client sent in connection_init (they cannot set headers on a browser websocket). */
+function traceFields(params: Readonly<Record<string, unknown>> | undefined): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const name of ['traceparent', 'tracestate']) {
+    const value = params?.[name];
+    if (typeof value === 'string') fields[name] = value;
+  }
+  return fields;
 }

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
@@ -7,7 +7,8 @@ import {
   ATTR_URL_PATH,
 } from '@opentelemetry/semantic-conventions';
 import type { NextFunction, Request, Response } from 'express';
-import { ATTR, startServerSpan, withContext } from './spans.js';
+import { type ExecutionArgs, type ExecutionResult, getOperationAST } from 'graphql';
+import { ATTR, inSpan, startServerSpan, withContext } from './spans.js';
 
 // A GraphQL operation over HTTP is one SERVER span, a child of the caller's trace when its request carries a
 // W3C `traceparent`. The middleware opens it around everything Apollo does for the request (admission, the
@@ -55,4 +56,36 @@ export function graphqlTracingPlugin(): ApolloServerPlugin {
       };
     },
   };
+}
+
+/**
+ * A GraphQL operation over graphql-ws as one SERVER span, in the trace its socket was opened in (`parent`: the
+ * connection params' or the upgrade request's `traceparent`). A subscription's span covers starting it, not its
+ * life: the changes it delivers later belong to the traces of the writes that caused them.
+ */
+export function traceWebSocketOperation<T extends ExecutionResult | AsyncIterable<ExecutionResult>>(
+  args: ExecutionArgs,
+  parent: Context,
+  work: () => Promise<T> | T,
+): Promise<T> {
+  const operation = getOperationAST(args.document, args.operationName);
+  const type = operation?.operation ?? 'query';
+  const name = operation?.name?.value;
+  const attributes = {
+    [ATTR.GRAPHQL_OPERATION_TYPE]: type,
+    ...(name && { [ATTR.GRAPHQL_OPERATION_NAME]: name }),
+  };
+  return withContext(parent, () =>
+    inSpan(name ? `${type} ${name}` : type, { kind: SpanKind.SERVER, attributes }, async (span) => {
+      const result = await work();
+      const errors = Symbol.asyncIterator in result ? undefined : result.errors;
+      if (errors !== undefined && errors.length > 0) {
+        for (const error of errors) span.recordException(error.originalError ?? error);
+        const code = errors[0]?.extensions.code;
+        span.setAttribute(ATTR_ERROR_TYPE, typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR');
+        span.setStatus({ code: SpanStatusCode.ERROR, message: errors[0]?.message });
+      }
+      return result;
+    }),
+  );
 }

@@ -411,6 +411,8 @@ describe.skipIf(!runsHere).each([embedded, production])('$name', (configuration)
         });
       }
     },
+    // Each `npm start` builds first (server, SDK, dashboard): twice here.
+    300_000,
   );
 
   it.runIf(configuration.embedded)('takes over the lock a killed server left behind', async () => {

@@ -96,7 +96,8 @@ export async function startServerProcess(
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-  const deadline = Date.now() + 60_000;
+  // `npm start` builds before it listens.
+  const deadline = Date.now() + (launch.kind === 'npm-start' ? 180_000 : 60_000);
   while (Date.now() < deadline) {
     const listening = logLines().find((line) => line.msg === 'MCP registry gateway listening');
     if (listening) {
