@@ -73,7 +73,9 @@ function exampleServer(): McpServer {
     'weather://cities',
     { title: 'Known cities', description: 'Cities with good coverage', mimeType: 'application/json' },
     async (uri) => ({
-      contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(['Oslo', 'Lisbon', 'Osaka']) }],
+      contents: [
+        { uri: uri.href, mimeType: 'application/json', text: JSON.stringify(['Oslo', 'Lisbon', 'Osaka']) },
+      ],
     }),
   );
   server.registerPrompt(
@@ -111,4 +113,5 @@ http.listen(port, host, () => {
   const { port: bound } = http.address() as AddressInfo;
   console.log(`example MCP server listening on http://${host}:${bound}/mcp`);
 });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => http.close(() => process.exit(0)));
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => http.close(() => process.exit(0)));
