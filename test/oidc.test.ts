@@ -35,11 +35,13 @@ beforeAll(async () => {
     { id: 'racer', tenant: 'acme', roles: ['user'] },
     { id: 'short', tenant: 'acme', roles: ['user'], ttlSeconds: 2 },
     { id: 'boss', roles: ['platform-admin'] },
+    { id: 'leaver', tenant: 'acme', roles: ['user'] },
   ]);
   app = await startTestApp(db.target, {
     OIDC_ISSUER: op.issuer,
     OIDC_AUDIENCE: API_AUDIENCE,
     OIDC_JWKS_COOLDOWN_MS: '0',
+    WS_REAUTHORIZE_INTERVAL_MS: '300',
   });
   acmeId = (await seed(app.orm).tenant('acme')).id;
   await seed(app.orm).tenant('globex');
@@ -235,6 +237,17 @@ describe('access tokens on graphql-ws', () => {
     const socket = openSocket(app, await op.tokenFor('ghost'));
     expect(await socket.acknowledged).toBe(false);
     expect((await socket.closed).code).toBe(4403);
+  });
+
+  it('closes the socket when its user is deactivated, and refuses the user from then on', async () => {
+    const token = await op.tokenFor('leaver');
+    const socket = openSocket(app, token);
+    expect(await socket.acknowledged).toBe(true);
+    await app.orm.em
+      .fork()
+      .nativeUpdate(User, { authProvider: op.issuer, authProviderId: 'leaver' }, { isActive: false });
+    expect((await socket.closed).code).toBe(4403);
+    expect((await app.graphql({ query: VIEWER, key: token })).status).toBe(401);
   });
 
   it('closes the socket when the token expires', async () => {
