@@ -3,7 +3,7 @@ import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../src/audit/audit-log.entity.js';
 import { User } from '../src/users/user.entity.js';
-import { INITIALIZE_2025, postMcp } from './support/agents.js';
+import { connectAgent, INITIALIZE_2025, postMcp } from './support/agents.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { closedAfterAll, startModernServer } from './support/mcp-servers.js';
@@ -325,6 +325,21 @@ describe('access tokens on /mcp/{id}', () => {
     expect(stolen.status).toBe(404);
     await stolen.body?.cancel();
   });
+
+  it.each(['2025-11-25', '2026-07-28'] as const)(
+    'serves the official %s client with a token',
+    async (era) => {
+      const agent = await connectAgent(era, endpoint, await op.tokenFor('writer-a'));
+      try {
+        const { tools } = await agent.listTools();
+        expect(tools.map((tool) => tool.name)).toEqual(['maps__route']);
+        const result = await agent.callTool('maps__route', {});
+        expect(result.isError).not.toBe(true);
+      } finally {
+        await agent.close();
+      }
+    },
+  );
 
   it('refuses READONLY (no PROXY), hides the server from another tenant, and refuses bad tokens with 401', async () => {
     const reader = await postMcp(endpoint, await op.tokenFor('reader-a'), INITIALIZE_2025);

@@ -34,6 +34,22 @@ export type TokenAdmission =
   | { readonly viewer: Viewer }
   | { readonly viewer?: undefined; readonly refusal: AuthFailureReason; readonly tenantId: string | null };
 
+/**
+ * The claim named `name`: a top-level claim of that name (claim names may be URLs, dots included), else the
+ * value at that dotted path (`realm_access.roles`, as Keycloak nests roles).
+ */
+export function claimAt(claims: Readonly<Record<string, unknown>>, name: string): unknown {
+  if (Object.hasOwn(claims, name)) return claims[name];
+  let value: unknown = claims;
+  for (const part of name.split('.')) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.hasOwn(value, part)) {
+      return undefined;
+    }
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
 /** The roles a token's role claim holds: a string (space-separated values) or an array of strings. */
 export function rolesOf(claim: unknown): { role: UserRole; platformAdmin: boolean } {
   const values = (Array.isArray(claim) ? claim : typeof claim === 'string' ? claim.split(/\s+/) : [])
@@ -58,8 +74,8 @@ export async function admitToken(
 ): Promise<TokenAdmission> {
   // A fork: the user read and changed here stays out of the request's identity map.
   const users = em.fork();
-  const { role, platformAdmin } = rolesOf(token.claims[settings.roleClaim]);
-  const tenantId = platformAdmin ? null : await tenantOf(users, token.claims[settings.tenantClaim]);
+  const { role, platformAdmin } = rolesOf(claimAt(token.claims, settings.roleClaim));
+  const tenantId = platformAdmin ? null : await tenantOf(users, claimAt(token.claims, settings.tenantClaim));
   if (!platformAdmin && tenantId === null) return { refusal: 'unknown_tenant', tenantId: null };
   if (token.subject.length > 255) return { refusal: 'invalid_token', tenantId };
 
