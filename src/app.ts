@@ -16,6 +16,7 @@ import { ensureAdminApiKey } from './auth/api-key.service.js';
 import { createAuthenticator } from './auth/authenticate.js';
 import { LocalRateLimitStore, type RateLimitStore } from './auth/rate-limit.js';
 import { RedisRateLimitStore } from './auth/redis-rate-limit-store.js';
+import { createTokenVerifier } from './auth/token-verifier.js';
 import type { AppConfig } from './config.js';
 import { openKeyring } from './crypto/development-key.js';
 import type { Keyring } from './crypto/keyring.js';
@@ -164,7 +165,12 @@ async function serve(
       loaders: createRequestLoaders(em),
     };
   };
-  const authenticate = createAuthenticator({ maxFailedAttempts: config.security.maxFailedAttempts, log });
+  const oidc = config.security.oidc;
+  const authenticate = createAuthenticator({
+    maxFailedAttempts: config.security.maxFailedAttempts,
+    log,
+    ...(oidc !== null && { tokens: { settings: oidc, verifier: createTokenVerifier(oidc) } }),
+  });
   const admission = createAdmission(authenticate, rateLimitStore, config.security.rateLimits, {
     onRefused: (budget) => metrics.rateLimitRefusals.inc({ budget }),
   });

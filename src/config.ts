@@ -82,6 +82,30 @@ export interface SecuritySettings {
   readonly maxFailedAttempts: number;
   readonly rateLimits: RateLimitSettings;
   readonly webSockets: WebSocketSettings;
+  /** Tokens from OpenID providers, accepted beside API keys; `null` (OIDC_ISSUER unset): API keys only. */
+  readonly oidc: OidcSettings | null;
+}
+
+/**
+ * Access tokens (JWTs) from OpenID providers, sent as `Authorization: Bearer <JWT>`. Each issuer's signing keys
+ * come from the `jwks_uri` of its discovery document (`<issuer>/.well-known/openid-configuration`).
+ */
+export interface OidcSettings {
+  /** OIDC_ISSUER: the issuers whose tokens are accepted (comma-separated); a token's `iss` must equal one. */
+  readonly issuers: readonly string[];
+  /** OIDC_AUDIENCE: what every accepted token's `aud` must contain. */
+  readonly audience: string;
+  /** OIDC_TENANT_CLAIM: the claim naming the caller's tenant, by id or name (`tenant` by default). */
+  readonly tenantClaim: string;
+  /** OIDC_ROLE_CLAIM: the claim holding the caller's roles (`roles` by default). */
+  readonly roleClaim: string;
+  /** OIDC_CLIENT_ID: the dashboard's public client at the issuer; `undefined` when the dashboard signs in with keys. */
+  readonly clientId: string | undefined;
+  /** OIDC_RATE_LIMIT_PER_HOUR / _PER_DAY: each signed-in user's request budgets; `null` for none. */
+  readonly rateLimitPerHour: number | null;
+  readonly rateLimitPerDay: number | null;
+  /** OIDC_JWKS_COOLDOWN_MS: the least time between two fetches of an issuer's keys (for a token of an unseen key). */
+  readonly jwksCooldownMs: number;
 }
 
 /** Request budgets; a key's own budgets are its `rateLimitPerHour` and `rateLimitPerDay`. */
@@ -244,9 +268,49 @@ export function loadConfig(env: Env = process.env): AppConfig {
         keepAliveMs: readInteger(env, 'WS_KEEPALIVE_MS', 30_000, 100, 3_600_000),
         reauthorizeIntervalMs: readInteger(env, 'WS_REAUTHORIZE_INTERVAL_MS', 60_000, 100, 3_600_000),
       },
+      oidc: readOidc(env),
     },
     tracing: readTracing(env),
   };
+}
+
+function readOidc(env: Env): OidcSettings | null {
+  const raw = readString(env, 'OIDC_ISSUER');
+  if (raw === undefined) return null;
+  const issuers = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const issuer of issuers) {
+    readUrl({ OIDC_ISSUER: issuer }, 'OIDC_ISSUER', ['http:', 'https:']);
+  }
+  const audience = readString(env, 'OIDC_AUDIENCE');
+  if (audience === undefined) {
+    throw new ConfigError(
+      'OIDC_AUDIENCE',
+      'is required with OIDC_ISSUER: the audience our tokens must carry',
+    );
+  }
+  const optionalInteger = (name: string): number | null =>
+    readString(env, name) === undefined ? null : readInteger(env, name, 0, 1, 1_000_000_000);
+  return {
+    issuers,
+    audience,
+    tenantClaim: readClaimName(env, 'OIDC_TENANT_CLAIM', 'tenant'),
+    roleClaim: readClaimName(env, 'OIDC_ROLE_CLAIM', 'roles'),
+    clientId: readString(env, 'OIDC_CLIENT_ID'),
+    rateLimitPerHour: optionalInteger('OIDC_RATE_LIMIT_PER_HOUR'),
+    rateLimitPerDay: optionalInteger('OIDC_RATE_LIMIT_PER_DAY'),
+    jwksCooldownMs: readInteger(env, 'OIDC_JWKS_COOLDOWN_MS', 30_000, 0, 3_600_000),
+  };
+}
+
+function readClaimName(env: Env, name: string, fallback: string): string {
+  const claim = readString(env, name) ?? fallback;
+  if (!/^[\w.:/-]{1,200}$/.test(claim)) {
+    throw new ConfigError(name, `"${claim}" is not a claim name`);
+  }
+  return claim;
 }
 
 function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {

@@ -186,6 +186,61 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('OIDC', () => {
+    it('accepts API keys only when OIDC_ISSUER is unset', () => {
+      expect(loadConfig({}).security.oidc).toBeNull();
+    });
+
+    it('takes several issuers, comma-separated, with one audience and default claim names', () => {
+      const { oidc } = loadConfig({
+        OIDC_ISSUER: 'https://id.example.com/realms/a, https://login.example.org/',
+        OIDC_AUDIENCE: 'urn:gateway',
+      }).security;
+      expect(oidc).toEqual({
+        issuers: ['https://id.example.com/realms/a', 'https://login.example.org/'],
+        audience: 'urn:gateway',
+        tenantClaim: 'tenant',
+        roleClaim: 'roles',
+        clientId: undefined,
+        rateLimitPerHour: null,
+        rateLimitPerDay: null,
+        jwksCooldownMs: 30_000,
+      });
+    });
+
+    it('reads the claims, the client and per-user budgets', () => {
+      const { oidc } = loadConfig({
+        OIDC_ISSUER: 'https://id.example.com',
+        OIDC_AUDIENCE: 'urn:gateway',
+        OIDC_TENANT_CLAIM: 'https://example.com/tenant',
+        OIDC_ROLE_CLAIM: 'realm_access.roles',
+        OIDC_CLIENT_ID: 'dashboard',
+        OIDC_RATE_LIMIT_PER_HOUR: '500',
+        OIDC_RATE_LIMIT_PER_DAY: '5000',
+      }).security;
+      expect(oidc).toMatchObject({
+        tenantClaim: 'https://example.com/tenant',
+        roleClaim: 'realm_access.roles',
+        clientId: 'dashboard',
+        rateLimitPerHour: 500,
+        rateLimitPerDay: 5000,
+      });
+    });
+
+    it.each([
+      [{ OIDC_ISSUER: 'https://id.example.com' }, 'OIDC_AUDIENCE'],
+      [{ OIDC_ISSUER: 'https://id.example.com, not a url', OIDC_AUDIENCE: 'a' }, 'OIDC_ISSUER'],
+      [{ OIDC_ISSUER: 'ftp://id.example.com', OIDC_AUDIENCE: 'a' }, 'OIDC_ISSUER'],
+      [
+        { OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'a', OIDC_ROLE_CLAIM: 'ro les' },
+        'OIDC_ROLE_CLAIM',
+      ],
+    ])('refuses %j naming %s', (env, variable) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}:`));
+    });
+  });
+
   it('never echoes the admin key in its error', () => {
     expect(() => loadConfig({ ADMIN_API_KEY: 'secret1' })).toThrowError(/^((?!secret1).)*$/);
   });

@@ -57,7 +57,7 @@ export function createAdmission(
   const admitOperation = async (viewer: Viewer): Promise<void> => {
     const limits = keyLimits(viewer);
     if (limits.length === 0) return;
-    refuseUnlessAdmitted(await store.take(`key:${viewer.apiKeyId}`, limits), onRefused);
+    refuseUnlessAdmitted(await store.take(viewer.principalId, limits), onRefused);
   };
 
   return {
@@ -87,7 +87,7 @@ export function createAdmission(
   };
 }
 
-/** The key's own budgets; a key without limits has none and costs no counting. */
+/** The viewer's own budgets (its key's, or a token user's); none costs no counting. */
 function keyLimits(viewer: Viewer): RateLimit[] {
   const limits: RateLimit[] = [];
   if (viewer.rateLimitPerHour !== null) {

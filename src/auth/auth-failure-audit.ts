@@ -10,7 +10,13 @@ export type AuthFailureReason =
   | 'revoked'
   | 'expired'
   | 'locked'
-  | 'ip_not_allowed';
+  | 'ip_not_allowed'
+  /** An access token that failed verification: signature, issuer, audience, lifetime or algorithm. */
+  | 'invalid_token'
+  /** A verified token naming no tenant, or one that does not exist. */
+  | 'unknown_tenant'
+  /** A verified token of a user who was deactivated, or moved to another tenant. */
+  | 'inactive_user';
 
 export interface AuthFailure {
   readonly reason: AuthFailureReason;

@@ -1,8 +1,10 @@
+import type { OidcSettings } from '../config.js';
 import { backgroundFork, type EntityManager } from '../db/orm.js';
 import type { Viewer } from '../graphql/access.js';
 import { unauthenticated } from '../graphql/errors.js';
 import type { Logger } from '../logger.js';
 import { matchesAny, parseIpRanges } from '../net/ip-range.js';
+import { User } from '../users/user.entity.js';
 import { ApiKey } from './api-key.entity.js';
 import { displayPrefix, hashApiKey, sameHash } from './api-key-secret.js';
 import {
@@ -11,15 +13,19 @@ import {
   recordAuthFailure,
   recordKeyLocked,
 } from './auth-failure-audit.js';
+import { admitToken } from './token-admission.js';
+import { looksLikeJwt, type TokenVerifier } from './token-verifier.js';
 
 const MAX_KEY_LENGTH = 256;
+/** Access tokens are longer than keys: a JWT with a few claims and an RSA signature is about 1 KiB. */
+const MAX_BEARER_LENGTH = 16_384;
 
-/** Extracts the key from `Bearer <key>`; anything else is no key at all. */
+/** Extracts the key (or access token) from `Bearer <key>`; anything else is no key at all. */
 export function bearerToken(authorization: unknown): string | null {
-  if (typeof authorization !== 'string') return null;
+  if (typeof authorization !== 'string' || authorization.length > MAX_BEARER_LENGTH + 16) return null;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   const token = match?.[1];
-  return token !== undefined && token.length <= MAX_KEY_LENGTH ? token : null;
+  return token !== undefined && token.length <= MAX_BEARER_LENGTH ? token : null;
 }
 
 /** Resolves an `Authorization` value, sent from `clientIp`, to the viewer it identifies. */
@@ -32,6 +38,8 @@ export type Authenticate = (
 
 export interface AuthenticatorOptions {
   readonly maxFailedAttempts: number;
+  /** Access tokens from OpenID providers, beside API keys; absent: API keys only. */
+  readonly tokens?: { readonly settings: OidcSettings; readonly verifier: TokenVerifier };
   readonly log: Logger;
   readonly throttle?: AuthFailureThrottle;
 }
@@ -54,8 +62,32 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
   const throttle = options.throttle ?? new AuthFailureThrottle();
   const { log, maxFailedAttempts } = options;
 
+  const authenticateToken = async (
+    em: EntityManager,
+    tokens: NonNullable<AuthenticatorOptions['tokens']>,
+    token: string,
+    clientIp: string | null,
+    now: Date,
+  ): Promise<Viewer> => {
+    const verified = await tokens.verifier.verify(token);
+    const admitted = verified === null ? null : await admitToken(em, tokens.settings, verified, now);
+    if (admitted?.viewer !== undefined) return admitted.viewer;
+    await recordAuthFailure(em, throttle, log, {
+      reason: admitted === null ? 'invalid_token' : admitted.refusal,
+      prefix: null,
+      clientIp,
+      apiKeyId: null,
+      tenantId: admitted === null ? null : admitted.tenantId,
+    });
+    throw unauthenticated();
+  };
+
   return async (em, authorization, clientIp, now = new Date()) => {
-    const token = bearerToken(authorization);
+    const bearer = bearerToken(authorization);
+    if (bearer !== null && options.tokens !== undefined && looksLikeJwt(bearer)) {
+      return authenticateToken(em, options.tokens, bearer, clientIp, now);
+    }
+    const token = bearer !== null && bearer.length <= MAX_KEY_LENGTH ? bearer : null;
     if (token === null) {
       const failure = { prefix: null, clientIp, apiKeyId: null, tenantId: null };
       await recordAuthFailure(em, throttle, log, { ...failure, reason: 'missing_key' });
@@ -89,25 +121,39 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
 }
 
 /**
- * Checks connections accepted earlier (websockets held open) again: for each, the viewer its key is now, or
- * `null` when the key has since been revoked, locked, expired or refused for the connection's address.
+ * Checks connections accepted earlier (websockets held open) again: for each, the viewer it is now, or `null`
+ * when its key has since been revoked, locked, expired or refused for the connection's address, or its token's
+ * user deactivated or removed. A token's own expiry closes its socket by a timer; its claims are not re-read.
  */
 export async function reauthorize(
   em: EntityManager,
-  connections: readonly { apiKeyId: string; clientIp: string | null }[],
+  connections: readonly { viewer: Viewer; clientIp: string | null }[],
   now = new Date(),
 ): Promise<(Viewer | null)[]> {
-  const ids = [...new Set(connections.map((connection) => connection.apiKeyId))];
-  const keys = ids.length === 0 ? [] : await em.find(ApiKey, { id: { $in: ids } });
-  const byId = new Map(keys.map((key) => [key.id, key]));
-  return connections.map(({ apiKeyId, clientIp }) => {
-    const key = byId.get(apiKeyId);
+  const keyIds = unique(connections.map(({ viewer }) => viewer.apiKeyId));
+  const userIds = unique(connections.map(({ viewer }) => (viewer.apiKeyId === null ? viewer.userId : null)));
+  const [keys, users] = await Promise.all([
+    keyIds.length === 0 ? [] : em.find(ApiKey, { id: { $in: keyIds } }),
+    userIds.length === 0 ? [] : em.find(User, { id: { $in: userIds }, isActive: true }, { fields: ['id'] }),
+  ]);
+  const keysById = new Map(keys.map((key) => [key.id, key]));
+  const activeUsers = new Set(users.map((user) => user.id));
+  return connections.map(({ viewer, clientIp }) => {
+    if (viewer.apiKeyId === null) {
+      return viewer.userId !== null && activeUsers.has(viewer.userId) ? viewer : null;
+    }
+    const key = keysById.get(viewer.apiKeyId);
     return key !== undefined && refusalOf(key, clientIp, now) === null ? viewerOfKey(key) : null;
   });
 }
 
+function unique(ids: readonly (string | null)[]): string[] {
+  return [...new Set(ids.filter((id): id is string => id !== null))];
+}
+
 function viewerOfKey(key: ApiKey): Viewer {
   return {
+    principalId: `key:${key.id}`,
     apiKeyId: key.id,
     tenantId: key.tenant?.id ?? null,
     userId: key.user?.id ?? null,

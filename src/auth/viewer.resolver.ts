@@ -6,11 +6,12 @@ import { User } from '../users/user.entity.js';
 import { ApiKey } from './api-key.entity.js';
 
 @ObjectType('Viewer', {
-  description: 'The caller: its API key and, where the key has them, its user and tenant.',
+  description:
+    'The caller: its API key (none for a user signed in with an access token) and, where it has them, its user and tenant.',
 })
 export class ViewerPayload {
-  @Field(() => ApiKey)
-  apiKey!: ApiKey;
+  @Field(() => ApiKey, { nullable: true })
+  apiKey!: ApiKey | null;
 
   @Field(() => User, { nullable: true })
   user!: User | null;
@@ -24,7 +25,16 @@ export class ViewerResolver {
   /** Needs no scope: any valid key may ask who it is. */
   @Query(() => ViewerPayload)
   async viewer(@Ctx() context: GraphQLContext): Promise<ViewerPayload> {
-    const apiKey = await context.em.findOneOrFail(ApiKey, viewerOf(context).apiKeyId);
+    const viewer = viewerOf(context);
+    if (viewer.apiKeyId === null) {
+      const { em } = context;
+      const [user, tenant] = await Promise.all([
+        viewer.userId === null ? null : em.findOne(User, viewer.userId),
+        viewer.tenantId === null ? null : em.findOne(Tenant, viewer.tenantId),
+      ]);
+      return { apiKey: null, user, tenant };
+    }
+    const apiKey = await context.em.findOneOrFail(ApiKey, viewer.apiKeyId);
     const [user, tenant] = await Promise.all([apiKey.user?.load() ?? null, apiKey.tenant?.load() ?? null]);
     return { apiKey, user: user ?? null, tenant: tenant ?? null };
   }

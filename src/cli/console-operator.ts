@@ -6,10 +6,11 @@ export const CONSOLE_ACTOR: AuditActor = { tenantId: null, userId: null, apiKeyI
 
 /**
  * The operator as the services see a caller: a platform admin (whoever runs the CLI holds the database). It has
- * no key of its own, so its key id names none.
+ * no key of its own.
  */
 export const CONSOLE_VIEWER: Viewer = {
-  apiKeyId: '',
+  principalId: 'console',
+  apiKeyId: null,
   tenantId: null,
   userId: null,
   scopes: new Set([ApiKeyScope.ADMIN]),

@@ -1,7 +1,8 @@
-import { Entity, Filter, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
+import { Check, Entity, Filter, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
 import { ApiKey } from '../auth/api-key.entity.js';
 import { BaseEntity } from '../db/base.entity.js';
 import { tenantScoped } from '../db/tenant-scope.js';
+import { User } from '../users/user.entity.js';
 import { VirtualServer } from '../virtual/virtual-server.entity.js';
 
 /**
@@ -13,6 +14,8 @@ import { VirtualServer } from '../virtual/virtual-server.entity.js';
 @Filter(tenantScoped<AgentSession>((scope) => ({ virtualServer: { tenant: scope.tenantId } })))
 // Expired sessions are swept by their last use.
 @Index({ name: 'agent_sessions_last_seen_at_idx', properties: ['lastSeenAt'] })
+// Opened by a key or by a token's user: exactly one of them.
+@Check({ name: 'agent_sessions_opener_check', expression: '(api_key_id is null) <> (user_id is null)' })
 export class AgentSession extends BaseEntity<'clientName' | 'lastSeenAt'> {
   @ManyToOne(() => VirtualServer, {
     ref: true,
@@ -21,9 +24,25 @@ export class AgentSession extends BaseEntity<'clientName' | 'lastSeenAt'> {
   })
   virtualServer: Ref<VirtualServer>;
 
-  /** The key that opened the session; only it may use the session. Revoking the key ends its use. */
-  @ManyToOne(() => ApiKey, { ref: true, deleteRule: 'cascade', index: 'agent_sessions_api_key_id_idx' })
-  apiKey: Ref<ApiKey>;
+  /**
+   * The key that opened the session; only it may use the session. Revoking the key ends its use. `null` for a
+   * session opened with an access token: then `user` is the token's user, and only that user's tokens may use it.
+   */
+  @ManyToOne(() => ApiKey, {
+    ref: true,
+    nullable: true,
+    deleteRule: 'cascade',
+    index: 'agent_sessions_api_key_id_idx',
+  })
+  apiKey: Ref<ApiKey> | null;
+
+  @ManyToOne(() => User, {
+    ref: true,
+    nullable: true,
+    deleteRule: 'cascade',
+    index: 'agent_sessions_user_id_idx',
+  })
+  user: Ref<User> | null;
 
   /** What the agent and the gateway agreed on at `initialize`. */
   @Property({ type: 'string', length: 32 })
@@ -36,10 +55,15 @@ export class AgentSession extends BaseEntity<'clientName' | 'lastSeenAt'> {
   @Property({ type: 'datetime', columnType: 'timestamptz(3)', defaultRaw: 'now()' })
   lastSeenAt: Date = new Date();
 
-  constructor(virtualServer: Ref<VirtualServer>, apiKey: Ref<ApiKey>, protocolVersion: string) {
+  constructor(
+    virtualServer: Ref<VirtualServer>,
+    opener: { apiKey: Ref<ApiKey> } | { user: Ref<User> },
+    protocolVersion: string,
+  ) {
     super();
     this.virtualServer = virtualServer;
-    this.apiKey = apiKey;
+    this.apiKey = 'apiKey' in opener ? opener.apiKey : null;
+    this.user = 'user' in opener ? opener.user : null;
     this.protocolVersion = protocolVersion;
   }
 }

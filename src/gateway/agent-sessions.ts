@@ -1,5 +1,7 @@
+import type { Ref } from '@mikro-orm/core';
 import { ApiKey } from '../auth/api-key.entity.js';
 import { isUuid } from '../graphql/validate.js';
+import { User } from '../users/user.entity.js';
 import { VirtualServer } from '../virtual/virtual-server.entity.js';
 import type { AgentRequest } from './agent-request.js';
 import { AgentSession } from './agent-session.entity.js';
@@ -12,6 +14,21 @@ export const SESSION_IDLE_MS = 24 * 60 * 60 * 1000;
 /** Last use is written at most this often per session, not on every request. */
 const TOUCH_INTERVAL_MS = 60 * 1000;
 
+/** Who opens a session: the agent's key, or the user of its access token. */
+function openerOf(agent: AgentRequest): { apiKey: Ref<ApiKey> } | { user: Ref<User> } {
+  const { em, viewer } = agent;
+  if (viewer.apiKeyId !== null)
+    return { apiKey: em.getReference(ApiKey, viewer.apiKeyId, { wrapped: true }) };
+  if (viewer.userId === null) throw new Error('a viewer with neither a key nor a user');
+  return { user: em.getReference(User, viewer.userId, { wrapped: true }) };
+}
+
+/** Only the session's own key, or its own user's tokens, find it. */
+function ownerCondition(agent: AgentRequest): { apiKey: string } | { apiKey: null; user: string | null } {
+  const { viewer } = agent;
+  return viewer.apiKeyId !== null ? { apiKey: viewer.apiKeyId } : { apiKey: null, user: viewer.userId };
+}
+
 export async function openAgentSession(
   agent: AgentRequest,
   protocolVersion: string,
@@ -20,7 +37,7 @@ export async function openAgentSession(
   const { em } = agent;
   const session = new AgentSession(
     em.getReference(VirtualServer, agent.virtualServer.id, { wrapped: true }),
-    em.getReference(ApiKey, agent.viewer.apiKeyId, { wrapped: true }),
+    openerOf(agent),
     protocolVersion,
   );
   session.clientName = clientName?.slice(0, 255) ?? null;
@@ -39,7 +56,7 @@ export async function findAgentSession(
   const session = await em.findOne(AgentSession, {
     id: sessionId,
     virtualServer: agent.virtualServer.id,
-    apiKey: agent.viewer.apiKeyId,
+    ...ownerCondition(agent),
   });
   if (session === null) return null;
   const idleMs = now.getTime() - session.lastSeenAt.getTime();
@@ -59,7 +76,7 @@ export async function endAgentSession(agent: AgentRequest, sessionId: string): P
   const removed = await agent.em.nativeDelete(AgentSession, {
     id: sessionId,
     virtualServer: agent.virtualServer.id,
-    apiKey: agent.viewer.apiKeyId,
+    ...ownerCondition(agent),
   });
   return removed > 0;
 }

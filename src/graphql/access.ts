@@ -14,9 +14,15 @@ export enum ApiKeyScope {
 
 registerEnumType(ApiKeyScope, { name: 'ApiKeyScope', description: 'What an API key may do.' });
 
-/** Who is calling: resolved from the API key once per request (or once per websocket connection). */
+/**
+ * Who is calling: resolved from the API key, or from the access token of a signed-in user, once per request (or
+ * once per websocket connection).
+ */
 export interface Viewer {
-  readonly apiKeyId: string;
+  /** Whose budgets and sockets these are: `key:<id>` for an API key, `user:<id>` for a token's user. */
+  readonly principalId: string;
+  /** The key; `null` for a user signed in with a token. */
+  readonly apiKeyId: string | null;
   /** The key's tenant; `null` for platform keys, which are not bound to one tenant. */
   readonly tenantId: string | null;
   readonly userId: string | null;
@@ -26,7 +32,7 @@ export interface Viewer {
   /** The key's request budgets; `null` for none. */
   readonly rateLimitPerHour: number | null;
   readonly rateLimitPerDay: number | null;
-  /** When the key stops working; `null` for never. */
+  /** When the key (or the token) stops working; `null` for never. */
   readonly expiresAt: Date | null;
 }
 

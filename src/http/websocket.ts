@@ -131,12 +131,12 @@ export function serveWebSockets(
 
   const recheck = async (checked: readonly Connection[]) => {
     if (checked.length === 0) return;
-    const subjects = checked.map(({ viewer, clientIp }) => ({ apiKeyId: viewer.apiKeyId, clientIp }));
-    const viewers = await reauthorize(orm.em.fork(), subjects);
+    const viewers = await reauthorize(orm.em.fork(), checked);
     checked.forEach((connection, index) => {
       const viewer = viewers[index];
       if (viewer) connection.viewer = viewer;
-      else closeConnection(connection, CLOSE_CODES.forbidden, 'Forbidden: the API key is no longer valid');
+      else
+        closeConnection(connection, CLOSE_CODES.forbidden, 'Forbidden: the credentials are no longer valid');
     });
   };
   const recheckSafely = (checked: readonly Connection[]) =>
@@ -149,7 +149,7 @@ export function serveWebSockets(
 
   const keyChanges = eventBus.pubSub.subscribe(API_KEY_TOPICS.apiKeyChanged);
   const resyncs = eventBus.resyncs();
-  void consume(keyChanges, (event) => recheckSafely(connections.ofKey(event.apiKeyId)));
+  void consume(keyChanges, (event) => recheckSafely(connections.ofPrincipal(`key:${event.apiKeyId}`)));
   // Revocations published while Redis was away are lost: check every key when it is back.
   void consume(resyncs, () => recheckSafely(connections.all()));
   const periodicCheck = setInterval(
@@ -175,7 +175,7 @@ export function serveWebSockets(
           }
           return false;
         }
-        if (connections.ofKey(viewer.apiKeyId).length >= settings.maxConnectionsPerKey) {
+        if (connections.ofPrincipal(viewer.principalId).length >= settings.maxConnectionsPerKey) {
           socket.close(CLOSE_CODES.tooManyRequests, 'Too many connections for this API key');
           return false;
         }
@@ -192,7 +192,8 @@ export function serveWebSockets(
         const untilExpiry = viewer.expiresAt === null ? null : viewer.expiresAt.getTime() - Date.now();
         if (untilExpiry !== null && untilExpiry < MAX_TIMER_MS) {
           connection.expiry = setTimeout(
-            () => closeConnection(connection, CLOSE_CODES.forbidden, 'Forbidden: the API key has expired'),
+            () =>
+              closeConnection(connection, CLOSE_CODES.forbidden, 'Forbidden: the credentials have expired'),
             Math.max(0, untilExpiry),
           );
         }
@@ -274,12 +275,12 @@ export function serveWebSockets(
   };
 }
 
-/** The authenticated sockets of this instance, by key. */
+/** The authenticated sockets of this instance, by principal (key or token user). */
 class ConnectionRegistry {
   private readonly byKey = new Map<string, Set<Connection>>();
 
   add(connection: Connection): void {
-    const id = connection.viewer.apiKeyId;
+    const id = connection.viewer.principalId;
     const set = this.byKey.get(id) ?? new Set<Connection>();
     set.add(connection);
     this.byKey.set(id, set);
@@ -287,14 +288,14 @@ class ConnectionRegistry {
 
   remove(connection: Connection): void {
     clearTimeout(connection.expiry);
-    const id = connection.viewer.apiKeyId;
+    const id = connection.viewer.principalId;
     const set = this.byKey.get(id);
     set?.delete(connection);
     if (set?.size === 0) this.byKey.delete(id);
   }
 
-  ofKey(apiKeyId: string): Connection[] {
-    return [...(this.byKey.get(apiKeyId) ?? [])];
+  ofPrincipal(principalId: string): Connection[] {
+    return [...(this.byKey.get(principalId) ?? [])];
   }
 
   all(): Connection[] {

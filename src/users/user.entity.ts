@@ -1,4 +1,4 @@
-import { Entity, Enum, Filter, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
+import { Entity, Enum, Filter, Index, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
 import { tenantScoped } from '../db/tenant-scope.js';
@@ -16,6 +16,8 @@ registerEnumType(UserRole, { name: 'UserRole' });
 @ObjectType()
 @Entity({ tableName: 'users' })
 @Filter(tenantScoped<User>((scope) => ({ tenant: scope.tenantId })))
+// One user per identity at an OpenID provider: first sight of a token's subject creates it exactly once.
+@Unique({ name: 'users_auth_provider_identity_unique', properties: ['authProvider', 'authProviderId'] })
 export class User extends BaseEntity<
   'role' | 'isActive' | 'authProvider' | 'authProviderId' | 'lastLoginAt'
 > {
@@ -31,8 +33,9 @@ export class User extends BaseEntity<
   @Enum({ items: () => UserRole, default: UserRole.USER })
   role: UserRole = UserRole.USER;
 
+  /** Who vouches for the user: the issuer URL of its access tokens; `null` for users of API keys only. */
   @Field(() => String, { nullable: true })
-  @Property({ type: 'string', length: 50, nullable: true })
+  @Property({ type: 'string', length: 255, nullable: true })
   authProvider: string | null = null;
 
   @Property({ type: 'string', length: 255, nullable: true })
