@@ -20,6 +20,7 @@ const DATABASE_TESTS = [
   'test/mcp-endpoint.test.ts',
   'test/metrics.test.ts',
   'test/migrations.test.ts',
+  'test/registry-api.test.ts',
   'test/request-log-writer.test.ts',
   'test/security.test.ts',
   'test/servers.test.ts',
