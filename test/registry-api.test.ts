@@ -47,6 +47,7 @@ let app: TestApp;
 let readKey: string;
 let limitedKey: string;
 let proxyKey: string;
+let writeKey: string;
 let searchId: string;
 let sseId: string;
 let virtualId: string;
@@ -58,6 +59,7 @@ beforeAll(async () => {
   const acme = await seed(app.orm).tenant('Acme Corp');
   const globex = await seed(app.orm).tenant('globex');
   const tenantKey = (await acme.key([ApiKeyScope.READ, ApiKeyScope.WRITE])).key;
+  writeKey = tenantKey;
   readKey = (await acme.key([ApiKeyScope.READ])).key;
   proxyKey = (await acme.key([ApiKeyScope.PROXY])).key;
   const register = async (key: string, input: Record<string, unknown>) => {
@@ -268,6 +270,35 @@ describe('GET /v0.1/servers', () => {
       limitedKey,
     );
     expect(hidden.status).toBe(404);
+  });
+});
+
+describe('an inactive virtual server', () => {
+  it('is listed, as deleted, only with include_deleted (always with updated_since)', async () => {
+    const since = new Date(Date.now() - 1).toISOString();
+    const retired = await app.graphql<{ createVirtualServer: { id: string } }>({
+      query: 'mutation ($input: CreateVirtualServerInput!) { createVirtualServer(input: $input) { id } }',
+      variables: { input: { name: 'retired', isActive: false, members: [{ serverId: sseId }] } },
+      key: writeKey,
+    });
+    expect(retired.errors).toBeUndefined();
+    const name = `${ACME}.virtual/retired`;
+    const names = (list: ServerList) => list.servers.map((answer) => answer.server.name);
+    expect(names((await get<ServerList>('/v0.1/servers')).body)).not.toContain(name);
+    const withDeleted = await get<ServerList>('/v0.1/servers?include_deleted=true');
+    const deleted = withDeleted.body.servers.find((answer) => answer.server.name === name);
+    expect(deleted?._meta[OFFICIAL]).toMatchObject({ status: 'deleted' });
+    expectValid(withDeleted.body.servers);
+    const changed = await get<ServerList>(`/v0.1/servers?updated_since=${encodeURIComponent(since)}`);
+    expect(names(changed.body)).toEqual([name]);
+    const path = `/v0.1/servers/${encodeURIComponent(name)}/versions`;
+    expect((await get(path)).status).toBe(404);
+    expect((await get(`${path}?include_deleted=true`)).status).toBe(200);
+    await app.graphql({
+      query: 'mutation ($id: ID!) { deleteVirtualServer(id: $id) }',
+      variables: { id: retired.data?.createVirtualServer.id },
+      key: writeKey,
+    });
   });
 });
 
