@@ -302,6 +302,62 @@ describe('an inactive virtual server', () => {
   });
 });
 
+describe('a server that announces a new version', () => {
+  it('lists the new one as the latest and keeps the old one listed', async () => {
+    const tenant = await seed(app.orm).tenant('versioned');
+    const key = (await tenant.key([ApiKeyScope.READ, ApiKeyScope.WRITE])).key;
+    const upstream = await closeAfterAll(startStreamableHttpServer({ ...fullCatalog, version: '1.0.0' }));
+    const registered = await app.graphql<{ registerServer: { id: string } }>({
+      query: 'mutation ($input: RegisterServerInput!) { registerServer(input: $input) { id } }',
+      variables: { input: { name: 'evolving', endpointUrl: upstream.url, transportType: 'STREAMABLE_HTTP' } },
+      key,
+    });
+    expect(registered.errors).toBeUndefined();
+    const since = new Date(Date.now() - 1).toISOString();
+    await upstream.change({ version: '2.0.0' }, []);
+    const refreshed = await app.graphql({
+      query: 'mutation ($id: ID!) { refreshServerCapabilities(id: $id) { id } }',
+      variables: { id: registered.data?.registerServer.id },
+      key,
+    });
+    expect(refreshed.errors).toBeUndefined();
+    const versionsOf = (list: ServerList) =>
+      list.servers.map((answer) => [answer.server.version, answer._meta[OFFICIAL]?.isLatest]);
+
+    const all = await get<ServerList>('/v0.1/servers', key);
+    expectValid(all.body.servers);
+    expect(versionsOf(all.body).sort()).toEqual([
+      ['1.0.0', false],
+      ['2.0.0', true],
+    ]);
+    expect(versionsOf((await get<ServerList>('/v0.1/servers?version=latest', key)).body)).toEqual([
+      ['2.0.0', true],
+    ]);
+    expect(versionsOf((await get<ServerList>('/v0.1/servers?version=1.0.0', key)).body)).toEqual([
+      ['1.0.0', false],
+    ]);
+    // The old version stopped being the latest: a change updated_since shows.
+    const changed = await get<ServerList>(`/v0.1/servers?updated_since=${encodeURIComponent(since)}`, key);
+    expect(versionsOf(changed.body).sort()).toEqual([
+      ['1.0.0', false],
+      ['2.0.0', true],
+    ]);
+
+    const name = encodeURIComponent('local.mcp-gateway.versioned/evolving');
+    const versions = await get<ServerList>(`/v0.1/servers/${name}/versions`, key);
+    expect(versionsOf(versions.body)).toEqual([
+      ['2.0.0', true],
+      ['1.0.0', false],
+    ]);
+    expectValid(versions.body.servers);
+    const old = await get<ServerResponse>(`/v0.1/servers/${name}/versions/1.0.0`, key);
+    expect(old.status).toBe(200);
+    expect(old.body._meta[OFFICIAL]).toMatchObject({ isLatest: false });
+    const latest = await get<ServerResponse>(`/v0.1/servers/${name}/versions/latest`, key);
+    expect(latest.body.server.version).toBe('2.0.0');
+  });
+});
+
 describe('GET /v0.1/servers/{serverName}/versions', () => {
   const name = encodeURIComponent(`${ACME}/search-service`);
 

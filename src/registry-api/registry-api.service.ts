@@ -7,6 +7,7 @@ import { openConnectionHeaders } from '../registry/connection-headers.js';
 import { MCPServer } from '../registry/mcp-server.entity.js';
 import { TransportType } from '../registry/registry.enums.js';
 import { ServerTool } from '../registry/server-tool.entity.js';
+import { ServerVersion } from '../registry/server-version.entity.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { VirtualServer } from '../virtual/virtual-server.entity.js';
 import { VirtualServerMember } from '../virtual/virtual-server-member.entity.js';
@@ -55,7 +56,15 @@ export interface RegistryApiSettings {
 
 type Listed =
   | { readonly kind: 'registered'; row: MCPServer }
+  | { readonly kind: 'older'; row: ServerVersion }
   | { readonly kind: 'virtual'; row: VirtualServer };
+
+/** Versions of a server other than the one it announces now (that one is the server itself, the latest). */
+const notCurrent = () =>
+  raw(
+    (alias: string) =>
+      `(${alias}.version is distinct from (select s.server_info->>'version' from mcp_servers s where s.id = ${alias}.server_id))`,
+  );
 
 /**
  * Reads the registry as the Registry API lists it: every registered HTTP/SSE server and every virtual server
@@ -103,11 +112,30 @@ export class RegistryApiService {
       ...options,
       populate: ['tenant', 'sealedHeaders'],
     });
+    // Every version unless only the latest is asked for: the older ones a server announced before.
+    const older =
+      query.version === 'latest'
+        ? []
+        : await this.em.find(
+            ServerVersion,
+            {
+              $and: [
+                { [notCurrent()]: true },
+                { server: { transportType: { $in: REMOTE_TRANSPORTS } } },
+                keyset(query.after),
+                since,
+                query.search === null ? {} : { server: named },
+                exact === null ? {} : { version: exact },
+              ],
+            },
+            { ...options, populate: ['server', 'server.tenant', 'server.sealedHeaders'] },
+          );
     const virtuals = virtualVisible
       ? await this.em.find(VirtualServer, virtualWhere, { ...options, populate: ['tenant'] })
       : [];
     const merged: Listed[] = [
       ...servers.map((row) => ({ kind: 'registered' as const, row })),
+      ...older.map((row) => ({ kind: 'older' as const, row })),
       ...virtuals.map((row) => ({ kind: 'virtual' as const, row })),
     ].sort((a, b) => a.row.updatedAt.getTime() - b.row.updatedAt.getTime() || (a.row.id < b.row.id ? -1 : 1));
     const page = merged.slice(0, query.limit);
@@ -127,7 +155,18 @@ export class RegistryApiService {
   /** The versions of one server by its Registry API name; `null` when no server of the scope has it. */
   async versions(name: string, includeDeleted: boolean): Promise<ServerResponse[] | null> {
     const found = await this.findByName(name, includeDeleted);
-    return found === null ? null : this.answers([found]);
+    if (found === null) return null;
+    if (found.kind !== 'registered') return this.answers([found]);
+    const older = await this.em.find(
+      ServerVersion,
+      { server: found.row.id, [notCurrent()]: true },
+      {
+        orderBy: { createdAt: 'desc', id: 'desc' },
+        populate: ['server', 'server.tenant', 'server.sealedHeaders'],
+      },
+    );
+    // Newest first, as the OpenAPI document orders them: the latest (the server itself), then the older ones.
+    return this.answers([found, ...older.map((row) => ({ kind: 'older' as const, row }))]);
   }
 
   private async findByName(name: string, includeDeleted: boolean): Promise<Listed | null> {
@@ -162,7 +201,13 @@ export class RegistryApiService {
 
   /** server.json and metadata for listed servers: circuits, tool counts and member counts in one batch each. */
   private async answers(listed: readonly Listed[]): Promise<ServerResponse[]> {
-    const serverIds = listed.filter((item) => item.kind === 'registered').map((item) => item.row.id);
+    const serverIds = [
+      ...new Set(
+        listed.flatMap((item) =>
+          item.kind === 'registered' ? [item.row.id] : item.kind === 'older' ? [item.row.server.id] : [],
+        ),
+      ),
+    ];
     const virtualIds = listed.filter((item) => item.kind === 'virtual').map((item) => item.row.id);
     const circuits = new Map<string, string>();
     const toolCounts = new Map<string, number>();
@@ -188,11 +233,12 @@ export class RegistryApiService {
         .execute('all', false);
       for (const count of counts) memberCounts.set(count.virtual_server_id, Number(count.count));
     }
-    return listed.map((item) =>
-      item.kind === 'registered'
-        ? this.registered(item.row, circuits.get(item.row.id), toolCounts.get(item.row.id) ?? 0)
-        : this.virtual(item.row, memberCounts.get(item.row.id) ?? 0),
-    );
+    return listed.map((item) => {
+      if (item.kind === 'virtual') return this.virtual(item.row, memberCounts.get(item.row.id) ?? 0);
+      const server = item.kind === 'registered' ? item.row : item.row.server.getEntity();
+      const answer = this.registered(server, circuits.get(server.id), toolCounts.get(server.id) ?? 0);
+      return item.kind === 'registered' ? answer : olderVersion(answer, item.row);
+    });
   }
 
   private registered(server: MCPServer, circuitState: string | undefined, toolCount: number): ServerResponse {
@@ -282,6 +328,28 @@ export class RegistryApiService {
     }
     return Object.keys(headers ?? {}).map((name) => ({ name, isRequired: true, isSecret: true }));
   }
+}
+
+/** A server's answer as it was at an older version: that version's own title and description, not the latest. */
+function olderVersion(latest: ServerResponse, row: ServerVersion): ServerResponse {
+  const title = row.title !== null && row.title !== '' ? row.title : latest.server.title;
+  return {
+    server: {
+      ...latest.server,
+      version: row.version,
+      ...(title === undefined ? {} : { title: clipped(title) }),
+      description: clipped(row.description || title || latest.server.description),
+    },
+    _meta: {
+      [OFFICIAL_META_KEY]: {
+        status: 'active',
+        publishedAt: row.createdAt.toISOString(),
+        updatedAt: row.updatedAt.toISOString(),
+        isLatest: false,
+      },
+      [GATEWAY_META_KEY]: { ...latest._meta[GATEWAY_META_KEY], versionDiscovered: true },
+    },
+  };
 }
 
 export function encodeCursor(cursor: PageCursor): string {
