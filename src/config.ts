@@ -318,8 +318,12 @@ function readEnum<T extends string>(env: Env, name: string, values: readonly T[]
 /** Reverse-DNS labels: letters, digits and hyphens, separated by dots (what server.json names allow). */
 function readNamespaceBase(env: Env): string {
   const value = readString(env, 'REGISTRY_NAMESPACE_BASE') ?? 'local.mcp-gateway';
-  if (!/^[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)*$/.test(value)) {
-    throw new ConfigError('REGISTRY_NAMESPACE_BASE', 'must be reverse-DNS labels such as com.example');
+  // At most 60 characters: a full server.json name (base, tenant label, server part) stays within 200.
+  if (value.length > 60 || !/^[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)*$/.test(value)) {
+    throw new ConfigError(
+      'REGISTRY_NAMESPACE_BASE',
+      'must be reverse-DNS labels such as com.example, at most 60 characters',
+    );
   }
   return value;
 }

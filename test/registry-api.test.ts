@@ -3,6 +3,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyScope } from '../src/graphql/access.js';
+import { serverNamePart, tenantNamespace } from '../src/registry-api/server-json.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import {
@@ -48,6 +49,10 @@ let readKey: string;
 let limitedKey: string;
 let proxyKey: string;
 let writeKey: string;
+/** Registry API names: names that are not valid name parts get the first 8 characters of their row's id. */
+let ACME: string;
+let SEARCH: string;
+let TOOLBOX: string;
 let searchId: string;
 let sseId: string;
 let virtualId: string;
@@ -95,6 +100,9 @@ beforeAll(async () => {
   expect(created.errors).toBeUndefined();
   virtualId = created.data?.createVirtualServer.id ?? '';
   limitedKey = (await acme.key([ApiKeyScope.READ], { allowedServers: [sseId] })).key;
+  ACME = `local.mcp-gateway.acme-corp-${acme.id.slice(0, 8)}`;
+  SEARCH = `${ACME}/search-service-${searchId.slice(0, 8)}`;
+  TOOLBOX = `${ACME}.virtual/agents-toolbox-${virtualId.slice(0, 8)}`;
 });
 
 afterAll(async () => {
@@ -121,20 +129,18 @@ function expectValid(answers: readonly ServerResponse[]): void {
   }
 }
 
-const ACME = 'local.mcp-gateway.acme-corp';
-
 describe('GET /v0.1/servers', () => {
   it('lists the tenant registered HTTP/SSE servers and virtual servers as server.json, nothing of another tenant', async () => {
     const { status, body, text } = await get<ServerList>('/v0.1/servers');
     expect(status).toBe(200);
     expect(body.servers.map((answer) => answer.server.name).sort()).toEqual([
-      `${ACME}.virtual/agents-toolbox`,
+      TOOLBOX,
       `${ACME}/legacy-sse`,
-      `${ACME}/search-service`,
+      SEARCH,
     ]);
     expect(body.metadata).toEqual({ count: 3 });
     expectValid(body.servers);
-    const search = body.servers.find((answer) => answer.server.name === `${ACME}/search-service`);
+    const search = body.servers.find((answer) => answer.server.name === SEARCH);
     expect(search?.server).toMatchObject({
       version: '1.4.2',
       description: 'Searches the documents',
@@ -157,7 +163,7 @@ describe('GET /v0.1/servers', () => {
     const sse = body.servers.find((answer) => answer.server.name === `${ACME}/legacy-sse`);
     expect(sse?.server).toMatchObject({ version: '0.9.0', remotes: [{ type: 'sse' }] });
     expect(sse?.server.remotes[0]?.headers).toBeUndefined();
-    const virtual = body.servers.find((answer) => answer.server.name === `${ACME}.virtual/agents-toolbox`);
+    const virtual = body.servers.find((answer) => answer.server.name === TOOLBOX);
     expect(virtual?.server.remotes).toEqual([
       {
         type: 'streamable-http',
@@ -180,11 +186,7 @@ describe('GET /v0.1/servers', () => {
       seen.push(...body.servers.map((answer) => answer.server.name));
       cursor = body.metadata.nextCursor;
     } while (cursor !== undefined);
-    expect(seen.sort()).toEqual([
-      `${ACME}.virtual/agents-toolbox`,
-      `${ACME}/legacy-sse`,
-      `${ACME}/search-service`,
-    ]);
+    expect(seen.sort()).toEqual([TOOLBOX, `${ACME}/legacy-sse`, SEARCH]);
     // A tenant of many servers with tools, never discovered (their version is "unknown").
     const bulk = await seed(app.orm).tenant('bulk');
     const bulkKey = (await bulk.key([ApiKeyScope.READ])).key;
@@ -209,7 +211,7 @@ describe('GET /v0.1/servers', () => {
 
   it('searches by name, filters by version and by updated_since', async () => {
     const searched = await get<ServerList>('/v0.1/servers?search=SEARCH');
-    expect(searched.body.servers.map((answer) => answer.server.name)).toEqual([`${ACME}/search-service`]);
+    expect(searched.body.servers.map((answer) => answer.server.name)).toEqual([SEARCH]);
     const exact = await get<ServerList>('/v0.1/servers?version=0.9.0');
     expect(exact.body.servers.map((answer) => answer.server.name)).toEqual([`${ACME}/legacy-sse`]);
     const latest = await get<ServerList>('/v0.1/servers?version=latest');
@@ -261,12 +263,9 @@ describe('GET /v0.1/servers', () => {
 
   it("shows a key limited to some servers only those (and its tenant's virtual servers)", async () => {
     const { body } = await get<ServerList>('/v0.1/servers', limitedKey);
-    expect(body.servers.map((answer) => answer.server.name).sort()).toEqual([
-      `${ACME}.virtual/agents-toolbox`,
-      `${ACME}/legacy-sse`,
-    ]);
+    expect(body.servers.map((answer) => answer.server.name).sort()).toEqual([TOOLBOX, `${ACME}/legacy-sse`]);
     const hidden = await get<{ error: string }>(
-      `/v0.1/servers/${encodeURIComponent(`${ACME}/search-service`)}/versions`,
+      `/v0.1/servers/${encodeURIComponent(SEARCH)}/versions`,
       limitedKey,
     );
     expect(hidden.status).toBe(404);
@@ -359,23 +358,21 @@ describe('a server that announces a new version', () => {
 });
 
 describe('GET /v0.1/servers/{serverName}/versions', () => {
-  const name = encodeURIComponent(`${ACME}/search-service`);
+  const name = () => encodeURIComponent(SEARCH);
 
   it('lists the versions of a server named URL-encoded, and answers one version or latest', async () => {
-    const versions = await get<ServerList>(`/v0.1/servers/${name}/versions`);
+    const versions = await get<ServerList>(`/v0.1/servers/${name()}/versions`);
     expect(versions.status).toBe(200);
     expect(versions.body.servers.map((answer) => answer.server.version)).toEqual(['1.4.2']);
     expect(versions.body.metadata.count).toBe(1);
     expectValid(versions.body.servers);
     for (const version of ['latest', '1.4.2']) {
-      const one = await get<ServerResponse>(`/v0.1/servers/${name}/versions/${version}`);
+      const one = await get<ServerResponse>(`/v0.1/servers/${name()}/versions/${version}`);
       expect(one.status, version).toBe(200);
-      expect(one.body.server).toMatchObject({ name: `${ACME}/search-service`, version: '1.4.2' });
+      expect(one.body.server).toMatchObject({ name: SEARCH, version: '1.4.2' });
       expectValid([one.body]);
     }
-    const virtual = await get<ServerResponse>(
-      `/v0.1/servers/${encodeURIComponent(`${ACME}.virtual/agents-toolbox`)}/versions/latest`,
-    );
+    const virtual = await get<ServerResponse>(`/v0.1/servers/${encodeURIComponent(TOOLBOX)}/versions/latest`);
     expect(virtual.status).toBe(200);
     expect(virtual.body.server.remotes[0]?.url).toBe(`${app.origin}/mcp/${virtualId}`);
   });
@@ -385,7 +382,7 @@ describe('GET /v0.1/servers/{serverName}/versions', () => {
       `/v0.1/servers/${encodeURIComponent(`${ACME}/nope`)}/versions`,
       `/v0.1/servers/${encodeURIComponent('local.mcp-gateway.globex/globex-search')}/versions`,
       `/v0.1/servers/no-slash/versions/latest`,
-      `/v0.1/servers/${name}/versions/9.9.9`,
+      `/v0.1/servers/${name()}/versions/9.9.9`,
     ]) {
       const { status, body } = await get<{ error: string }>(path);
       expect(status, path).toBe(404);
@@ -397,5 +394,22 @@ describe('GET /v0.1/servers/{serverName}/versions', () => {
       ADMIN_KEY,
     );
     expect(admin.status).toBe(200);
+  });
+});
+
+describe('Registry API names', () => {
+  it('keep a valid name as it is and make any other valid and unique with its id', () => {
+    const id = '0123abcd-0000-4000-8000-000000000000';
+    const other = 'fedc9876-0000-4000-8000-000000000000';
+    expect(serverNamePart({ id, name: 'weather.v2_beta-1' })).toBe('weather.v2_beta-1');
+    expect(serverNamePart({ id, name: 'Search Service' })).toBe('search-service-0123abcd');
+    expect(serverNamePart({ id: other, name: 'search  service' })).toBe('search-service-fedc9876');
+    expect(serverNamePart({ id, name: 'x'.repeat(65) })).toBe(`${'x'.repeat(55)}-0123abcd`);
+    expect(tenantNamespace('com.example', { id, name: 'acme' })).toBe('com.example.acme');
+    expect(tenantNamespace('com.example', { id, name: 'Acme Corp' })).toBe('com.example.acme-corp-0123abcd');
+    expect(tenantNamespace('com.example', { id, name: '???' })).toBe('com.example.0123abcd');
+    const longest = `${'b'.repeat(60)}.${tenantNamespace('', { id, name: 'T'.repeat(300) }).slice(1)}.virtual/${serverNamePart({ id, name: 'S'.repeat(300) })}`;
+    expect(longest.length).toBeLessThanOrEqual(200);
+    expect(validServerJson({ name: longest, description: 'd', version: '1' })).toBe(true);
   });
 });

@@ -179,10 +179,10 @@ export class RegistryApiService {
     // The scope's tenants (one, for a tenant's key): namespaces are derived from their names.
     const tenants = await this.em.find(Tenant, {}, { fields: ['id', 'name'] });
     const tenantIds = tenants
-      .filter((tenant) => tenantNamespace(this.settings.namespaceBase, tenant.name) === namespace)
+      .filter((tenant) => tenantNamespace(this.settings.namespaceBase, tenant) === namespace)
       .map((tenant) => tenant.id);
     if (tenantIds.length === 0) return null;
-    const byPart = { [raw((alias: string) => SERVER_NAME_PART_SQL(`${alias}.name`))]: part };
+    const byPart = { [raw((alias: string) => SERVER_NAME_PART_SQL(alias))]: part };
     if (virtual) {
       const row = await this.em.findOne(
         VirtualServer,
@@ -245,7 +245,7 @@ export class RegistryApiService {
     const info = server.serverInfo ?? {};
     const discovered = typeof info.version === 'string' && info.version !== '';
     const title = typeof info.title === 'string' && info.title !== '' ? info.title : server.name;
-    const namespace = tenantNamespace(this.settings.namespaceBase, server.tenant.getEntity().name);
+    const namespace = tenantNamespace(this.settings.namespaceBase, server.tenant.getEntity());
     const headers = this.headerNames(server);
     const remote: RemoteTransport = {
       type: server.transportType === TransportType.SSE ? 'sse' : 'streamable-http',
@@ -255,7 +255,7 @@ export class RegistryApiService {
     return {
       server: {
         $schema: SERVER_SCHEMA_URL,
-        name: `${namespace}/${serverNamePart(server.name)}`,
+        name: `${namespace}/${serverNamePart(server)}`,
         description: clipped(server.description || title),
         title: clipped(title),
         version: discovered ? String(info.version) : UNKNOWN_VERSION,
@@ -282,11 +282,11 @@ export class RegistryApiService {
   }
 
   private virtual(server: VirtualServer, memberCount: number): ServerResponse {
-    const namespace = tenantNamespace(this.settings.namespaceBase, server.tenant.getEntity().name);
+    const namespace = tenantNamespace(this.settings.namespaceBase, server.tenant.getEntity());
     return {
       server: {
         $schema: SERVER_SCHEMA_URL,
-        name: `${namespace}${VIRTUAL_NAMESPACE_SUFFIX}/${serverNamePart(server.name)}`,
+        name: `${namespace}${VIRTUAL_NAMESPACE_SUFFIX}/${serverNamePart(server)}`,
         description: clipped(server.description || `Virtual server ${server.name} of the MCP gateway`),
         title: clipped(server.name),
         version: SERVICE_VERSION,

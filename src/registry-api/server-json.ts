@@ -64,27 +64,50 @@ export interface ServerList {
   readonly metadata: { readonly nextCursor?: string; readonly count: number };
 }
 
-/** One DNS label from free text: lower case letters, digits and hyphens. */
-export function namespaceLabel(text: string): string {
-  const label = text
+// Names are unique: a name that is already a valid name part (and short enough) is used as it is (our names are
+// unique per tenant, tenant names unique); any other is made valid and gets the first 8 characters of the row's
+// id, so two names that clean up the same ("Search Service", "search service") stay apart. The limits keep a
+// full name within the schema's 200 characters (REGISTRY_NAMESPACE_BASE is at most 60).
+
+const ID_SUFFIX_LENGTH = 8;
+const TENANT_LABEL_MAX = 63;
+const SERVER_PART_MAX = 64;
+
+/** A tenant's DNS label: its name when that is one (lower case letters, digits, inner hyphens). */
+export function namespaceLabel(tenant: { readonly id: string; readonly name: string }): string {
+  if (tenant.name.length <= TENANT_LABEL_MAX && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(tenant.name)) {
+    return tenant.name;
+  }
+  const cleaned = tenant.name
+    .replace(/[^a-zA-Z0-9]+/g, '-')
     .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '');
-  return label === '' ? 'tenant' : label;
+    .slice(0, TENANT_LABEL_MAX - ID_SUFFIX_LENGTH - 1)
+    .replace(/^-+/, '');
+  return `${cleaned === '' ? '' : `${cleaned.replace(/-+$/, '')}-`}${tenant.id.slice(0, ID_SUFFIX_LENGTH)}`;
 }
 
-/** The part of a server.json name after the slash, from a server's own name. */
-export function serverNamePart(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
+/** The part of a server.json name after the slash: the server's own name when that is one. */
+export function serverNamePart(server: { readonly id: string; readonly name: string }): string {
+  if (server.name.length <= SERVER_PART_MAX && /^[a-zA-Z0-9._-]+$/.test(server.name)) return server.name;
+  const cleaned = server.name
+    .replace(/[^a-zA-Z0-9._-]+/g, '-')
+    .toLowerCase()
+    .slice(0, SERVER_PART_MAX - ID_SUFFIX_LENGTH - 1);
+  return `${cleaned}-${server.id.slice(0, ID_SUFFIX_LENGTH)}`;
 }
 
 /** The same as `serverNamePart`, in SQL, for looking a server up by its Registry API name. */
-export const SERVER_NAME_PART_SQL = (column: string): string =>
-  `regexp_replace(lower(${column}), '[^a-z0-9._-]+', '-', 'g')`;
+export const SERVER_NAME_PART_SQL = (alias: string): string =>
+  `(case when length(${alias}.name) <= ${SERVER_PART_MAX} and ${alias}.name ~ '^[a-zA-Z0-9._-]+$' then ${alias}.name ` +
+  `else left(lower(regexp_replace(${alias}.name, '[^a-zA-Z0-9._-]+', '-', 'g')), ${SERVER_PART_MAX - ID_SUFFIX_LENGTH - 1})` +
+  ` || '-' || left(${alias}.id::text, ${ID_SUFFIX_LENGTH}) end)`;
 
 /** A tenant's namespace: `<base>.<tenant label>`; virtual servers get their own `.virtual` below it. */
-export function tenantNamespace(base: string, tenantName: string): string {
-  return `${base}.${namespaceLabel(tenantName)}`;
+export function tenantNamespace(
+  base: string,
+  tenant: { readonly id: string; readonly name: string },
+): string {
+  return `${base}.${namespaceLabel(tenant)}`;
 }
 
 export const VIRTUAL_NAMESPACE_SUFFIX = '.virtual';
