@@ -21,6 +21,7 @@ const DATABASE_TESTS = [
   'test/metrics.test.ts',
   'test/migrations.test.ts',
   'test/oidc.test.ts',
+  'test/registry-api.test.ts',
   'test/request-log-writer.test.ts',
   'test/security.test.ts',
   'test/servers.test.ts',

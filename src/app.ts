@@ -52,6 +52,7 @@ import { registryCounts } from './observability/registry-counts.js';
 import { recordStatementSpan } from './observability/sql-tracing.js';
 import { createEventBus, type EventBus } from './pubsub/pubsub.js';
 import { sealStoredConnectionHeaders } from './registry/connection-headers.js';
+import { registryApiRoutes } from './registry-api/registry-api.routes.js';
 import { buildAppSchema } from './schema.js';
 
 export interface AppOptions {
@@ -248,6 +249,17 @@ async function serve(
   const dashboard = dashboardRoutes({ introspection: config.security.introspection });
   app.use(dashboard.routes);
   app.use(agents.router);
+  app.use(
+    registryApiRoutes({
+      orm,
+      admission,
+      clientIpOf,
+      keyring,
+      namespaceBase: config.registryNamespaceBase,
+      publicOrigin: () => publicOrigin,
+      log,
+    }),
+  );
   app.use(
     metricsRoute({
       metrics,

@@ -36,6 +36,11 @@ export interface AppConfig {
   readonly gateway: GatewaySettings;
   readonly security: SecuritySettings;
   readonly tracing: TracingSettings;
+  /**
+   * The reverse-DNS prefix of the Registry API's server names (`/v0.1/servers`): a tenant's namespace is
+   * `<base>.<tenant-slug>` (REGISTRY_NAMESPACE_BASE, default `local.mcp-gateway`).
+   */
+  readonly registryNamespaceBase: string;
 }
 
 /** OpenTelemetry tracing (the `OTEL_*` variables of the specification that this application reads itself). */
@@ -210,6 +215,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port: readInteger(env, 'PORT', 4000, 0, 65535),
     host: readString(env, 'HOST') ?? '0.0.0.0',
     publicUrl: readUrl(env, 'PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
+    registryNamespaceBase: readNamespaceBase(env),
     databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: path.resolve(readString(env, 'DATA_DIR') ?? '.data'),
     redisUrl: readUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
@@ -371,6 +377,19 @@ function readEnum<T extends string>(env: Env, name: string, values: readonly T[]
   const match = values.find((value) => value === raw);
   if (match === undefined) throw new ConfigError(name, `expected one of ${values.join(', ')}, got "${raw}"`);
   return match;
+}
+
+/** Reverse-DNS labels: letters, digits and hyphens, separated by dots (what server.json names allow). */
+function readNamespaceBase(env: Env): string {
+  const value = readString(env, 'REGISTRY_NAMESPACE_BASE') ?? 'local.mcp-gateway';
+  // At most 60 characters: a full server.json name (base, tenant label, server part) stays within 200.
+  if (value.length > 60 || !/^[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)*$/.test(value)) {
+    throw new ConfigError(
+      'REGISTRY_NAMESPACE_BASE',
+      'must be reverse-DNS labels such as com.example, at most 60 characters',
+    );
+  }
+  return value;
 }
 
 function readRedisKeyPrefix(env: Env): string {

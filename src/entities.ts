@@ -11,6 +11,7 @@ import { SearchVocabularyWord } from './registry/search-vocabulary.entity.js';
 import { ServerPrompt } from './registry/server-prompt.entity.js';
 import { ServerResource } from './registry/server-resource.entity.js';
 import { ServerTool } from './registry/server-tool.entity.js';
+import { ServerVersion } from './registry/server-version.entity.js';
 import { RoutingRule } from './routing/routing-rule.entity.js';
 import { RoutingRuleTarget } from './routing/routing-rule-target.entity.js';
 import { Tenant } from './tenants/tenant.entity.js';
@@ -28,6 +29,7 @@ export const entities = [
   ServerTool,
   ServerResource,
   ServerPrompt,
+  ServerVersion,
   SearchVocabularyWord,
   CircuitBreaker,
   HealthCheck,

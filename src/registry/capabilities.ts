@@ -1,8 +1,8 @@
-import { LockMode } from '@mikro-orm/core';
+import { LockMode, type Ref } from '@mikro-orm/core';
 import type { Keyring } from '../crypto/keyring.js';
 import type { EntityManager } from '../db/orm.js';
 import { ApiError, badUserInput, ErrorCode } from '../graphql/errors.js';
-import type { JsonValue } from '../graphql/scalars.js';
+import type { JsonObject, JsonValue } from '../graphql/scalars.js';
 import { type Inspection, inspectServer, McpInspectionError, type McpTarget } from '../mcp/mcp-client.js';
 import { loadConnectionHeaders } from './connection-headers.js';
 import { MCPServer } from './mcp-server.entity.js';
@@ -10,6 +10,7 @@ import { TransportType } from './registry.enums.js';
 import { ServerPrompt } from './server-prompt.entity.js';
 import { ServerResource } from './server-resource.entity.js';
 import { ServerTool } from './server-tool.entity.js';
+import { ServerVersion } from './server-version.entity.js';
 
 export interface DiscoveryTarget {
   readonly endpointUrl: string;
@@ -112,6 +113,7 @@ export async function syncCapabilities(
   server.capabilitiesDiscovered = true;
   server.capabilitiesRefreshedAt = new Date();
   const ref = em.getReference(MCPServer, server.id, { wrapped: true });
+  await recordVersion(em, ref, server, inspection.serverInfo);
   // One after another: inside a transaction the three share one connection, which runs one query at a time.
   const tools = await em.find(ServerTool, { server: server.id });
   const resources = await em.find(ServerResource, { server: server.id });
@@ -206,4 +208,29 @@ export async function refreshCapabilities(
     await syncCapabilities(tx, server, inspection);
     return true;
   });
+}
+
+/**
+ * Keeps the version the server announced (`serverInfo.version`) in its history: a new version gets a row (and
+ * so becomes the latest, as `serverInfo` now says), an old one stays as it was.
+ */
+async function recordVersion(
+  em: EntityManager,
+  ref: Ref<MCPServer>,
+  server: MCPServer,
+  serverInfo: JsonObject | null,
+): Promise<void> {
+  const announced = serverInfo?.version;
+  if (typeof announced !== 'string' || announced === '') return;
+  const version = announced.slice(0, 255);
+  const known = await em.findOne(ServerVersion, { server: server.id, version });
+  const title = typeof serverInfo?.title === 'string' ? serverInfo.title : null;
+  if (known === null) {
+    em.persist(Object.assign(new ServerVersion(ref, version), { title, description: server.description }));
+    // The older versions are no longer the latest: a change readers of `updated_since` must see.
+    await em.nativeUpdate(ServerVersion, { server: server.id }, { updatedAt: new Date() });
+  } else if (known.title !== title || known.description !== server.description) {
+    known.title = title;
+    known.description = server.description;
+  }
 }

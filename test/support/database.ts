@@ -20,6 +20,7 @@ export const APPLICATION_TABLES = [
   'server_prompts',
   'server_resources',
   'server_tools',
+  'server_versions',
   'tenants',
   'users',
   'virtual_server_members',
