@@ -11,7 +11,7 @@ import {
   type TestDatabase,
 } from '../support/database.js';
 import { startModernServer, startStreamableHttpServer } from '../support/mcp-servers.js';
-import { callOk } from './support/contract-calls.js';
+import { callOk, createTestTenant } from './support/contract-calls.js';
 import {
   productionEnvironment,
   runCli,
@@ -32,28 +32,8 @@ const runsHere = postgresAvailable() && redisAvailable();
 
 /** Registers two upstreams (2025 and 2026 era), a virtual server over both, and a PROXY key; returns them. */
 async function setUp(graphqlUrl: string, adminKey: string, upstreams: { legacy: string; modern: string }) {
-  const { createTenant } = await callOk<{ createTenant: { id: string } }>(
-    graphqlUrl,
-    adminKey,
-    'CreateTenant',
-    {
-      input: { name: `agents-${randomUUID().slice(0, 8)}` },
-    },
-  );
-  const key = async (scopes: string[]) =>
-    (
-      await callOk<{ createApiKey: { key: string } }>(graphqlUrl, adminKey, 'CreateApiKey', {
-        input: { name: scopes.join('+'), tenantId: createTenant.id, scopes },
-      })
-    ).createApiKey.key;
-  const writer = await key(['READ', 'WRITE']);
+  const { writer, key, register } = await createTestTenant(graphqlUrl, adminKey, 'agents');
   const proxy = await key(['PROXY']);
-  const register = async (name: string, endpointUrl: string) =>
-    (
-      await callOk<{ registerServer: { id: string } }>(graphqlUrl, writer, 'RegisterServer', {
-        input: { name, endpointUrl, transportType: 'STREAMABLE_HTTP' },
-      })
-    ).registerServer.id;
   const legacyId = await register('legacy', upstreams.legacy);
   const modernId = await register('modern', upstreams.modern);
   const { createVirtualServer } = await callOk<{ createVirtualServer: { id: string; endpointUrl: string } }>(

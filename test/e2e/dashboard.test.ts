@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresDatabase, postgresAvailable, redisAvailable } from '../support/database.js';
 import { startStreamableHttpServer } from '../support/mcp-servers.js';
 import { browserTestsRun, launchChromium, screenshot, watchForProblems } from './support/browser.js';
-import { callOk } from './support/contract-calls.js';
+import { callOk, createTestTenant } from './support/contract-calls.js';
 import {
   productionEnvironment,
   runCli,
@@ -34,27 +34,7 @@ interface Seeded {
 
 /** A tenant with two registered MCP servers, a virtual server over them, and a READ key for the dashboard. */
 async function seed(graphqlUrl: string, adminKey: string, upstreams: { weather: string; notes: string }) {
-  const { createTenant } = await callOk<{ createTenant: { id: string } }>(
-    graphqlUrl,
-    adminKey,
-    'CreateTenant',
-    {
-      input: { name: `dashboard-${randomUUID().slice(0, 8)}` },
-    },
-  );
-  const key = async (scopes: string[]) =>
-    (
-      await callOk<{ createApiKey: { key: string } }>(graphqlUrl, adminKey, 'CreateApiKey', {
-        input: { name: scopes.join('+'), tenantId: createTenant.id, scopes },
-      })
-    ).createApiKey.key;
-  const writer = await key(['READ', 'WRITE']);
-  const register = async (name: string, endpointUrl: string) =>
-    (
-      await callOk<{ registerServer: { id: string } }>(graphqlUrl, writer, 'RegisterServer', {
-        input: { name, endpointUrl, transportType: 'STREAMABLE_HTTP' },
-      })
-    ).registerServer.id;
+  const { writer, key, register } = await createTestTenant(graphqlUrl, adminKey, 'dashboard');
   const weatherId = await register('weather', upstreams.weather);
   const notesId = await register('notes', upstreams.notes);
   const { createVirtualServer } = await callOk<{ createVirtualServer: { id: string } }>(
