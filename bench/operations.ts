@@ -42,7 +42,8 @@ function operation(name: string): string {
   return print(document);
 }
 
-export const SERVER_LIST = operation('ServerListWithToolSchemas');
+export const SERVER_LIST = operation('ServerList');
+export const SERVER_LIST_WITH_TOOL_SCHEMAS = operation('ServerListWithToolSchemas');
 export const DISCOVER_SERVERS = operation('DiscoverServers');
 export const SEARCH_TOOLS = operation('SearchTools');
 export const DASHBOARD_OVERVIEW = operation('DashboardOverview');

@@ -4,6 +4,7 @@ import { DEFAULT_KEYS_FILE, DEFAULT_RESULTS_FILE, shownPath } from './paths.js';
 
 export const SCENARIO_NAMES = [
   'server-list',
+  'server-list-schemas',
   'discover',
   'search',
   'dashboard',
@@ -24,6 +25,8 @@ export interface BenchOptions {
   readonly requestLogs: number;
   /** Seconds of each measured run. */
   readonly duration: number;
+  /** Measured runs per scenario and connection count: tables report their median and spread. */
+  readonly repeat: number;
   /** Seconds of load before each scenario's measured runs (not counted). */
   readonly warmup: number;
   readonly connections: readonly number[];
@@ -62,6 +65,8 @@ Database:
 
 Load:
   --duration <s>            seconds per measured run (default 10)
+  --repeat <n>              measured runs per scenario and connection count; tables show the median and
+                            the spread (default 3)
   --warmup <s>              seconds of load before each scenario, not counted (default 5)
   --connections <list>      connection counts, comma-separated (default 1,20)
   --scenarios <list>        some of ${SCENARIO_NAMES.join(',')} (default all)
@@ -70,7 +75,7 @@ Load:
   --redis                   give the server an event bus on Redis (REDIS_URL)
   --redis-url <url>         which Redis (default ${DEFAULT_REDIS_URL}; implies --redis)
   --skip-profile            no CPU profile of the ServerList scenario
-  --skip-reference          no ServerList run on the hand-written reference server
+  --skip-reference          no ServerList runs on the hand-written reference server
 
 Output:
   --out <file>              results JSON (default ${shownPath(DEFAULT_RESULTS_FILE)}); bench/README.md is
@@ -86,6 +91,7 @@ const NUMERIC = {
   'tools-per-server': SEED_OPTION_LIMITS.toolsPerServer,
   'request-logs': SEED_OPTION_LIMITS.requestLogs,
   duration: [1, 3600],
+  repeat: [1, 25],
   warmup: [0, 600],
   subscribers: [1, 100_000],
   burst: [1, 10_000],
@@ -137,6 +143,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     toolsPerServer: number('tools-per-server', d.toolsPerServer),
     requestLogs: number('request-logs', d.requestLogs),
     duration: number('duration', 10),
+    repeat: number('repeat', 3),
     warmup: number('warmup', 5),
     connections: parseConnections(values.connections ?? '1,20'),
     scenarios: parseScenarios(values.scenarios),

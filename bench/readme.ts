@@ -7,7 +7,9 @@ import {
   profileRows,
   RUN_HEADERS,
   runRows,
+  SUMMARY_HEADERS,
   subscriptionRows,
+  summaryRows,
   targetRows,
 } from './report.js';
 import type { BenchResults, HttpScenarioResult } from './results.js';
@@ -86,10 +88,13 @@ function readme(results: BenchResults, notes: string): string {
         "after the subscribers left; and through the same inspector, the server's event-loop delay " +
         '(`monitorEventLoopDelay`, 1 ms resolution, recorded inside the server) from the first mutation sent to ' +
         'the last change received.',
-      '- **Reference**: ServerList is run once more on bench/reference-server.ts, a minimal hand-written Apollo ' +
-        'Server with pg and DataLoader serving only that page, checked the same way. The issue prices such a ' +
-        'server at about 40 req/CPU-s on its machine and asks for 60, so the ratio to it (1.5) reads the target ' +
-        'on any machine.',
+      '- **Reference**: both ServerList pages are run once more on bench/reference-server.ts, a minimal ' +
+        'hand-written Apollo Server with pg and DataLoader serving only that page, checked the same way. The ' +
+        'issue prices such a server at about 40 req/CPU-s on its machine and asks for 60, so the ratio to it (1.5) ' +
+        'reads the target on any machine.',
+      '- **Repeats**: each scenario runs `--repeat` times (3 by default) at each connection count; the tables ' +
+        'show every run, then the median with the lowest and highest, and the targets read the median. ' +
+        "`CPU ms/req` is server CPU plus the PostgreSQL backends' CPU, per answered request.",
       '- **Profile**: a second server with the inspector open; the CPU profile covers only a ServerList run at ' +
         'the highest connection count (after a warm-up), and is kept in .data/bench/server-list.cpuprofile for ' +
         'Chrome DevTools.',
@@ -127,8 +132,8 @@ function readme(results: BenchResults, notes: string): string {
           ['event bus', settings.eventBus],
           [
             'runs',
-            `${settings.warmupSeconds} s warm-up, then ${settings.durationSeconds} s at ` +
-              `${settings.connections.join(' and ')} connections`,
+            `${settings.warmupSeconds} s warm-up, then ${settings.repeat ?? 1} × ${settings.durationSeconds} s ` +
+              `at ${settings.connections.join(' and ')} connections`,
           ],
         ],
         2,
@@ -143,12 +148,16 @@ function readme(results: BenchResults, notes: string): string {
         `Checked: ${scenario.check}.`,
         '',
         markdownTable(RUN_HEADERS, runRows(scenario)),
+        '',
+        'Median (lowest–highest) of the runs:',
+        '',
+        markdownTable(SUMMARY_HEADERS, summaryRows(scenario)),
         ...scenario.runs
           .filter((run) => run.errorDetail.sample !== null)
           .map((run) => `\nFirst error at ${run.connections} connections: \`${run.errorDetail.sample}\``),
       ].join('\n'),
     ),
-    referenceSection(results.reference ?? null),
+    referenceSection(results.references ?? []),
     results.subscriptions === null
       ? '### Subscriptions\n\nNot measured in this run.'
       : [
@@ -159,7 +168,8 @@ function readme(results: BenchResults, notes: string): string {
     agentsSection(results),
     '## Targets',
     [
-      'From issue 6, on this 2-core machine where server, PostgreSQL and load generator share the CPUs.',
+      'From issues 6, 12, 13 and 15, on this 2-core machine where server, PostgreSQL and load generator share ' +
+        'the CPUs. Where a scenario ran several times, a target reads the median of its runs.',
       '',
       markdownTable(['target', 'measured', 'verdict'], targetRows(results.targets), 3),
     ].join('\n'),
@@ -239,20 +249,29 @@ function summary(sql: string): string {
   return `${count ? 'count of ' : ''}${table}`;
 }
 
-/** ServerList on the hand-written reference server, if this run measured it (older results have no field). */
-function referenceSection(reference: HttpScenarioResult | null): string {
-  if (reference === null) return '### ServerList on the reference server\n\nNot measured in this run.';
-  return [
-    `### ${reference.title}`,
-    '',
-    'The same request, data and load on bench/reference-server.ts: a minimal hand-written Apollo Server with pg ' +
-      'and DataLoader serving only this page (key lookup, count, page, then one batched query each for tenants, ' +
-      'breakers, tools and resources). The issue puts such a server at about 40 req/CPU-s on its machine.',
-    '',
-    `Checked: ${reference.check}.`,
-    '',
-    markdownTable(RUN_HEADERS, runRows(reference)),
-  ].join('\n');
+/** The ServerList scenarios on the hand-written reference server, if this run measured them. */
+function referenceSection(references: readonly HttpScenarioResult[]): string {
+  if (references.length === 0) return '### ServerList on the reference server\n\nNot measured in this run.';
+  return references
+    .map((reference) =>
+      [
+        `### ${reference.title}`,
+        '',
+        'The same request, data and load on bench/reference-server.ts: a minimal hand-written Apollo Server with ' +
+          'pg and DataLoader serving only this page (key lookup, count, page, then one batched query each for ' +
+          'tenants, breakers, tools and resources). The issue puts such a server at about 40 req/CPU-s on its ' +
+          'machine.',
+        '',
+        `Checked: ${reference.check}.`,
+        '',
+        markdownTable(RUN_HEADERS, runRows(reference)),
+        '',
+        'Median (lowest–highest) of the runs:',
+        '',
+        markdownTable(SUMMARY_HEADERS, summaryRows(reference)),
+      ].join('\n'),
+    )
+    .join('\n\n');
 }
 
 function agentsSection(results: BenchResults): string {

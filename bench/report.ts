@@ -4,9 +4,11 @@ import type { LoadRun } from './load.js';
 import type { ProfileSummary } from './profile.js';
 import type { HttpScenarioResult, TargetVerdict } from './results.js';
 import type { MemoryReadings, SubscriptionResult } from './subscriptions.js';
+import { cpuPerRequest, type Spread, summariseRuns } from './summary.js';
 
 export const RUN_HEADERS = [
   'connections',
+  'run',
   'req/s',
   'p50 ms',
   'p95 ms',
@@ -14,26 +16,62 @@ export const RUN_HEADERS = [
   'errors',
   'bytes/resp',
   'SQL/req',
-  'server CPU s',
   'req/CPU-s',
-  'PG CPU s',
+  'server CPU ms/req',
+  'PG CPU ms/req',
+  'CPU ms/req',
   'client CPU s',
 ];
 
 export function runRows(scenario: HttpScenarioResult): string[][] {
-  return scenario.runs.map((run: LoadRun) => [
-    String(run.connections),
-    fixed(run.requestsPerSecond),
-    fixed(run.latencyMs.p50),
-    fixed(run.latencyMs.p95),
-    fixed(run.latencyMs.p99),
-    whole(run.errors),
-    bytes(run.bytesPerResponse),
-    whole(scenario.statementsPerRequest),
-    fixed(run.serverCpuSeconds, 2),
-    fixed(run.requestsPerCpuSecond),
-    fixed(run.postgresCpuSeconds, 2),
-    fixed(run.loadGeneratorCpuSeconds, 2),
+  const seen = new Map<number, number>();
+  return scenario.runs.map((run: LoadRun) => {
+    const index = (seen.get(run.connections) ?? 0) + 1;
+    seen.set(run.connections, index);
+    const cpu = cpuPerRequest(run);
+    return [
+      String(run.connections),
+      String(index),
+      fixed(run.requestsPerSecond),
+      fixed(run.latencyMs.p50),
+      fixed(run.latencyMs.p95),
+      fixed(run.latencyMs.p99),
+      whole(run.errors),
+      bytes(run.bytesPerResponse),
+      whole(scenario.statementsPerRequest),
+      fixed(run.requestsPerCpuSecond),
+      fixed(cpu.serverMs, 2),
+      fixed(cpu.postgresMs, 2),
+      fixed(cpu.totalMs, 2),
+      fixed(run.loadGeneratorCpuSeconds, 2),
+    ];
+  });
+}
+
+export const SUMMARY_HEADERS = [
+  'connections',
+  'runs',
+  'req/s',
+  'p50 ms',
+  'p99 ms',
+  'server CPU ms/req',
+  'PG CPU ms/req',
+  'CPU ms/req',
+];
+
+/** Per connection count: the median of the runs, and in brackets their lowest and highest. */
+export function summaryRows(scenario: HttpScenarioResult): string[][] {
+  const shown = ({ median, min, max }: Spread, digits = 1) =>
+    `${fixed(median, digits)} (${fixed(min, digits)}–${fixed(max, digits)})`;
+  return summariseRuns(scenario.runs).map((summary) => [
+    String(summary.connections),
+    String(summary.runs),
+    shown(summary.requestsPerSecond),
+    shown(summary.p50Ms),
+    shown(summary.p99Ms),
+    shown(summary.serverCpuMs, 2),
+    shown(summary.postgresCpuMs, 2),
+    shown(summary.totalCpuMs, 2),
   ]);
 }
 
@@ -179,6 +217,8 @@ export function printScenario(scenario: HttpScenarioResult): void {
   console.log(`\n${scenario.title}: ${scenario.description}`);
   console.log(`checked: ${scenario.check}`);
   console.log(textTable(RUN_HEADERS, runRows(scenario)));
+  console.log('median (lowest–highest) of the runs');
+  console.log(textTable(SUMMARY_HEADERS, summaryRows(scenario)));
   const failed = scenario.runs.find((run) => run.errorDetail.sample !== null);
   if (failed) console.log(`first error: ${failed.errorDetail.sample}`);
 }
@@ -197,6 +237,6 @@ export function printProfile(profile: ProfileSummary): void {
 }
 
 export function printTargets(verdicts: readonly TargetVerdict[]): void {
-  console.log('\nTargets (issue 6)');
+  console.log('\nTargets (issues 6, 12, 13, 15)');
   console.log(textTable(['target', 'measured', 'verdict'], targetRows(verdicts), 3));
 }

@@ -42,6 +42,8 @@ export interface BenchSettings {
     readonly requestLogs: number;
   } | null;
   readonly durationSeconds: number;
+  /** Measured runs per scenario and connection count (absent in older results: one). */
+  readonly repeat?: number;
   readonly warmupSeconds: number;
   readonly connections: readonly number[];
   readonly eventBus: string;
@@ -56,8 +58,8 @@ export interface BenchResults {
   readonly machine: MachineInfo;
   readonly settings: BenchSettings;
   readonly scenarios: readonly HttpScenarioResult[];
-  /** ServerList on the hand-written reference server (bench/reference-server.ts), same data and load. */
-  readonly reference: HttpScenarioResult | null;
+  /** The ServerList scenarios on the hand-written reference server (bench/reference-server.ts), same data and load. */
+  readonly references: readonly HttpScenarioResult[];
   readonly subscriptions: SubscriptionResult | null;
   /** MCP agents through /mcp/{id} against the upstream directly (absent in older results). */
   readonly agents?: AgentResult | null;

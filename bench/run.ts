@@ -87,13 +87,13 @@ async function main(argv: readonly string[]): Promise<void> {
       await server.stop();
     }
 
-    const serverList = scenarios.find((scenario) => scenario.name === 'server-list');
-    const reference =
-      options.reference && serverList ? await measureReference(serverList, sql, options) : null;
-    const profile = options.profile && serverList ? await profileServerList(serverList, sql, options) : null;
+    const serverLists = scenarios.filter((scenario) => SERVER_LISTS.includes(scenario.name));
+    const references = options.reference ? await measureReference(serverLists, sql, options) : [];
+    const [profiled] = serverLists;
+    const profile = options.profile && profiled ? await profileServerList(profiled, sql, options) : null;
     if (profile) printProfile(profile);
 
-    const targets = evaluateTargets({ scenarios: measured, reference, explains, subscriptions, agents });
+    const targets = evaluateTargets({ scenarios: measured, references, explains, subscriptions, agents });
     printTargets(targets);
     const results: BenchResults = {
       version: 1,
@@ -114,13 +114,14 @@ async function main(argv: readonly string[]): Promise<void> {
               requestLogs: options.requestLogs,
             },
         durationSeconds: options.duration,
+        repeat: options.repeat,
         warmupSeconds: options.warmup,
         connections: options.connections,
         eventBus: options.redisUrl === null ? 'in-process' : `Redis (${withoutPassword(options.redisUrl)})`,
         server: SERVER_DESCRIPTION,
       },
       scenarios: measured,
-      reference,
+      references,
       subscriptions,
       agents,
       explains,
@@ -151,13 +152,17 @@ async function prepareDatabase(options: BenchOptions): Promise<{ keys: SeedKeys;
   return { keys, seed: summary };
 }
 
+/** The scenarios of the dashboard's server page, also run on the reference server and profiled. */
+const SERVER_LISTS: readonly ScenarioName[] = ['server-list', 'server-list-schemas'];
+
 async function httpScenarios(
   names: readonly ScenarioName[],
   context: ScenarioContext,
 ): Promise<HttpScenario[]> {
   const scenarios: HttpScenario[] = [];
   for (const name of names) {
-    if (name === 'server-list') scenarios.push(serverListScenario(context));
+    if (name === 'server-list') scenarios.push(serverListScenario(context, { toolSchemas: false }));
+    if (name === 'server-list-schemas') scenarios.push(serverListScenario(context, { toolSchemas: true }));
     if (name === 'discover') scenarios.push(await discoverServersScenario(context));
     if (name === 'search') scenarios.push(searchToolsScenario(context));
     if (name === 'dashboard') scenarios.push(dashboardOverviewScenario(context));
@@ -191,11 +196,14 @@ async function measureScenario(
   }
   const runs = [];
   for (const connections of options.connections) {
-    progress(
-      scenario.title,
-      `${options.duration} s at ${connections} connection${connections === 1 ? '' : 's'}`,
-    );
-    runs.push(await runLoad(scenario, target, connections, options.duration));
+    for (let repeat = 1; repeat <= options.repeat; repeat += 1) {
+      progress(
+        scenario.title,
+        `${options.duration} s at ${connections} connection${connections === 1 ? '' : 's'} ` +
+          `(run ${repeat} of ${options.repeat})`,
+      );
+      runs.push(await runLoad(scenario, target, connections, options.duration));
+    }
   }
   // Requests autocannon abandoned at the deadline may still be running: let them finish first.
   await waitUntilIdle(target.server);
@@ -244,22 +252,27 @@ async function measureSubscriptions(
 }
 
 /**
- * ServerList on the hand-written reference server (bench/reference-server.ts), checked and loaded exactly as on
- * the registry: the yardstick that makes its requests per CPU-second comparable with the issue's machine.
+ * The ServerList scenarios on the hand-written reference server (bench/reference-server.ts), checked and loaded
+ * exactly as on the registry: the yardstick that makes CPU per request comparable with the issue's machine.
  */
 async function measureReference(
-  serverList: HttpScenario,
+  serverLists: readonly HttpScenario[],
   sql: Sql,
   options: BenchOptions,
-): Promise<HttpScenarioResult> {
+): Promise<HttpScenarioResult[]> {
+  if (serverLists.length === 0) return [];
   const server = await startServer({
     databaseUrl: options.databaseUrl,
     redisUrl: null,
     entry: REFERENCE_SERVER_ENTRY,
   });
   try {
-    const reference = { ...serverList, title: 'ServerList on the reference server' };
-    return await measureScenario(reference, [], { server, sql }, options);
+    const measured: HttpScenarioResult[] = [];
+    for (const serverList of serverLists) {
+      const reference = { ...serverList, title: `${serverList.title} on the reference server` };
+      measured.push(await measureScenario(reference, [], { server, sql }, options));
+    }
+    return measured;
   } finally {
     await server.stop();
   }

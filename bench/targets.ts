@@ -1,10 +1,10 @@
 import type { AgentResult } from './agents.js';
 import type { ExplainedStatement } from './explain.js';
 import { bytes, fixed, whole } from './format.js';
-import type { LoadRun } from './load.js';
 import type { ScenarioName } from './options.js';
 import type { HttpScenarioResult, TargetVerdict } from './results.js';
 import type { SubscriptionResult } from './subscriptions.js';
+import { type RunSummary, summaryAt } from './summary.js';
 
 /** Tables too large to read whole on a dashboard request. */
 const LARGE_TABLES = ['request_logs', 'server_tools', 'health_checks', 'audit_logs'];
@@ -16,7 +16,8 @@ const SUBSCRIPTION_LOOP_TARGET = "Subscriptions: the server's event-loop delay d
 
 interface Measured {
   readonly scenarios: readonly HttpScenarioResult[];
-  readonly reference: HttpScenarioResult | null;
+  /** The ServerList scenarios run again on the hand-written reference server. */
+  readonly references: readonly HttpScenarioResult[];
   readonly explains: readonly ExplainedStatement[];
   readonly subscriptions: SubscriptionResult | null;
   readonly agents: AgentResult | null;
@@ -24,40 +25,58 @@ interface Measured {
 
 export function evaluateTargets({
   scenarios,
-  reference,
+  references,
   explains,
   subscriptions,
   agents,
 }: Measured): TargetVerdict[] {
-  const run = (name: ScenarioName, connections: number): LoadRun | undefined =>
-    scenarios.find((scenario) => scenario.name === name)?.runs.find((r) => r.connections === connections);
-  const list = scenarios.find((scenario) => scenario.name === 'server-list');
-  const verdicts: TargetVerdict[] = [];
-
-  const list20 = run('server-list', 20);
-  verdicts.push(
+  const at = (name: ScenarioName, connections: number): RunSummary | undefined => {
+    const scenario = scenarios.find((candidate) => candidate.name === name);
+    return scenario && summaryAt(scenario.runs, connections);
+  };
+  const statements = (name: ScenarioName) =>
+    scenarios.find((scenario) => scenario.name === name)?.statementsPerRequest;
+  const referenceAt = (name: ScenarioName, connections: number) => {
+    const run = references.find((candidate) => candidate.name === name);
+    return run && summaryAt(run.runs, connections);
+  };
+  const verdicts: TargetVerdict[] = [
+    // Issue 13: the dashboard's page at a total CPU (server + PostgreSQL) below the best generated layer's.
+    cpuAtMost(
+      'ServerList, 20 connections: server + PostgreSQL CPU ≤ 14 ms per request',
+      at('server-list', 20),
+      14,
+    ),
+    cpuAtMost(
+      'ServerListWithToolSchemas, 20 connections: server + PostgreSQL CPU ≤ 32 ms per request',
+      at('server-list-schemas', 20),
+      32,
+    ),
+    latencyAtMost('ServerList, 1 connection: p50 ≤ 12 ms, p99 ≤ 30 ms', at('server-list', 1), 12, 30),
+    atMost('ServerList: ≤ 3 SQL statements per request', statements('server-list'), 3, 'statements'),
+    atMost(
+      'ServerListWithToolSchemas: ≤ 3 SQL statements per request',
+      statements('server-list-schemas'),
+      3,
+      'statements',
+    ),
+    // Issue 6, on the page with tool schemas (what it measured).
     atLeast(
-      'ServerList, 20 connections: ≥ 60 requests per server CPU-second',
-      list20?.requestsPerCpuSecond,
+      'ServerListWithToolSchemas, 20 connections: ≥ 60 requests per server CPU-second',
+      at('server-list-schemas', 20)?.requestsPerCpuSecond.median,
       60,
       'req/CPU-s',
     ),
     relativeToReference(
-      list20?.requestsPerCpuSecond,
-      reference?.runs.find((r) => r.connections === 20),
+      at('server-list-schemas', 20)?.requestsPerCpuSecond.median,
+      referenceAt('server-list-schemas', 20)?.requestsPerCpuSecond.median,
     ),
-    atMost('ServerList: ≤ 3 SQL statements per request', list?.statementsPerRequest, 3, 'statements'),
-    below('ServerList, 1 connection: p99 < 40 ms', run('server-list', 1)?.latencyMs.p99, 40),
-    below('DiscoverServers, 1 connection: p99 < 50 ms', run('discover', 1)?.latencyMs.p99, 50),
-    below('DashboardOverview, 1 connection: p99 < 200 ms', run('dashboard', 1)?.latencyMs.p99, 200),
+    below('DiscoverServers, 1 connection: p99 < 50 ms', at('discover', 1)?.p99Ms.median, 50),
+    below('DashboardOverview, 1 connection: p99 < 200 ms', at('dashboard', 1)?.p99Ms.median, 200),
     indexVerdict(explains.filter((statement) => statement.scenario !== 'search')),
-    below(
-      'SearchTools over every seeded tool, 1 connection: p99 < 30 ms',
-      run('search', 1)?.latencyMs.p99,
-      30,
-    ),
+    below('SearchTools over every seeded tool, 1 connection: p99 < 30 ms', at('search', 1)?.p99Ms.median, 30),
     searchIndexVerdict(explains.filter((statement) => statement.scenario === 'search')),
-  );
+  ];
   if (subscriptions === null) {
     verdicts.push(
       { target: 'Subscriptions: p99 delivery < 250 ms', measured: 'not measured', met: null },
@@ -149,16 +168,45 @@ function atLeast(target: string, value: number | undefined, min: number, unit: s
  * The issue puts a hand-written Apollo Server + pg + DataLoader at about 40 req/CPU-s on its machine and asks for
  * 60: 1.5 times that. The same ratio against the reference server run here does not depend on the machine.
  */
-function relativeToReference(registry: number | undefined, reference: LoadRun | undefined): TargetVerdict {
+function relativeToReference(registry: number | undefined, reference: number | undefined): TargetVerdict {
   const target =
-    'ServerList, 20 connections: ≥ 1.5 × the hand-written reference server on the same machine (60 / 40)';
+    'ServerListWithToolSchemas, 20 connections: ≥ 1.5 × the hand-written reference server on the same machine (60 / 40)';
   if (registry === undefined || reference === undefined)
     return { target, measured: 'not measured', met: null };
-  const ratio = registry / reference.requestsPerCpuSecond;
+  const ratio = registry / reference;
   return {
     target,
-    measured: `${fixed(ratio, 2)} × (${fixed(registry)} against ${fixed(reference.requestsPerCpuSecond)} req/CPU-s)`,
+    measured: `${fixed(ratio, 2)} × (${fixed(registry)} against ${fixed(reference)} req/CPU-s)`,
     met: ratio >= 1.5,
+  };
+}
+
+/** Medians of the runs, with their spread: one run on a shared machine can be off by a third. */
+function cpuAtMost(target: string, summary: RunSummary | undefined, maxMs: number): TargetVerdict {
+  if (summary === undefined) return { target, measured: 'not measured', met: null };
+  const { totalCpuMs, serverCpuMs, postgresCpuMs, runs } = summary;
+  return {
+    target,
+    measured:
+      `${fixed(totalCpuMs.median, 1)} ms (server ${fixed(serverCpuMs.median, 1)} + PostgreSQL ` +
+      `${fixed(postgresCpuMs.median, 1)}; median of ${runs}, ${fixed(totalCpuMs.min, 1)}–${fixed(totalCpuMs.max, 1)})`,
+    met: totalCpuMs.median <= maxMs,
+  };
+}
+
+function latencyAtMost(
+  target: string,
+  summary: RunSummary | undefined,
+  p50Ms: number,
+  p99Ms: number,
+): TargetVerdict {
+  if (summary === undefined) return { target, measured: 'not measured', met: null };
+  return {
+    target,
+    measured:
+      `p50 ${fixed(summary.p50Ms.median)} ms, p99 ${fixed(summary.p99Ms.median)} ms ` +
+      `(median of ${summary.runs}; p99 ${fixed(summary.p99Ms.min)}–${fixed(summary.p99Ms.max)})`,
+    met: summary.p50Ms.median <= p50Ms && summary.p99Ms.median <= p99Ms,
   };
 }
 

@@ -577,6 +577,45 @@ describe('ServerList and ServerDetail', () => {
     expect(withCount.join('\n')).not.toContain('server_tools');
   });
 
+  it('reads only the tool and resource columns a page selects, and whole rows for whoever asks for more', async () => {
+    const key = (await acme.key([ApiKeyScope.READ])).key;
+    const [server] = await acme.servers([{ name: 'columns-a', tools: ['narrow'], resources: ['file:///c'] }]);
+    const filter = '(filter: { search: "columns-a" })';
+    const narrow = await app.countStatements(() =>
+      app.graphql({
+        query: `{ servers${filter} { edges { node { tools { name } resources { uriTemplate } } } } }`,
+        key,
+      }),
+    );
+    expect(narrow.result.errors).toBeUndefined();
+    const page = narrow.statements.find((statement) => statement.includes('server_tools')) ?? '';
+    expect(page).toContain('"name"');
+    expect(page).not.toContain('tool_schema');
+    expect(page).not.toContain('uri_regex');
+
+    // One document, one request: the page's narrow rows must not stand in for the detail's whole ones.
+    const both = await app.graphql<{
+      servers: { edges: { node: { tools: { name: string }[] } }[] };
+      server: { tools: { name: string; toolSchema: unknown; totalCalls: number }[] };
+    }>({
+      query: `query($id: ID!) {
+        servers${filter} { edges { node { tools { name } } } }
+        server(id: $id) { tools { name toolSchema totalCalls } }
+      }`,
+      variables: { id: server?.id },
+      key,
+    });
+    expect(both.errors).toBeUndefined();
+    expect(both.data?.servers.edges[0]?.node.tools).toEqual([{ name: 'narrow' }]);
+    expect(both.data?.server.tools).toEqual([
+      {
+        name: 'narrow',
+        toolSchema: { type: 'object', properties: { query: { type: 'string' } } },
+        totalCalls: 0,
+      },
+    ]);
+  });
+
   it('shows a server in detail with prompts, capabilities and an empty history', async () => {
     const [server] = await acme.servers([{ name: 'detailed', tools: ['x'] }]);
     const { data, errors } = await app.graphql({

@@ -1,5 +1,5 @@
 import { dataOf, expect, type GraphQLReply, requestBody } from '../graphql-http.js';
-import { SERVER_LIST } from '../operations.js';
+import { SERVER_LIST, SERVER_LIST_WITH_TOOL_SCHEMAS } from '../operations.js';
 import { graphqlEnum, type HttpScenario, type ScenarioContext } from './scenario.js';
 
 const PAGE = 100;
@@ -14,7 +14,7 @@ interface ServerListData {
         id: string;
         tenant: { id: string } | null;
         circuitBreaker: { state: string } | null;
-        tools: { name: string; toolSchema: unknown }[];
+        tools: { name: string; toolSchema?: unknown }[];
         resources: { uriTemplate: string }[];
       };
     }[];
@@ -30,16 +30,22 @@ interface ExpectedServer {
   resources: number;
 }
 
-/** The first page of 100 servers (platform admin: all tenants), by name, with everything a dashboard shows. */
-export function serverListScenario({ sql, keys }: ScenarioContext): HttpScenario {
-  const body = requestBody(SERVER_LIST, { first: PAGE });
-  const title = 'ServerList';
+/**
+ * The first page of 100 servers (platform admin: all tenants), by name, with everything a dashboard shows: the
+ * contract's ServerList, or with `toolSchemas` ServerListWithToolSchemas (each tool's input schema too).
+ */
+export function serverListScenario(
+  { sql, keys }: ScenarioContext,
+  { toolSchemas }: { readonly toolSchemas: boolean },
+): HttpScenario {
+  const body = requestBody(toolSchemas ? SERVER_LIST_WITH_TOOL_SCHEMAS : SERVER_LIST, { first: PAGE });
+  const title = toolSchemas ? 'ServerListWithToolSchemas' : 'ServerList';
   return {
-    name: 'server-list',
+    name: toolSchemas ? 'server-list-schemas' : 'server-list',
     title,
     description:
-      `first: ${PAGE}, by name, with tools (incl. input schemas), resources, tenant and circuit breaker; ` +
-      'platform admin key (all tenants)',
+      `first: ${PAGE}, by name, with tools (${toolSchemas ? 'incl.' : 'without'} input schemas), resources, ` +
+      'tenant and circuit breaker; platform admin key (all tenants)',
     key: keys.admin.key,
     varies: false,
     explain: false,
@@ -82,7 +88,7 @@ export function serverListScenario({ sql, keys }: ScenarioContext): HttpScenario
         );
         const schemas = node.tools.filter((tool) => typeof tool.toolSchema === 'object' && tool.toolSchema);
         expect(
-          node.tools.length === row.tools && schemas.length === row.schemas,
+          node.tools.length === row.tools && schemas.length === (toolSchemas ? row.schemas : 0),
           title,
           `server ${node.id} has ${node.tools.length} tools (${schemas.length} schemas), SQL ${row.tools} ` +
             `(${row.schemas})`,
@@ -93,7 +99,8 @@ export function serverListScenario({ sql, keys }: ScenarioContext): HttpScenario
       });
       expect(ids.length === Math.min(PAGE, total?.count ?? 0), title, `${ids.length} edges`);
       return (
-        `${ids.length} servers in name order of ${servers.totalCount}, ${tools} tools with their schemas, ` +
+        `${ids.length} servers in name order of ${servers.totalCount}, ${tools} tools ` +
+        `${toolSchemas ? 'with' : 'without'} their schemas, ` +
         `${resources} resources, tenants and breakers as in SQL`
       );
     },

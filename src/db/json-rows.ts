@@ -25,14 +25,21 @@ export type Row<T, Relations extends keyof T = never> = Omit<T, Relations> & {
 /** How the rows of one entity are selected under their property names, and read back. */
 export interface RowFormat<R> {
   readonly meta: EntityMetadata;
+  /** The properties of the columns it selects. */
+  readonly properties: ReadonlySet<string>;
   /** `"alias"."created_at" as "createdAt", …`: the entity's columns, named as its properties. */
   columnsSql(alias: string): string;
   /** The row that selected columns (or a JSON object of them) stand for: timestamps become Dates. */
   read(columns: Record<string, unknown>): R;
+  /**
+   * The same format over the columns among `properties` and the id only, or `null` when `properties` names
+   * something that is not a column (a computed field may need any column): its rows lack every other column.
+   */
+  subset(properties: ReadonlySet<string>): RowFormat<Partial<R>> | null;
 }
 
 // Built once per entity's metadata (one per ORM, unchanged while it runs), not on every request.
-const formats = new WeakMap<EntityMetadata, RowFormat<unknown>>();
+const formats = new WeakMap<EntityMetadata, RowFormat<object>>();
 
 /**
  * The row form of `entity`: every column property that is loaded by default (lazy ones, such as sealed
@@ -49,9 +56,13 @@ export function rowFormat<R>(em: EntityManager, entity: EntityName<object>): Row
   return format as RowFormat<R>;
 }
 
-function buildRowFormat(meta: EntityMetadata): RowFormat<unknown> {
+function buildRowFormat(meta: EntityMetadata, only?: ReadonlySet<string>): RowFormat<object> {
   const columns = meta.props.filter(
-    (prop) => prop.persist !== false && !prop.lazy && prop.fieldNames?.length,
+    (prop) =>
+      prop.persist !== false &&
+      !prop.lazy &&
+      prop.fieldNames?.length &&
+      (only === undefined || prop.primary || only.has(prop.name)),
   );
   const scalars = columns.filter((prop) => prop.kind === ReferenceKind.SCALAR);
   const references = columns.filter(
@@ -59,8 +70,10 @@ function buildRowFormat(meta: EntityMetadata): RowFormat<unknown> {
       prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner),
   );
   const timestamps = scalars.filter((prop) => prop.runtimeType === 'Date').map((prop) => prop.name);
+  const subsets = new Map<string, RowFormat<object> | null>();
   return {
     meta,
+    properties: new Set(columns.map((prop) => prop.name)),
     columnsSql(alias) {
       return [
         ...scalars.map((prop) =>
@@ -78,6 +91,17 @@ function buildRowFormat(meta: EntityMetadata): RowFormat<unknown> {
       }
       // The columns were selected from this metadata, so the row has the shape of its entity.
       return row;
+    },
+    subset(properties) {
+      const names = [...properties].filter((name) => name !== '__typename').sort();
+      const key = names.join(',');
+      let subset = subsets.get(key);
+      if (subset === undefined) {
+        const allColumns = names.every((name) => columns.some((prop) => prop.name === name));
+        subset = allColumns ? buildRowFormat(meta, new Set(names)) : null;
+        subsets.set(key, subset);
+      }
+      return subset;
     },
   };
 }

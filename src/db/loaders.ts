@@ -96,3 +96,27 @@ export async function loadById<T extends { id: string }>(
   await reference.load();
   return reference.isInitialized() ? entityOrReference : null;
 }
+
+/**
+ * Rows a list page read with only the columns the request selects of them (json-rows `subset`), by the key
+ * of the row they belong to. A field resolver takes them when they hold every field it is asked for, and
+ * loads whole rows otherwise: they never reach a loader that other readers share.
+ */
+export class ListedRows<R> {
+  private readonly byKey = new Map<string, { columns: ReadonlySet<string>; rows: Partial<R>[] }>();
+
+  set(key: string, columns: ReadonlySet<string>, rows: Partial<R>[]): void {
+    this.byKey.set(key, { columns, rows });
+  }
+
+  /** The rows listed for `key`, if they hold every one of `fields` (`__typename` needs no column). */
+  get(key: string, fields: ReadonlySet<string>): R[] | undefined {
+    const listed = this.byKey.get(key);
+    if (listed === undefined) return undefined;
+    for (const field of fields) {
+      if (field !== '__typename' && !listed.columns.has(field)) return undefined;
+    }
+    // Every field the caller reads is among the columns the rows hold; it reads no other.
+    return listed.rows as R[];
+  }
+}

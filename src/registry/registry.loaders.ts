@@ -1,7 +1,7 @@
 import type { QueryOrderMap } from '@mikro-orm/core';
 import type DataLoader from 'dataloader';
 import type { Row } from '../db/json-rows.js';
-import { byIdLoader, countLoader, manyLoader, oneLoader } from '../db/loaders.js';
+import { byIdLoader, countLoader, ListedRows, manyLoader, oneLoader } from '../db/loaders.js';
 import type { EntityManager } from '../db/orm.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { CircuitBreaker } from './circuit-breaker.entity.js';
@@ -31,6 +31,9 @@ export interface RegistryLoaders {
   readonly resourcesByServer: DataLoader<string, ServerResourceRow[]>;
   readonly promptsByServer: DataLoader<string, ServerPrompt[]>;
   readonly circuitBreakerByServer: DataLoader<string, CircuitBreakerRow | null>;
+  /** Tools and resources a server page read with only the fields it selects of them (server-page.ts). */
+  readonly listedTools: ListedRows<ServerToolRow>;
+  readonly listedResources: ListedRows<ServerResourceRow>;
 }
 
 declare module '../graphql/context.js' {
@@ -45,5 +48,7 @@ export function createRegistryLoaders(em: EntityManager): RegistryLoaders {
     resourcesByServer: manyLoader(em, ServerResource, 'server', RESOURCE_ORDER),
     promptsByServer: manyLoader(em, ServerPrompt, 'server', { name: 'ASC' }),
     circuitBreakerByServer: oneLoader(em, CircuitBreaker, 'server'),
+    listedTools: new ListedRows(),
+    listedResources: new ListedRows(),
   };
 }

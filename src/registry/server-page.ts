@@ -56,12 +56,20 @@ function formatsFor(em: EntityManager): RowFormats {
   };
 }
 
+/** What a request selects of each server on a page, and of its tools and resources (GraphQL field names). */
+export interface ServerPageSelection {
+  readonly server: ReadonlySet<string>;
+  readonly tools: ReadonlySet<string>;
+  readonly resources: ReadonlySet<string>;
+}
+
 /**
  * Reads the servers `page` selects (a query builder over MCPServer, filtered, ordered by `order` and limited)
- * in one statement, with the relations among `fields` (what the request selects of each server: tenant,
- * circuitBreaker, tools, resources) aggregated as JSON next to each server, as plain rows:
- * a list page changes nothing, so nothing on it becomes a managed entity. The relations go into the request's
- * loaders, where the field resolvers find them without another statement.
+ * in one statement, with the relations `selection.server` names (tenant, circuitBreaker, tools, resources)
+ * aggregated as JSON next to each server, as plain rows: a list page changes nothing, so nothing on it becomes a
+ * managed entity. The relations go into the request's loaders, where the field resolvers find them without
+ * another statement. Tools and resources carry only the columns the request selects of them (a tool's input
+ * schema is most of its bytes, and a page without it should not build, send and parse it).
  *
  * Tenant scoping: `page` carries the request's filters; the relations read here all belong to a server on it.
  */
@@ -70,9 +78,15 @@ export async function readServerPage(
   loaders: RegistryLoaders,
   page: QueryBuilder<MCPServer>,
   order: QueryOrderMap<MCPServer>,
-  fields: ReadonlySet<string>,
+  selection: ServerPageSelection,
 ): Promise<ServerRow[]> {
   const formats = formatsFor(em);
+  const fields = selection.server;
+  // The subquery's ORDER BY reads the order's columns, selected or not.
+  const toolFormat = formats.tool.subset(new Set([...selection.tools, ...Object.keys(TOOL_ORDER)]));
+  const resourceFormat = formats.resource.subset(
+    new Set([...selection.resources, ...Object.keys(RESOURCE_ORDER)]),
+  );
   const tenantProperty = em.getMetadata().get(MCPServer).properties.tenant;
   // Columns and JSON are computed for the page's rows only: selected next to the filter, PostgreSQL would
   // build them for every matching row before sorting and cutting the page.
@@ -87,11 +101,16 @@ export async function readServerPage(
     columns.push(raw(`${breaker} as "${CIRCUIT_BREAKER}"`));
   }
   if (fields.has('tools')) {
-    const tools = relatedRowsSql<ServerTool>(formats.tool, 'server', TOOL_ORDER, alias);
+    const tools = relatedRowsSql<ServerTool>(toolFormat ?? formats.tool, 'server', TOOL_ORDER, alias);
     columns.push(raw(`${tools} as "${TOOLS}"`));
   }
   if (fields.has('resources')) {
-    const resources = relatedRowsSql<ServerResource>(formats.resource, 'server', RESOURCE_ORDER, alias);
+    const resources = relatedRowsSql<ServerResource>(
+      resourceFormat ?? formats.resource,
+      'server',
+      RESOURCE_ORDER,
+      alias,
+    );
     columns.push(raw(`${resources} as "${RESOURCES}"`));
   }
   const rows: PageRow[] = await em
@@ -120,16 +139,26 @@ export async function readServerPage(
       );
     }
     if (tools !== undefined) {
-      loaders.toolsByServer.prime(
-        server.id,
-        tools.map((tool) => formats.tool.read(tool)),
-      );
+      if (toolFormat === null) {
+        loaders.toolsByServer.prime(
+          server.id,
+          tools.map((tool) => formats.tool.read(tool)),
+        );
+      } else {
+        const rows = tools.map((tool) => toolFormat.read(tool));
+        loaders.listedTools.set(server.id, toolFormat.properties, rows);
+      }
     }
     if (resources !== undefined) {
-      loaders.resourcesByServer.prime(
-        server.id,
-        resources.map((resource) => formats.resource.read(resource)),
-      );
+      if (resourceFormat === null) {
+        loaders.resourcesByServer.prime(
+          server.id,
+          resources.map((resource) => formats.resource.read(resource)),
+        );
+      } else {
+        const rows = resources.map((resource) => resourceFormat.read(resource));
+        loaders.listedResources.set(server.id, resourceFormat.properties, rows);
+      }
     }
     return server;
   });

@@ -72,7 +72,11 @@ export class ServerResolver {
   ): Promise<Connection<ServerRow>> {
     return listServers(context.em, context.loaders, filter, orderBy, pageRequest(first, after), {
       countAll: selectedFieldNames(info).has('totalCount'),
-      serverFields: selectedFieldNames(info, ['edges', 'node']),
+      selection: {
+        server: selectedFieldNames(info, ['edges', 'node']),
+        tools: selectedFieldNames(info, ['edges', 'node', 'tools']),
+        resources: selectedFieldNames(info, ['edges', 'node', 'resources']),
+      },
     });
   }
 
@@ -119,13 +123,23 @@ export class ServerResolver {
   }
 
   @FieldResolver(() => [ServerTool])
-  tools(@Root() server: ServerRow, @Ctx() context: GraphQLContext): Promise<ServerToolRow[]> {
-    return context.loaders.toolsByServer.load(server.id);
+  tools(
+    @Root() server: ServerRow,
+    @Ctx() context: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<ServerToolRow[]> {
+    const listed = context.loaders.listedTools.get(server.id, selectedFieldNames(info));
+    return listed ? Promise.resolve(listed) : context.loaders.toolsByServer.load(server.id);
   }
 
   @FieldResolver(() => [ServerResource])
-  resources(@Root() server: ServerRow, @Ctx() context: GraphQLContext): Promise<ServerResourceRow[]> {
-    return context.loaders.resourcesByServer.load(server.id);
+  resources(
+    @Root() server: ServerRow,
+    @Ctx() context: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<ServerResourceRow[]> {
+    const listed = context.loaders.listedResources.get(server.id, selectedFieldNames(info));
+    return listed ? Promise.resolve(listed) : context.loaders.resourcesByServer.load(server.id);
   }
 
   @FieldResolver(() => [ServerPrompt])

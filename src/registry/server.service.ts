@@ -40,7 +40,7 @@ import {
   requireTools,
   validateServerChanges,
 } from './server-input.validation.js';
-import { readServerPage } from './server-page.js';
+import { readServerPage, type ServerPageSelection } from './server-page.js';
 import { ServerPrompt } from './server-prompt.entity.js';
 import { ServerResource } from './server-resource.entity.js';
 import { ServerTool } from './server-tool.entity.js';
@@ -62,7 +62,7 @@ export async function findVisibleServer(em: EntityManager, id: string): Promise<
 
 /**
  * One page of the servers the viewer may see that match `filter`, in `order`, and how many match in all (when
- * `countAll`): two statements, the relations among `serverFields` read with the page into the request's
+ * `countAll`): two statements, the relations the `selection` names read with the page into the request's
  * loaders.
  */
 export async function listServers(
@@ -71,7 +71,7 @@ export async function listServers(
   filter: ServerFilter | null | undefined,
   order: ServerOrder | null | undefined,
   page: PageRequest,
-  wanted: { readonly countAll: boolean; readonly serverFields: ReadonlySet<string> },
+  wanted: { readonly countAll: boolean; readonly selection: ServerPageSelection },
 ): Promise<Connection<ServerRow>> {
   const { field, direction } = order ?? DEFAULT_ORDER;
   const runtimeType = em.getMetadata().get(MCPServer).properties[field].runtimeType;
@@ -86,7 +86,7 @@ export async function listServers(
     .orderBy(rowOrder)
     .limit(page.first + 1);
   const [rows, totalCount] = await Promise.all([
-    readServerPage(em, loaders, pageQuery, rowOrder, wanted.serverFields),
+    readServerPage(em, loaders, pageQuery, rowOrder, wanted.selection),
     // Not counted when the request does not ask: a count of every match is the dearer half of a page.
     wanted.countAll ? matching.clone().getCount() : Promise.resolve(0),
   ]);
