@@ -8,7 +8,10 @@ export enum TimeBucket {
 }
 registerEnumType(TimeBucket, { name: 'TimeBucket' });
 
-@ObjectType({ description: 'Servers by health status, from get_server_health_summary.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'Servers by health status, from get_server_health_summary.',
+})
 export class ServerHealthSummary {
   @Field(() => Int)
   totalServers!: number;
@@ -38,7 +41,10 @@ export class ServerHealthSummary {
   openCircuits!: number;
 }
 
-@ObjectType({ description: 'Requests of the last `hours`, from get_request_performance_summary.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'Requests of the last `hours`, from get_request_performance_summary.',
+})
 export class RequestPerformanceSummary {
   @Field(() => Int)
   totalRequests!: number;
@@ -65,7 +71,10 @@ export class RequestPerformanceSummary {
   maxDurationMs!: number | null;
 }
 
-@ObjectType({ description: 'One bucket of a request time series; empty buckets have 0 requests.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'One bucket of a request time series; empty buckets have 0 requests.',
+})
 export class RequestTimeBucket {
   @Field(() => Date, { description: 'Start of the bucket, truncated in UTC.' })
   bucketStart!: Date;
@@ -80,7 +89,10 @@ export class RequestTimeBucket {
   avgDurationMs!: number | null;
 }
 
-@ObjectType({ description: "A tool's lifetime usage through the gateway, over the tenant's servers." })
+@ObjectType({
+  simpleResolvers: true,
+  description: "A tool's lifetime usage through the gateway, over the tenant's servers.",
+})
 export class ToolUsage {
   @Field()
   toolName!: string;
@@ -95,7 +107,7 @@ export class ToolUsage {
   errorRate!: number;
 }
 
-@ObjectType({ description: "A tenant's usage, from get_tenant_usage_summary." })
+@ObjectType({ simpleResolvers: true, description: "A tenant's usage, from get_tenant_usage_summary." })
 export class TenantUsageSummary {
   @Field(() => ID)
   tenantId!: string;
@@ -131,7 +143,10 @@ export class TenantUsageSummary {
 // Sizes and counters are Float: PostgreSQL reports them as bigint, and GraphQL's Int stops at 2^31 - 1
 // (a 2 GiB table already overflows it), while a Float carries integers exactly up to 2^53.
 
-@ObjectType({ description: 'A table of the database and its size, from the database_size_summary view.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'A table of the database and its size, from the database_size_summary view.',
+})
 export class TableSize {
   @Field()
   tableName!: string;
@@ -149,7 +164,10 @@ export class TableSize {
   rowEstimate!: number;
 }
 
-@ObjectType({ description: 'An index and how often it is used, from the index_usage_summary view.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'An index and how often it is used, from the index_usage_summary view.',
+})
 export class IndexUsage {
   @Field()
   tableName!: string;

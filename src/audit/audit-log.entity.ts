@@ -11,7 +11,7 @@ import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
  * outlive what it mentions. A foreign key would either block deleting a tenant or user (RESTRICT) or
  * rewrite history (SET NULL / CASCADE).
  */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Entity({ tableName: 'audit_logs' })
 @Filter(tenantScoped<AuditLog>((scope) => ({ tenantId: scope.tenantId })))
 // Listing a tenant's audit trail, newest first (source index idx_audit_logs_tenant_time).

@@ -7,7 +7,7 @@ import { tenantScoped } from '../db/tenant-scope.js';
  * One API request: the raw material of the performance analytics. High volume, append-only; tenant and key
  * are plain ids (no foreign keys) so inserts stay cheap and history survives deletions, as for AuditLog.
  */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Entity({ tableName: 'request_logs' })
 @Filter(tenantScoped<RequestLog>((scope) => ({ tenantId: scope.tenantId })))
 // A tenant's requests over a time window, newest first (source index idx_request_logs_tenant_time).

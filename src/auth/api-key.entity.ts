@@ -22,7 +22,7 @@ type ApiKeyDefaults =
  * An API key. Only the SHA-256 of the key is stored; the plaintext is shown once, when it is created.
  * `prefix` is the key's first characters, kept so people can tell their keys apart.
  */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Entity({ tableName: 'api_keys' })
 @Filter(tenantScoped<ApiKey>((scope) => ({ tenant: scope.tenantId })))
 export class ApiKey extends BaseEntity<ApiKeyDefaults> {

@@ -10,7 +10,10 @@ import { createApiKey, listApiKeys, revokeApiKey, unlockApiKey } from './api-key
 
 const ApiKeyConnection = ConnectionType('ApiKey', ApiKey);
 
-@ObjectType({ description: 'A new key: the plaintext `key` is shown here once and never again.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'A new key: the plaintext `key` is shown here once and never again.',
+})
 export class CreateApiKeyPayload {
   @Field()
   key!: string;

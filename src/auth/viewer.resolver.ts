@@ -6,6 +6,7 @@ import { User } from '../users/user.entity.js';
 import { ApiKey } from './api-key.entity.js';
 
 @ObjectType('Viewer', {
+  simpleResolvers: true,
   description:
     'The caller: its API key (none for a user signed in with an access token) and, where it has them, its user and tenant.',
 })

@@ -9,7 +9,7 @@ import { Field, ID, ObjectType } from 'type-graphql';
  * before it is flushed; the database default serves bulk inserts that bypass the ORM.
  */
 // Decorated so the GraphQL types of entities inherit id and timestamps; never referenced itself.
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export abstract class BaseEntity<Optional = never> {
   [OptionalProps]?: 'createdAt' | 'updatedAt' | Optional;
 

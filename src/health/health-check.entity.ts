@@ -16,7 +16,7 @@ export enum ProbeOutcome {
 registerEnumType(ProbeOutcome, { name: 'ProbeOutcome' });
 
 /** One probe of one server: the history behind uptime charts. */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Entity({ tableName: 'health_checks' })
 @Filter(tenantScoped<HealthCheck>(serverInScope))
 // A server's recent history (healthHistory(last: N)) and pruning by age.

@@ -14,7 +14,7 @@ declare module '../pubsub/pubsub.js' {
   }
 }
 
-@ObjectType({ description: "A change of a server's health status." })
+@ObjectType({ simpleResolvers: true, description: "A change of a server's health status." })
 export class ServerHealthEvent {
   @Field(() => ID)
   serverId!: string;
@@ -44,7 +44,7 @@ export class ServerHealthEvent {
   version!: number;
 }
 
-@ObjectType({ description: "A change of a server's circuit breaker." })
+@ObjectType({ simpleResolvers: true, description: "A change of a server's circuit breaker." })
 export class CircuitBreakerEvent {
   @Field(() => ID)
   serverId!: string;

@@ -20,7 +20,7 @@ type CircuitBreakerDefaults =
  * The persisted circuit breaker of one server, so every API instance routes by the same state.
  * It is part of the server's record (created with it); the health checker moves it.
  */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Entity({ tableName: 'circuit_breakers' })
 @Filter(tenantScoped<CircuitBreaker>(serverInScope))
 export class CircuitBreaker extends BaseEntity<CircuitBreakerDefaults> {

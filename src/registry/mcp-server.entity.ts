@@ -32,7 +32,7 @@ type McpServerDefaults =
  * point to it (not the other way round) and are loaded per request in batches by server id.
  */
 @Directive('@key(fields: "id")')
-@ObjectType('MCPServer')
+@ObjectType('MCPServer', { simpleResolvers: true })
 @Entity({ tableName: 'mcp_servers' })
 @Filter(
   tenantScoped<MCPServer>((scope) => ({

@@ -6,7 +6,7 @@ import { JSONScalar, type JsonValue } from '../graphql/scalars.js';
 import { MCPServer } from './mcp-server.entity.js';
 
 /** A prompt template a server offers. */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Entity({ tableName: 'server_prompts' })
 @Filter(tenantScoped<ServerPrompt>(serverInScope))
 // One prompt name per server; also loads a server's prompts.

@@ -6,7 +6,7 @@ import { MCPServer } from './mcp-server.entity.js';
 import { isUriTemplate, uriTemplateToRegex } from './uri-template.js';
 
 /** A resource (fixed URI) or resource template (RFC 6570 URI template) a server offers. */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Entity({ tableName: 'server_resources' })
 @Filter(tenantScoped<ServerResource>(serverInScope))
 export class ServerResource extends BaseEntity<

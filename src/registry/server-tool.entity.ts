@@ -17,7 +17,7 @@ type ServerToolDefaults =
 
 /** A tool a server offers, with its input schema and the gateway's usage statistics for it. */
 @Directive('@key(fields: "id")')
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Entity({ tableName: 'server_tools' })
 @Filter(tenantScoped<ServerTool>(serverInScope))
 // One tool name per server; also loads a server's tools.

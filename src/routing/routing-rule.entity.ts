@@ -10,7 +10,7 @@ import { LoadBalancingStrategy } from './routing.enums.js';
  * Chooses target servers (RoutingRuleTarget rows) for tool calls that match its conditions; higher priority
  * is tried first.
  */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Entity({ tableName: 'routing_rules' })
 @Filter(tenantScoped<RoutingRule>((scope) => ({ tenant: scope.tenantId })))
 // The gateway reads a tenant's rules in priority order for every call.

@@ -42,7 +42,7 @@ export class CallToolInput {
   serverId?: string | null;
 }
 
-@ObjectType({ description: 'The answer of a tool called through the gateway.' })
+@ObjectType({ simpleResolvers: true, description: 'The answer of a tool called through the gateway.' })
 export class CallToolResult {
   @Field(() => ID, { description: 'The server that answered.' })
   serverId!: string;

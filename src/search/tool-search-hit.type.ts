@@ -3,7 +3,10 @@ import { MCPServer } from '../registry/mcp-server.entity.js';
 import type { ServerRow, ServerToolRow } from '../registry/registry.loaders.js';
 import { ServerTool } from '../registry/server-tool.entity.js';
 
-@ObjectType({ description: 'A tool that matches a search, with the server offering it.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'A tool that matches a search, with the server offering it.',
+})
 export class ToolSearchHit {
   @Field(() => Float, {
     description:

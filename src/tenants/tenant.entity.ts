@@ -13,7 +13,7 @@ registerEnumType(TenantStatus, { name: 'TenantStatus' });
 
 /** An organisation using the registry; every server, key and log belongs to one. */
 @Directive('@key(fields: "id")')
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Entity({ tableName: 'tenants' })
 @Filter(tenantScoped<Tenant>((scope) => ({ id: scope.tenantId })))
 export class Tenant extends BaseEntity<'status' | 'settings'> {

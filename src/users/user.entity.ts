@@ -13,7 +13,7 @@ export enum UserRole {
 registerEnumType(UserRole, { name: 'UserRole' });
 
 /** A person or service account; API keys may be issued on its behalf. */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Entity({ tableName: 'users' })
 @Filter(tenantScoped<User>((scope) => ({ tenant: scope.tenantId })))
 // One user per identity at an OpenID provider: first sight of a token's subject creates it exactly once.

@@ -9,7 +9,7 @@ import { ToolNaming } from './virtual.enums.js';
  * A tenant's chosen tools of several registered servers, served to agents as one MCP server at
  * `/mcp/{id}`. Its members (VirtualServerMember rows) say which servers and tools.
  */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Entity({ tableName: 'virtual_servers' })
 @Filter(tenantScoped<VirtualServer>((scope) => ({ tenant: scope.tenantId })))
 // Lists page a tenant's virtual servers by name.

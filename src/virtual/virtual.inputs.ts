@@ -78,7 +78,7 @@ export class UpdateVirtualServerInput {
   members?: VirtualServerMemberInput[] | null;
 }
 
-@ObjectType({ description: 'A registered server in a virtual server.' })
+@ObjectType({ simpleResolvers: true, description: 'A registered server in a virtual server.' })
 export class VirtualServerMemberView {
   @Field(() => MCPServer)
   server!: MCPServer;
@@ -91,6 +91,7 @@ export class VirtualServerMemberView {
 }
 
 @ObjectType({
+  simpleResolvers: true,
   description: 'A tool as an agent connected to the virtual server sees it, and where calls go.',
 })
 export class VirtualTool {
