@@ -223,6 +223,13 @@ describe.skipIf(!browserTestsRun() || !postgresAvailable() || !redisAvailable())
         const bobContext = await browser.newContext({ viewport: { width: 1360, height: 900 } });
         cleanUps.push(() => bobContext.close());
         const bobPage = await bobContext.newPage();
+        // A callback this tab never started (a forged or replayed code) signs no one in and says why.
+        await bobPage.goto(`${server.origin}/auth/callback?code=forged&state=unknown`);
+        await expect
+          .poll(() => bobPage.getByRole('alert').textContent(), SOON)
+          .toContain('Signing in with Test ID failed');
+        expect(new URL(bobPage.url()).pathname).toBe('/');
+        expect(await bobPage.getByRole('link', { name: 'Servers' }).count()).toBe(0);
         await bobPage.goto(`${server.origin}/`);
         await bobPage.getByRole('button', { name: 'Sign in with Test ID' }).click();
         await bobPage.getByLabel('Username').fill('bob');
