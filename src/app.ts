@@ -36,7 +36,7 @@ import { nulCharacterPlugin } from './graphql/nul-character.js';
 import { CapabilityWatcher } from './health/capability-watcher.js';
 import { HealthChecker } from './health/health-checker.js';
 import { clientAddressOf } from './http/client-address.js';
-import { dashboardRoutes } from './http/dashboard-routes.js';
+import { dashboardRoutes, dashboardSignIn } from './http/dashboard-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { metricsRoute } from './http/metrics-route.js';
 import { bodyErrors, MAX_PAYLOAD_BYTES, requestId } from './http/request-middleware.js';
@@ -246,7 +246,10 @@ async function serve(
   await apollo.start();
 
   app.use(healthRoutes(orm, eventBus, log));
-  const dashboard = dashboardRoutes({ introspection: config.security.introspection });
+  const dashboard = dashboardRoutes({
+    introspection: config.security.introspection,
+    signIn: dashboardSignIn(config.security.oidc),
+  });
   app.use(dashboard.routes);
   app.use(agents.router);
   app.use(

@@ -106,6 +106,12 @@ export interface OidcSettings {
   readonly roleClaim: string;
   /** OIDC_CLIENT_ID: the dashboard's public client at the issuer; `undefined` when the dashboard signs in with keys. */
   readonly clientId: string | undefined;
+  /** OIDC_SCOPES: what the dashboard asks the issuer for (space-separated; `openid profile email` by default). */
+  readonly scopes: string;
+  /** OIDC_RESOURCE: the resource indicator (RFC 8707) the dashboard asks tokens for; `undefined`: none sent. */
+  readonly resource: string | undefined;
+  /** OIDC_PROVIDER_NAME: the dashboard's "Sign in with …" label; `undefined`: the first issuer's host. */
+  readonly providerName: string | undefined;
   /** OIDC_RATE_LIMIT_PER_HOUR / _PER_DAY: each signed-in user's request budgets; `null` for none. */
   readonly rateLimitPerHour: number | null;
   readonly rateLimitPerDay: number | null;
@@ -305,10 +311,37 @@ function readOidc(env: Env): OidcSettings | null {
     tenantClaim: readClaimName(env, 'OIDC_TENANT_CLAIM', 'tenant'),
     roleClaim: readClaimName(env, 'OIDC_ROLE_CLAIM', 'roles'),
     clientId: readString(env, 'OIDC_CLIENT_ID'),
+    scopes: readScopes(env, 'OIDC_SCOPES', 'openid profile email'),
+    resource: readResource(env, 'OIDC_RESOURCE'),
+    providerName: readString(env, 'OIDC_PROVIDER_NAME'),
     rateLimitPerHour: optionalInteger('OIDC_RATE_LIMIT_PER_HOUR'),
     rateLimitPerDay: optionalInteger('OIDC_RATE_LIMIT_PER_DAY'),
     jwksCooldownMs: readInteger(env, 'OIDC_JWKS_COOLDOWN_MS', 30_000, 0, 3_600_000),
   };
+}
+
+/** Space-separated OAuth scope tokens (RFC 6749 section 3.3), normalised to single spaces. */
+function readScopes(env: Env, name: string, fallback: string): string {
+  const scopes = (readString(env, name) ?? fallback).split(/\s+/);
+  const bad = scopes.find((scope) => !/^[\x21\x23-\x5b\x5d-\x7e]{1,200}$/.test(scope));
+  if (bad !== undefined) throw new ConfigError(name, `"${bad}" is not a scope`);
+  return scopes.join(' ');
+}
+
+/** A resource indicator is an absolute URI without a fragment (RFC 8707 section 2). */
+function readResource(env: Env, name: string): string | undefined {
+  const raw = readString(env, name);
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || url.hash !== '' || raw.includes('#')) {
+    throw new ConfigError(name, `"${raw}" is not an absolute URI without a fragment`);
+  }
+  return raw;
 }
 
 function readClaimName(env: Env, name: string, fallback: string): string {

@@ -202,6 +202,9 @@ describe('loadConfig', () => {
         tenantClaim: 'tenant',
         roleClaim: 'roles',
         clientId: undefined,
+        scopes: 'openid profile email',
+        resource: undefined,
+        providerName: undefined,
         rateLimitPerHour: null,
         rateLimitPerDay: null,
         jwksCooldownMs: 30_000,
@@ -215,6 +218,9 @@ describe('loadConfig', () => {
         OIDC_TENANT_CLAIM: 'https://example.com/tenant',
         OIDC_ROLE_CLAIM: 'realm_access.roles',
         OIDC_CLIENT_ID: 'dashboard',
+        OIDC_SCOPES: ' openid  api://gateway/access ',
+        OIDC_PROVIDER_NAME: 'Acme ID',
+        OIDC_RESOURCE: 'urn:gateway',
         OIDC_RATE_LIMIT_PER_HOUR: '500',
         OIDC_RATE_LIMIT_PER_DAY: '5000',
       }).security;
@@ -222,6 +228,9 @@ describe('loadConfig', () => {
         tenantClaim: 'https://example.com/tenant',
         roleClaim: 'realm_access.roles',
         clientId: 'dashboard',
+        scopes: 'openid api://gateway/access',
+        providerName: 'Acme ID',
+        resource: 'urn:gateway',
         rateLimitPerHour: 500,
         rateLimitPerDay: 5000,
       });
@@ -234,6 +243,14 @@ describe('loadConfig', () => {
       [
         { OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'a', OIDC_ROLE_CLAIM: 'ro les' },
         'OIDC_ROLE_CLAIM',
+      ],
+      [
+        { OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'a', OIDC_SCOPES: 'openid "api"' },
+        'OIDC_SCOPES',
+      ],
+      [
+        { OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'a', OIDC_RESOURCE: 'gateway' },
+        'OIDC_RESOURCE',
       ],
     ])('refuses %j naming %s', (env, variable) => {
       expect(() => loadConfig(env)).toThrow(ConfigError);

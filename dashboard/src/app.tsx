@@ -1,6 +1,8 @@
 import { Link, Redirect, Route, Router, Switch } from 'wouter';
 import { useHashLocation } from 'wouter/use-hash-location';
+import type { SignInSettings } from './api/sign-in-settings';
 import { LiveIndicator } from './components/live-indicator';
+import { SignedInAs } from './components/signed-in-as';
 import { OverviewPage } from './pages/overview';
 import { ServerDetailPage } from './pages/server-detail';
 import { ServersPage } from './pages/servers';
@@ -8,9 +10,9 @@ import { SignInPage } from './pages/sign-in';
 import { VirtualServersPage } from './pages/virtual-servers';
 import { SessionProvider, useSession } from './session';
 
-export function App() {
+export function App({ signInSettings }: { readonly signInSettings: SignInSettings | null }) {
   return (
-    <SessionProvider>
+    <SessionProvider signInSettings={signInSettings}>
       {/* Hash routes: the API serves one page at `/`, and no path of ours can shadow an API path. */}
       <Router hook={useHashLocation}>
         <Shell />
@@ -33,6 +35,7 @@ function Shell() {
           {/* GraphiQL is its own page (not a hash route), served by the API at GET /graphql. */}
           <a href="/graphql">GraphiQL</a>
         </nav>
+        <SignedInAs />
         <LiveIndicator client={client} />
         <button type="button" className="link-button" onClick={signOut}>
           Sign out

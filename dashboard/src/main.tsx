@@ -1,5 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { readSignInSettings } from './api/sign-in-settings';
 import { App } from './app';
 import './styles.css';
 
@@ -7,6 +8,6 @@ const root = document.getElementById('root');
 if (root === null) throw new Error('index.html has no #root element');
 createRoot(root).render(
   <StrictMode>
-    <App />
+    <App signInSettings={readSignInSettings(root)} />
   </StrictMode>,
 );

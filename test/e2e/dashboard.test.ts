@@ -132,6 +132,9 @@ describe.skipIf(!browserTestsRun() || !postgresAvailable() || !redisAvailable())
 
         // A wrong key is refused on the sign-in page, with what to do about it.
         await page.goto(`${server.origin}/`);
+        // Without OIDC_CLIENT_ID, keys are the only way in.
+        await page.getByLabel('API key').waitFor();
+        expect(await page.getByRole('button', { name: /^Sign in with/ }).count()).toBe(0);
         await page.getByLabel('API key').fill('not-a-key-at-all');
         await page.getByRole('button', { name: 'Sign in' }).click();
         await expect

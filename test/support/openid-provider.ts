@@ -1,7 +1,7 @@
 import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Provider, { type JWK } from 'oidc-provider';
+import Provider, { type ClientMetadata, type JWK } from 'oidc-provider';
 
 // A real, certified OpenID provider (`oidc-provider`) on a local port, issuing JWT access tokens for our API.
 // Each test principal is a client of the provider using the client credentials grant: the token's `sub` is its
@@ -23,8 +23,37 @@ export interface Principal {
   readonly ttlSeconds?: number;
 }
 
+/** A person who signs in at the provider's own login page, as a browser client's user: the token's `sub` is the username. */
+export interface Person {
+  readonly username: string;
+  readonly password: string;
+  /** The tenant claim (an id or a name), read when a token is issued. */
+  readonly tenant?: string | (() => string);
+  readonly roles?: readonly string[];
+  readonly email?: string;
+}
+
+/**
+ * A public client signing people in through the authorization code flow with PKCE (the dashboard): the provider
+ * serves a login page (username and password) and a consent page, and issues refresh tokens to this client.
+ */
+export interface BrowserClient {
+  readonly clientId: string;
+  readonly people: readonly Person[];
+  /** Lifetime of its access tokens in seconds (60 by default). */
+  readonly accessTokenTtlSeconds?: number;
+}
+
+export interface OpenIdProviderOptions {
+  readonly browserClient?: BrowserClient;
+}
+
 export interface OpenIdProvider {
   readonly issuer: string;
+  /** Registers a redirect URI for the browser client (known once the app listens). */
+  allowRedirectUri(uri: string): Promise<void>;
+  /** The grant type of every successful token request so far (`authorization_code`, `refresh_token`, …). */
+  readonly grants: readonly string[];
   /** A JWT access token for the principal, from the provider's token endpoint. */
   tokenFor(principalId: string): Promise<string>;
   /** Signs with a new key from now on (the old key stays published). */
@@ -50,17 +79,41 @@ function newSigningKey(): SigningKey {
   return { kid, privateKey, publicKey, jwk };
 }
 
-export async function startOpenIdProvider(principals: readonly Principal[]): Promise<OpenIdProvider> {
+export async function startOpenIdProvider(
+  principals: readonly Principal[],
+  options: OpenIdProviderOptions = {},
+): Promise<OpenIdProvider> {
   const byId = new Map(principals.map((principal) => [principal.id, principal]));
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let keys: SigningKey[] = [newSigningKey()];
-  let provider = build(issuer, keys, byId);
-  server.on('request', (request, response) => provider.callback()(request, response));
+  const redirectUris: string[] = [];
+  const grants: string[] = [];
+  const browser =
+    options.browserClient === undefined ? undefined : { client: options.browserClient, redirectUris };
+  const rebuild = () => {
+    const built = build(issuer, keys, byId, browser);
+    built.on('grant.success', (ctx) => grants.push(String(ctx.oidc.params?.grant_type)));
+    return built;
+  };
+  let provider = rebuild();
+  server.on('request', (request, response) => {
+    if (browser !== undefined && request.url?.startsWith(INTERACTION_PATH)) {
+      interact(provider, browser.client, request, response).catch((error: unknown) => {
+        response.statusCode = 500;
+        response.end(String(error));
+      });
+    } else provider.callback()(request, response);
+  });
 
   return {
     issuer,
+    grants,
+    async allowRedirectUri(uri) {
+      redirectUris.push(uri);
+      provider = rebuild();
+    },
     get signingKey() {
       return keys[0] as SigningKey;
     },
@@ -80,7 +133,7 @@ export async function startOpenIdProvider(principals: readonly Principal[]): Pro
     },
     async rotateKey() {
       keys = [newSigningKey(), ...keys];
-      provider = build(issuer, keys, byId);
+      provider = rebuild();
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -94,19 +147,55 @@ function build(
   issuer: string,
   keys: readonly SigningKey[],
   principals: ReadonlyMap<string, Principal>,
+  browser?: { client: BrowserClient; redirectUris: readonly string[] },
 ): Provider {
+  const people = new Map(browser?.client.people.map((person) => [person.username, person]));
+  const isBrowserClient = (clientId: string | undefined) =>
+    browser !== undefined && clientId === browser.client.clientId;
   const provider = new Provider(issuer, {
-    clients: [...principals.values()].map((principal) => ({
-      client_id: principal.id,
-      client_secret: SECRET,
-      grant_types: ['client_credentials'],
-      redirect_uris: [],
-      response_types: [],
-    })),
+    clients: [
+      ...[...principals.values()].map((principal) => ({
+        client_id: principal.id,
+        client_secret: SECRET,
+        grant_types: ['client_credentials'],
+        redirect_uris: [],
+        response_types: [],
+      })),
+      ...(browser === undefined
+        ? []
+        : [
+            {
+              client_id: browser.client.clientId,
+              token_endpoint_auth_method: 'none',
+              application_type: 'web',
+              grant_types: ['authorization_code', 'refresh_token'],
+              response_types: ['code'],
+              redirect_uris: [...browser.redirectUris],
+            } satisfies ClientMetadata,
+          ]),
+    ],
+    ...(browser !== undefined && {
+      interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}${interaction.uid}` },
+      claims: { openid: ['sub'], profile: ['preferred_username'], email: ['email'] },
+      findAccount: (_ctx, id) => {
+        const person = people.get(id);
+        if (person === undefined) return undefined;
+        return {
+          accountId: id,
+          claims: () => ({ sub: id, preferred_username: person.username, email: personEmail(person) }),
+        };
+      },
+      pkce: { required: () => true },
+      // A public browser client gets refresh tokens without offline_access, as SPAs commonly do.
+      issueRefreshToken: (_ctx, client, code) =>
+        client.grantTypeAllowed('refresh_token') &&
+        (isBrowserClient(client.clientId) || code.scopes.has('offline_access')),
+    }),
     jwks: { keys: keys.map((key) => key.jwk) },
     features: {
       clientCredentials: { enabled: true },
       devInteractions: { enabled: false },
+      ...(browser !== undefined && { revocation: { enabled: true } }),
       resourceIndicators: {
         enabled: true,
         defaultResource: () => API_AUDIENCE,
@@ -115,12 +204,27 @@ function build(
           scope: 'api',
           audience: API_AUDIENCE,
           accessTokenFormat: 'jwt',
-          accessTokenTTL: principals.get(client.clientId)?.ttlSeconds ?? 60,
+          accessTokenTTL:
+            principals.get(client.clientId)?.ttlSeconds ??
+            (isBrowserClient(client.clientId) ? browser?.client.accessTokenTtlSeconds : undefined) ??
+            60,
           jwt: { sign: { alg: 'RS256' } },
         }),
       },
     },
     extraTokenClaims: (_ctx, token) => {
+      if (isBrowserClient(token.clientId)) {
+        const person = people.get('accountId' in token ? String(token.accountId) : '');
+        if (person === undefined) return undefined;
+        return {
+          ...(person.tenant !== undefined && {
+            tenant: typeof person.tenant === 'function' ? person.tenant() : person.tenant,
+          }),
+          ...(person.roles !== undefined && { roles: [...person.roles] }),
+          preferred_username: person.username,
+          email: personEmail(person),
+        };
+      }
       const principal = principals.get(token.clientId ?? '');
       if (principal === undefined) return undefined;
       return {
@@ -134,4 +238,88 @@ function build(
     },
   });
   return provider;
+}
+
+const personEmail = (person: Person) => person.email ?? `${person.username}@example.test`;
+
+/** The browser client's login and consent pages live under this path (`/interaction/<uid>`). */
+const INTERACTION_PATH = '/interaction/';
+
+const page = (title: string, body: string) =>
+  `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>${title}</title></head><body><h1>${title}</h1>${body}</body></html>`;
+
+async function formBody(request: http.IncomingMessage): Promise<URLSearchParams> {
+  let body = '';
+  for await (const chunk of request) body += String(chunk);
+  return new URLSearchParams(body);
+}
+
+/** The provider's own sign-in: a username and password form, then consent to what the client asked for. */
+async function interact(
+  provider: Provider,
+  client: BrowserClient,
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+): Promise<void> {
+  const details = await provider.interactionDetails(request, response);
+  const action = `${INTERACTION_PATH}${details.uid}`;
+  const send = (html: string) => {
+    response.setHeader('content-type', 'text/html; charset=utf-8');
+    response.end(html);
+  };
+  const loginForm = (problem: string) =>
+    page(
+      'Sign in to the test provider',
+      `${problem}<form method="post" action="${action}">
+        <label>Username <input name="username" autocomplete="username"></label>
+        <label>Password <input name="password" type="password" autocomplete="current-password"></label>
+        <button type="submit">Sign in</button></form>`,
+    );
+  if (request.method !== 'POST') {
+    if (details.prompt.name === 'login') send(loginForm(''));
+    else
+      send(
+        page(
+          'Allow access',
+          `<p>${client.clientId} asks for: ${String(details.params.scope)}</p><form method="post" action="${action}"><button type="submit">Allow</button></form>`,
+        ),
+      );
+    return;
+  }
+  const body = await formBody(request);
+  if (details.prompt.name === 'login') {
+    const person = client.people.find((candidate) => candidate.username === body.get('username'));
+    if (person === undefined || person.password !== body.get('password')) {
+      send(loginForm('<p role="alert">Wrong username or password.</p>'));
+      return;
+    }
+    await provider.interactionFinished(
+      request,
+      response,
+      { login: { accountId: person.username } },
+      { mergeWithLastSubmission: false },
+    );
+    return;
+  }
+  const { accountId } = details.session ?? {};
+  const grant = details.grantId
+    ? await provider.Grant.find(details.grantId)
+    : new provider.Grant({ accountId, clientId: String(details.params.client_id) });
+  if (grant === undefined) throw new Error('the interaction names an unknown grant');
+  const missing = details.prompt.details as {
+    missingOIDCScope?: string[];
+    missingOIDCClaims?: string[];
+    missingResourceScopes?: Record<string, string[]>;
+  };
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+    grant.addResourceScope(indicator, scopes.join(' '));
+  }
+  await provider.interactionFinished(
+    request,
+    response,
+    { consent: { grantId: await grant.save() } },
+    { mergeWithLastSubmission: true },
+  );
 }

@@ -1,11 +1,11 @@
 import { createClient as createWebSocketClient, type Client as WebSocketClient } from 'graphql-ws';
 import { Client, cacheExchange, fetchExchange, subscriptionExchange } from 'urql';
-import { authorizationOf, graphqlWebSocketUrl } from './session';
+import { graphqlWebSocketUrl } from './session';
 
 export type LiveState = 'connecting' | 'connected' | 'reconnecting';
 
 export interface ApiClient {
-  /** Queries over HTTP, subscriptions over graphql-ws; both carry the key. */
+  /** Queries over HTTP, subscriptions over graphql-ws; both carry the credentials. */
   readonly urql: Client;
   /** Calls `listener` with each change of the websocket's state; returns the unsubscribe. */
   onLiveState(listener: (state: LiveState) => void): () => void;
@@ -13,11 +13,13 @@ export interface ApiClient {
 }
 
 /**
- * A client of our own GraphQL API for one API key. Live data comes over graphql-ws, which reconnects by itself;
- * events missed while it was away are not replayed, so pages refetch when it is back (`connected` after
- * `reconnecting`).
+ * A client of our own GraphQL API for one signed-in session; `authorization` is read at every request and every
+ * (re)connection, so a renewed access token is sent as soon as it exists. The API closes a socket when the token
+ * it was opened with expires, and the socket reconnects with the current one. Live data comes over graphql-ws,
+ * which reconnects by itself; events missed while it was away are not replayed, so pages refetch when it is back
+ * (`connected` after `reconnecting`).
  */
-export function createApiClient(apiKey: string): ApiClient {
+export function createApiClient(authorization: () => string): ApiClient {
   const listeners = new Set<(state: LiveState) => void>();
   let state: LiveState = 'connecting';
   const setState = (next: LiveState) => {
@@ -26,7 +28,7 @@ export function createApiClient(apiKey: string): ApiClient {
   };
   const webSocket: WebSocketClient = createWebSocketClient({
     url: graphqlWebSocketUrl(),
-    connectionParams: { authorization: authorizationOf(apiKey) },
+    connectionParams: () => ({ authorization: authorization() }),
     lazy: false,
     retryAttempts: Number.POSITIVE_INFINITY,
     // Capped exponential back-off with jitter: an API restart is ridden out without hammering it.
@@ -45,7 +47,7 @@ export function createApiClient(apiKey: string): ApiClient {
     // POST with a JSON body: the API's CSRF protection refuses GET queries without a preflight header.
     preferGetMethod: false,
     requestPolicy: 'cache-and-network',
-    fetchOptions: () => ({ headers: { authorization: authorizationOf(apiKey) } }),
+    fetchOptions: () => ({ headers: { authorization: authorization() } }),
     exchanges: [
       cacheExchange,
       fetchExchange,

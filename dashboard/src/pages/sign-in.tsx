@@ -37,6 +37,7 @@ export function SignInPage() {
   return (
     <div className="sign-in">
       <h1>MCP Registry Gateway</h1>
+      <IdentityProviderSignIn />
       <form onSubmit={submit}>
         <label htmlFor="api-key">API key</label>
         <input
@@ -56,6 +57,42 @@ export function SignInPage() {
         </p>
       </form>
       {problem ? <ProblemBox error={problem} /> : null}
+    </div>
+  );
+}
+
+/** "Sign in with <provider>": the authorization code flow with PKCE, when the installation has a provider. */
+function IdentityProviderSignIn() {
+  const { identityProvider, completing, notice } = useSession();
+  const [leaving, setLeaving] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  if (identityProvider === null) return null;
+
+  const start = async () => {
+    setLeaving(true);
+    setProblem(null);
+    try {
+      await identityProvider.signIn();
+    } catch (error) {
+      // The provider is unreachable (discovery failed) or refused the request before any redirect.
+      setProblem(
+        `${identityProvider.name} cannot be reached: ${error instanceof Error ? error.message : error}`,
+      );
+      setLeaving(false);
+    }
+  };
+  const message = problem ?? notice;
+  return (
+    <div className="identity-provider">
+      <button type="button" onClick={start} disabled={leaving || completing}>
+        {completing ? 'Signing in…' : `Sign in with ${identityProvider.name}`}
+      </button>
+      {message === null ? null : (
+        <p className="problem" role="alert" data-code="SIGN_IN">
+          {message}
+        </p>
+      )}
+      <p className="or">or with an API key</p>
     </div>
   );
 }
