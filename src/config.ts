@@ -111,6 +111,11 @@ export interface OidcSettings {
   readonly rateLimitPerDay: number | null;
   /** OIDC_JWKS_COOLDOWN_MS: the least time between two fetches of an issuer's keys (for a token of an unseen key). */
   readonly jwksCooldownMs: number;
+  /**
+   * OIDC_MCP_SCOPES: the scopes an MCP client asks the issuer for when it signs in for `/mcp/{id}` (space- or
+   * comma-separated; the protected resource metadata lists them as `scopes_supported`); none by default.
+   */
+  readonly mcpScopes: readonly string[];
 }
 
 /** Request budgets; a key's own budgets are its `rateLimitPerHour` and `rateLimitPerDay`. */
@@ -308,7 +313,19 @@ function readOidc(env: Env): OidcSettings | null {
     rateLimitPerHour: optionalInteger('OIDC_RATE_LIMIT_PER_HOUR'),
     rateLimitPerDay: optionalInteger('OIDC_RATE_LIMIT_PER_DAY'),
     jwksCooldownMs: readInteger(env, 'OIDC_JWKS_COOLDOWN_MS', 30_000, 0, 3_600_000),
+    mcpScopes: readScopes(env, 'OIDC_MCP_SCOPES'),
   };
+}
+
+/** OAuth scope tokens (RFC 6749 3.3: printable ASCII without space, `"` and `\`). */
+function readScopes(env: Env, name: string): string[] {
+  const scopes = (readString(env, name) ?? '').split(/[\s,]+/).filter((scope) => scope !== '');
+  for (const scope of scopes) {
+    if (!/^[\x21\x23-\x5B\x5D-\x7E]{1,200}$/.test(scope)) {
+      throw new ConfigError(name, `"${scope}" is not an OAuth scope`);
+    }
+  }
+  return [...new Set(scopes)];
 }
 
 function readClaimName(env: Env, name: string, fallback: string): string {

@@ -205,6 +205,7 @@ describe('loadConfig', () => {
         rateLimitPerHour: null,
         rateLimitPerDay: null,
         jwksCooldownMs: 30_000,
+        mcpScopes: [],
       });
     });
 
@@ -217,6 +218,7 @@ describe('loadConfig', () => {
         OIDC_CLIENT_ID: 'dashboard',
         OIDC_RATE_LIMIT_PER_HOUR: '500',
         OIDC_RATE_LIMIT_PER_DAY: '5000',
+        OIDC_MCP_SCOPES: 'mcp, api://gateway/mcp mcp',
       }).security;
       expect(oidc).toMatchObject({
         tenantClaim: 'https://example.com/tenant',
@@ -224,6 +226,7 @@ describe('loadConfig', () => {
         clientId: 'dashboard',
         rateLimitPerHour: 500,
         rateLimitPerDay: 5000,
+        mcpScopes: ['mcp', 'api://gateway/mcp'],
       });
     });
 
@@ -234,6 +237,10 @@ describe('loadConfig', () => {
       [
         { OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'a', OIDC_ROLE_CLAIM: 'ro les' },
         'OIDC_ROLE_CLAIM',
+      ],
+      [
+        { OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'a', OIDC_MCP_SCOPES: 'mcp "quoted"' },
+        'OIDC_MCP_SCOPES',
       ],
     ])('refuses %j naming %s', (env, variable) => {
       expect(() => loadConfig(env)).toThrow(ConfigError);
