@@ -1,6 +1,6 @@
 import type { OidcSettings } from '../config.js';
 import { backgroundFork, type EntityManager } from '../db/orm.js';
-import type { Viewer } from '../graphql/access.js';
+import { ApiKeyScope, type Viewer } from '../graphql/access.js';
 import { unauthenticated } from '../graphql/errors.js';
 import type { Logger } from '../logger.js';
 import { matchesAny, parseIpRanges } from '../net/ip-range.js';
@@ -174,6 +174,8 @@ function viewerOfKey(key: ApiKey): Viewer {
     rateLimitPerHour: key.rateLimitPerHour,
     rateLimitPerDay: key.rateLimitPerDay,
     expiresAt: key.expiresAt,
+    // What a key may do is its scopes: WRITE has always managed its tenant's keys and users.
+    managesTenant: key.scopes.includes(ApiKeyScope.WRITE) || key.scopes.includes(ApiKeyScope.ADMIN),
   };
 }
 

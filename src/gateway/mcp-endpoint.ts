@@ -76,6 +76,7 @@ interface Exchange {
   /** Known once admitted, for the request log. */
   tenantId: string | null;
   apiKeyId: string | null;
+  userId: string | null;
 }
 
 const NEVER_CANCELLED: CancellableCall = { signal: new AbortController().signal, release: () => {} };
@@ -130,6 +131,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     const viewer = requireAnyScope(admitted, [ApiKeyScope.PROXY]);
     exchange.tenantId = viewer.tenantId;
     exchange.apiKeyId = viewer.apiKeyId;
+    exchange.userId = viewer.userId;
     scopeToTenant(em, tenantScopeOf(viewer));
     const id = exchange.virtualServerId;
     const virtualServer = isUuid(id) ? await em.findOne(VirtualServer, { id }) : null;
@@ -221,6 +223,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         method: null,
         tenantId: null,
         apiKeyId: null,
+        userId: null,
       };
       const authInfo: AuthInfo = { token: '', clientId: 'mcp-registry-gateway', scopes: [] };
       exchanges.set(authInfo, exchange);
@@ -233,6 +236,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
           requestId: exchange.requestId,
           tenantId: exchange.tenantId,
           apiKeyId: exchange.apiKeyId,
+          userId: exchange.userId,
           method: req.method,
           path: `/mcp/${exchange.virtualServerId}`.slice(0, 200),
           operationName: exchange.method,
