@@ -53,8 +53,8 @@ type KeySet = ReturnType<typeof createRemoteJWKSet>;
  * The configured issuers' tokens, checked with `jose`: signature against the issuer's JWKS (fetched from the
  * `jwks_uri` of its discovery document, cached, and fetched again when a token names a key it has not seen, so
  * key rotation at the issuer just works), `iss` equal to a configured issuer, `aud` containing our audience (or
- * the resource the request is addressed to),
- * `exp` present and `exp`/`nbf` within a small clock tolerance, and only asymmetric algorithms.
+ * the resource the request is addressed to), `exp` present and `exp`/`nbf` within a small clock tolerance, and
+ * only asymmetric algorithms.
  */
 export function createTokenVerifier(
   settings: OidcSettings,
