@@ -19,6 +19,7 @@ const DATABASE_TESTS = [
   'test/mcp-endpoint-bad-input.test.ts',
   'test/mcp-endpoint.test.ts',
   'test/metrics.test.ts',
+  'test/mcp-oauth.test.ts',
   'test/migrations.test.ts',
   'test/oidc.test.ts',
   'test/registry-api.test.ts',

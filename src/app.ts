@@ -202,6 +202,7 @@ async function serve(
     upstreams,
     metrics,
     log,
+    publicOrigin: () => publicOrigin,
   });
   registerScrapedGauges(metrics, {
     websockets: () => webSockets.stats(),

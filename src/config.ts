@@ -117,6 +117,11 @@ export interface OidcSettings {
   readonly rateLimitPerDay: number | null;
   /** OIDC_JWKS_COOLDOWN_MS: the least time between two fetches of an issuer's keys (for a token of an unseen key). */
   readonly jwksCooldownMs: number;
+  /**
+   * OIDC_MCP_SCOPES: the scopes an MCP client asks the issuer for when it signs in for `/mcp/{id}` (space- or
+   * comma-separated; the protected resource metadata lists them as `scopes_supported`); none by default.
+   */
+  readonly mcpScopes: readonly string[];
 }
 
 /** Request budgets; a key's own budgets are its `rateLimitPerHour` and `rateLimitPerDay`. */
@@ -311,21 +316,25 @@ function readOidc(env: Env): OidcSettings | null {
     tenantClaim: readClaimName(env, 'OIDC_TENANT_CLAIM', 'tenant'),
     roleClaim: readClaimName(env, 'OIDC_ROLE_CLAIM', 'roles'),
     clientId: readString(env, 'OIDC_CLIENT_ID'),
-    scopes: readScopes(env, 'OIDC_SCOPES', 'openid profile email'),
+    scopes: (readScopes(env, 'OIDC_SCOPES').join(' ') || 'openid profile email'),
     resource: readResource(env, 'OIDC_RESOURCE'),
     providerName: readString(env, 'OIDC_PROVIDER_NAME'),
     rateLimitPerHour: optionalInteger('OIDC_RATE_LIMIT_PER_HOUR'),
     rateLimitPerDay: optionalInteger('OIDC_RATE_LIMIT_PER_DAY'),
     jwksCooldownMs: readInteger(env, 'OIDC_JWKS_COOLDOWN_MS', 30_000, 0, 3_600_000),
+    mcpScopes: readScopes(env, 'OIDC_MCP_SCOPES'),
   };
 }
 
-/** Space-separated OAuth scope tokens (RFC 6749 section 3.3), normalised to single spaces. */
-function readScopes(env: Env, name: string, fallback: string): string {
-  const scopes = (readString(env, name) ?? fallback).split(/\s+/);
-  const bad = scopes.find((scope) => !/^[\x21\x23-\x5b\x5d-\x7e]{1,200}$/.test(scope));
-  if (bad !== undefined) throw new ConfigError(name, `"${bad}" is not a scope`);
-  return scopes.join(' ');
+/** OAuth scope tokens (RFC 6749 3.3: printable ASCII without space, `"` and `\`), space- or comma-separated. */
+function readScopes(env: Env, name: string): string[] {
+  const scopes = (readString(env, name) ?? '').split(/[\s,]+/).filter((scope) => scope !== '');
+  for (const scope of scopes) {
+    if (!/^[\x21\x23-\x5B\x5D-\x7E]{1,200}$/.test(scope)) {
+      throw new ConfigError(name, `"${scope}" is not an OAuth scope`);
+    }
+  }
+  return [...new Set(scopes)];
 }
 
 /** A resource indicator is an absolute URI without a fragment (RFC 8707 section 2). */

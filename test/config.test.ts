@@ -208,6 +208,7 @@ describe('loadConfig', () => {
         rateLimitPerHour: null,
         rateLimitPerDay: null,
         jwksCooldownMs: 30_000,
+        mcpScopes: [],
       });
     });
 
@@ -223,6 +224,7 @@ describe('loadConfig', () => {
         OIDC_RESOURCE: 'urn:gateway',
         OIDC_RATE_LIMIT_PER_HOUR: '500',
         OIDC_RATE_LIMIT_PER_DAY: '5000',
+        OIDC_MCP_SCOPES: 'mcp, api://gateway/mcp mcp',
       }).security;
       expect(oidc).toMatchObject({
         tenantClaim: 'https://example.com/tenant',
@@ -233,6 +235,7 @@ describe('loadConfig', () => {
         resource: 'urn:gateway',
         rateLimitPerHour: 500,
         rateLimitPerDay: 5000,
+        mcpScopes: ['mcp', 'api://gateway/mcp'],
       });
     });
 
@@ -251,6 +254,10 @@ describe('loadConfig', () => {
       [
         { OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'a', OIDC_RESOURCE: 'gateway' },
         'OIDC_RESOURCE',
+      ],
+      [
+        { OIDC_ISSUER: 'https://id.example.com', OIDC_AUDIENCE: 'a', OIDC_MCP_SCOPES: 'mcp "quoted"' },
+        'OIDC_MCP_SCOPES',
       ],
     ])('refuses %j naming %s', (env, variable) => {
       expect(() => loadConfig(env)).toThrow(ConfigError);

@@ -225,8 +225,11 @@ describe('the MCP endpoint of a virtual server', () => {
     const initialize = (key: string | null, url = endpoint) => postMcp(url, key, INITIALIZE_2025);
     const anonymous = await initialize(null);
     expect(anonymous.status).toBe(401);
-    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer /);
+    // Without OIDC there is nowhere to sign in: no resource_metadata, and no metadata document.
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="mcp-registry-gateway"');
     expect(await anonymous.json()).toMatchObject({ error: { data: { code: 'UNAUTHENTICATED' } } });
+    const { pathname } = new URL(endpoint);
+    expect((await fetch(`${app.origin}/.well-known/oauth-protected-resource${pathname}`)).status).toBe(404);
     expect((await initialize('not-a-key')).status).toBe(401);
     const readOnly = await initialize(writer);
     expect(readOnly.status).toBe(403);

@@ -1,11 +1,15 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../src/audit/audit-log.entity.js';
+import { RequestLog } from '../src/audit/request-log.entity.js';
+import { ApiKey } from '../src/auth/api-key.entity.js';
+import { Tenant } from '../src/tenants/tenant.entity.js';
 import { User } from '../src/users/user.entity.js';
 import { connectAgent, INITIALIZE_2025, postMcp } from './support/agents.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { eventually } from './support/eventually.js';
 import { closedAfterAll, startModernServer } from './support/mcp-servers.js';
 import { API_AUDIENCE, type OpenIdProvider, startOpenIdProvider } from './support/openid-provider.js';
 import { seed } from './support/seed.js';
@@ -36,6 +40,8 @@ beforeAll(async () => {
     { id: 'short', tenant: 'acme', roles: ['user'], ttlSeconds: 2 },
     { id: 'boss', roles: ['platform-admin'] },
     { id: 'leaver', tenant: 'acme', roles: ['user'] },
+    { id: 'admin-a', tenant: 'acme', roles: ['user', 'admin'] },
+    { id: 'service-a', tenant: 'acme', roles: ['service'] },
   ]);
   app = await startTestApp(db.target, {
     OIDC_ISSUER: op.issuer,
@@ -77,7 +83,7 @@ describe('access tokens on /graphql', () => {
     expect(byId.data).toMatchObject({ viewer: { user: { role: 'USER' }, tenant: { name: 'acme' } } });
   });
 
-  it('lets a READONLY user read but not write; a USER writes, and the audit trail names the user', async () => {
+  it("lets a READONLY user read but not write; the tenant's ADMIN adds a user, and the audit trail names it", async () => {
     const reader = await op.tokenFor('reader-a');
     const read = await app.graphql({ query: USERS, key: reader });
     expect(read.errors).toBeUndefined();
@@ -88,15 +94,15 @@ describe('access tokens on /graphql', () => {
     });
     expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
 
-    const writer = await op.tokenFor('writer-a');
+    const admin = await op.tokenFor('admin-a');
     const created = await app.graphql<{ createUser: { id: string; tenant: { name: string } } }>({
       query: CREATE_USER,
       variables: { input: { username: 'colleague-a', email: 'colleague-a@example.test' } },
-      key: writer,
+      key: admin,
     });
     expect(created.errors).toBeUndefined();
     expect(created.data?.createUser.tenant.name).toBe('acme');
-    const [writerUser] = (await users()).filter((user) => user.authProviderId === 'writer-a');
+    const [writerUser] = (await users()).filter((user) => user.authProviderId === 'admin-a');
     const audit = await app.orm.em
       .fork()
       .findOne(AuditLog, { action: 'user.create', resourceId: created.data?.createUser.id });
@@ -146,6 +152,102 @@ describe('access tokens on /graphql', () => {
       expect(errors).toBeUndefined();
       expect(status).toBe(200);
     }
+  });
+});
+
+describe("keys and users: a tenant's ADMIN manages them, a USER does not", () => {
+  const CREATE_KEY =
+    'mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id scopes } } }';
+  const REVOKE_KEY = 'mutation ($id: ID!) { revokeApiKey(id: $id) { id isActive } }';
+  const UNLOCK_KEY = 'mutation ($id: ID!) { unlockApiKey(id: $id) { id } }';
+  const KEYS = '{ apiKeys(first: 100) { edges { node { id name } } } }';
+
+  async function acmeKey(name: string): Promise<string> {
+    const created = await app.graphql<{ createApiKey: { apiKey: { id: string } } }>({
+      query: CREATE_KEY,
+      variables: { input: { name, tenantId: acmeId, scopes: ['READ'] } },
+    });
+    expect(created.errors).toBeUndefined();
+    return created.data?.createApiKey.apiKey.id ?? '';
+  }
+
+  it.each(['writer-a', 'service-a'])(
+    'refuses %s every key and user change, and changes nothing',
+    async (who) => {
+      const token = await op.tokenFor(who);
+      const keyId = await acmeKey(`kept-by-${who}`);
+      const attempts = [
+        { query: KEYS },
+        { query: CREATE_KEY, variables: { input: { name: `by-${who}`, scopes: ['READ'] } } },
+        { query: REVOKE_KEY, variables: { id: keyId } },
+        { query: UNLOCK_KEY, variables: { id: keyId } },
+        {
+          query: CREATE_USER,
+          variables: { input: { username: `by-${who}`, email: `by-${who}@example.test` } },
+        },
+      ];
+      for (const attempt of attempts) {
+        const answer = await app.graphql({ ...attempt, key: token });
+        expect(answer.errors?.[0]?.extensions?.code, attempt.query).toBe('FORBIDDEN');
+        expect(answer.errors?.[0]?.message).toMatch(/admins/);
+      }
+      const em = app.orm.em.fork();
+      expect(await em.findOne(ApiKey, { id: keyId })).toMatchObject({ isActive: true });
+      expect(await em.count(ApiKey, { name: `by-${who}` })).toBe(0);
+      expect(await em.count(User, { username: `by-${who}` })).toBe(0);
+      // Refusals are in the audit trail, under the user who tried.
+      const [user] = (await users()).filter((candidate) => candidate.authProviderId === who);
+      expect(await em.count(AuditLog, { userId: user?.id, success: false })).toBeGreaterThanOrEqual(3);
+    },
+  );
+
+  it("lets the tenant's ADMIN list, create and revoke its tenant's keys, within its own scopes and tenant", async () => {
+    const token = await op.tokenFor('admin-a');
+    const created = await app.graphql<{
+      createApiKey: { key: string; apiKey: { id: string; scopes: string[] } };
+    }>({
+      query: CREATE_KEY,
+      variables: { input: { name: 'agent-of-admin-a', scopes: ['PROXY', 'READ'] } },
+      key: token,
+    });
+    expect(created.errors).toBeUndefined();
+    const id = created.data?.createApiKey.apiKey.id ?? '';
+    const listed = await app.graphql<{ apiKeys: { edges: { node: { id: string } }[] } }>({
+      query: KEYS,
+      key: token,
+    });
+    expect(listed.errors).toBeUndefined();
+    expect(listed.data?.apiKeys.edges.map((edge) => edge.node.id)).toContain(id);
+    const revoked = await app.graphql({ query: REVOKE_KEY, variables: { id }, key: token });
+    expect(revoked.errors).toBeUndefined();
+    expect(revoked.data).toEqual({ revokeApiKey: { id, isActive: false } });
+
+    // Not the ADMIN scope, not another tenant.
+    const stronger = await app.graphql({
+      query: CREATE_KEY,
+      variables: { input: { name: 'platform-of-admin-a', scopes: ['ADMIN'] } },
+      key: token,
+    });
+    expect(stronger.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const globex = (await app.orm.em.fork().findOneOrFail(Tenant, { name: 'globex' })).id;
+    const elsewhere = await app.graphql({
+      query: CREATE_KEY,
+      variables: { input: { name: 'globex-of-admin-a', tenantId: globex, scopes: ['READ'] } },
+      key: token,
+    });
+    expect(elsewhere.errors?.[0]?.extensions?.code).toMatch(/^(FORBIDDEN|NOT_FOUND)$/);
+    expect(await app.orm.em.fork().count(ApiKey, { name: { $like: '%-of-admin-a' }, isActive: true })).toBe(
+      0,
+    );
+  });
+
+  it('lets a platform admin manage keys of every tenant', async () => {
+    const created = await app.graphql({
+      query: CREATE_KEY,
+      variables: { input: { name: 'acme-of-boss', tenantId: acmeId, scopes: ['READ'] } },
+      key: await op.tokenFor('boss'),
+    });
+    expect(created.errors).toBeUndefined();
   });
 });
 
@@ -340,6 +442,30 @@ describe('access tokens on /mcp/{id}', () => {
       }
     },
   );
+
+  it('names the caller in the request log: the token user, or the key', async () => {
+    const token = await op.tokenFor('writer-a');
+    const ids = { graphql: randomUUID(), mcp: randomUUID(), key: randomUUID() };
+    await app.graphql({ query: VIEWER, key: token, headers: { 'x-request-id': ids.graphql } });
+    const mcp = await postMcp(endpoint, token, INITIALIZE_2025, { 'x-request-id': ids.mcp });
+    await mcp.body?.cancel();
+    await app.graphql({ query: VIEWER, headers: { 'x-request-id': ids.key } });
+    const logged = () =>
+      app.orm.em
+        .fork()
+        .find(RequestLog, { requestId: { $in: Object.values(ids) } }, { orderBy: { path: 'ASC' } });
+    await eventually(async () => (await logged()).length === 3, 'the three requests are logged');
+    const [user] = (await users()).filter((candidate) => candidate.authProviderId === 'writer-a');
+    const rows = new Map((await logged()).map((row) => [row.requestId, row]));
+    expect(rows.get(ids.graphql)).toMatchObject({ userId: user?.id, apiKeyId: null, tenantId: acmeId });
+    expect(rows.get(ids.mcp)).toMatchObject({
+      userId: user?.id,
+      apiKeyId: null,
+      path: new URL(endpoint).pathname,
+    });
+    const adminKey = await app.orm.em.fork().findOneOrFail(ApiKey, { name: 'ADMIN_API_KEY' });
+    expect(rows.get(ids.key)).toMatchObject({ userId: null, apiKeyId: adminKey.id });
+  });
 
   it('refuses READONLY (no PROXY), hides the server from another tenant, and refuses bad tokens with 401', async () => {
     const reader = await postMcp(endpoint, await op.tokenFor('reader-a'), INITIALIZE_2025);

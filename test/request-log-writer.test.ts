@@ -50,6 +50,7 @@ function entry(changes: Partial<RequestLogEntry> = {}): RequestLogEntry {
     requestId: randomUUID(),
     tenantId: null,
     apiKeyId: null,
+    userId: null,
     method: 'POST',
     path: '/graphql',
     operationName: 'ServerList',
@@ -73,7 +74,8 @@ describe('buffering and batches', () => {
     const logs = writer();
     const tenantId = randomUUID();
     const apiKeyId = randomUUID();
-    logs.record(entry({ requestId: 'req-1', tenantId, apiKeyId, durationMs: 1 }));
+    const userId = randomUUID();
+    logs.record(entry({ requestId: 'req-1', tenantId, apiKeyId, userId, durationMs: 1 }));
     logs.record(entry({ requestId: 'req-2', operationName: null, statusCode: 404, durationMs: 2 }));
     expect(await stored()).toHaveLength(0);
 
@@ -84,6 +86,7 @@ describe('buffering and batches', () => {
         requestId: 'req-1',
         tenantId,
         apiKeyId,
+        userId,
         method: 'POST',
         path: '/graphql',
         operationName: 'ServerList',
@@ -217,7 +220,7 @@ describe('the Apollo Server plugin', () => {
   const viewer = {
     apiKeyId: randomUUID(),
     tenantId: randomUUID(),
-    userId: null,
+    userId: randomUUID(),
     scopes: new Set([ApiKeyScope.READ]),
   };
   const context = (requestId: string) => ({ requestId, viewer }) as unknown as GraphQLContext;
@@ -257,6 +260,7 @@ describe('the Apollo Server plugin', () => {
     expect(rows.get('op-ok')).toMatchObject({
       tenantId: viewer.tenantId,
       apiKeyId: viewer.apiKeyId,
+      userId: viewer.userId,
       method: 'POST',
       path: '/api/graphql',
       operationName: 'Hello',

@@ -12,6 +12,8 @@ export interface RequestLogEntry {
   readonly requestId: string;
   readonly tenantId: string | null;
   readonly apiKeyId: string | null;
+  /** The signed-in user (a token's), or the user the key was issued to. */
+  readonly userId: string | null;
   readonly method: string;
   readonly path: string;
   readonly operationName: string | null;
@@ -142,6 +144,7 @@ export function createRequestLogWriter(options: RequestLogWriterOptions): Reques
             requestId: contextValue.requestId,
             tenantId: contextValue.viewer?.tenantId ?? null,
             apiKeyId: contextValue.viewer?.apiKeyId ?? null,
+            userId: contextValue.viewer?.userId ?? null,
             method: request.http?.method ?? 'POST',
             path,
             operationName: operationName ?? request.operationName ?? null,
@@ -163,6 +166,7 @@ function toRow(entry: RequestLogEntry) {
     requestId: entry.requestId.slice(0, 64),
     tenantId: entry.tenantId,
     apiKeyId: entry.apiKeyId,
+    userId: entry.userId,
     method: entry.method.slice(0, 10),
     path: entry.path,
     operationName: entry.operationName?.slice(0, 255) ?? null,

@@ -18,7 +18,7 @@ import { tenantScoped } from '../db/tenant-scope.js';
 })
 // Platform-wide performance summaries and time series scan one time window across all tenants.
 @Index({ name: 'request_logs_created_at_idx', properties: ['createdAt'] })
-export class RequestLog extends BaseEntity<'tenantId' | 'apiKeyId' | 'operationName'> {
+export class RequestLog extends BaseEntity<'tenantId' | 'apiKeyId' | 'userId' | 'operationName'> {
   @Field()
   @Property({ type: 'string', length: 64, unique: 'request_logs_request_id_unique' })
   requestId: string;
@@ -30,6 +30,14 @@ export class RequestLog extends BaseEntity<'tenantId' | 'apiKeyId' | 'operationN
   @Field(() => ID, { nullable: true })
   @Property({ type: 'uuid', nullable: true })
   apiKeyId: string | null = null;
+
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'Who called: the signed-in user, or the user its key was issued to; null for a key of nobody.',
+  })
+  @Property({ type: 'uuid', nullable: true })
+  userId: string | null = null;
 
   @Field()
   @Property({ type: 'string', length: 10 })

@@ -3,7 +3,7 @@ import type { RateLimitSettings } from '../config.js';
 import type { EntityManager } from '../db/orm.js';
 import type { Viewer } from '../graphql/access.js';
 import { ErrorCode, rateLimited } from '../graphql/errors.js';
-import type { Authenticate } from './authenticate.js';
+import type { Authenticate, AuthenticationTarget } from './authenticate.js';
 import type { RateDecision, RateLimit, RateLimitStore } from './rate-limit.js';
 
 const HOUR_MS = 3_600_000;
@@ -20,7 +20,12 @@ export interface Admission {
    * against its address's unauthenticated budget instead; an address over that budget is refused before its
    * key is even looked at. Throws UNAUTHENTICATED or RATE_LIMITED (HTTP 429 with `Retry-After`).
    */
-  admit(em: EntityManager, authorization: unknown, clientIp: string | null): Promise<Viewer>;
+  admit(
+    em: EntityManager,
+    authorization: unknown,
+    clientIp: string | null,
+    target?: Pick<AuthenticationTarget, 'resource'>,
+  ): Promise<Viewer>;
   /** Counts one more operation of an admitted viewer (each subscription over a websocket). */
   admitOperation(viewer: Viewer): Promise<void>;
   close(): Promise<void>;
@@ -42,7 +47,7 @@ export function createAdmission(
   const onRefused = hooks.onRefused ?? (() => {});
   if (!settings.enabled) {
     return {
-      admit: (em, authorization, clientIp) => authenticate(em, authorization, clientIp),
+      admit: (em, authorization, clientIp, target) => authenticate(em, authorization, clientIp, target),
       admitOperation: async () => {},
       close: () => store.close(),
     };
@@ -61,7 +66,7 @@ export function createAdmission(
   };
 
   return {
-    async admit(em, authorization, clientIp) {
+    async admit(em, authorization, clientIp, target) {
       const address = clientIp ?? 'unknown';
       const blockedFor = (blockedUntil.get(address) ?? 0) - now();
       if (blockedFor > 0) {
@@ -71,7 +76,7 @@ export function createAdmission(
       blockedUntil.delete(address);
       let viewer: Viewer;
       try {
-        viewer = await authenticate(em, authorization, clientIp);
+        viewer = await authenticate(em, authorization, clientIp, target);
       } catch (error) {
         if (!isUnauthenticated(error)) throw error;
         const decision = await store.take(`address:${address}`, [unauthenticated]);

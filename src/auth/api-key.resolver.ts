@@ -24,13 +24,15 @@ export class CreateApiKeyPayload {
 
 /**
  * Every key operation needs WRITE (own tenant's keys) or ADMIN (every key), listing included: see
- * `manageableKeys` in api-key.service.ts for why READ is not enough.
+ * `manageableKeys` in api-key.service.ts for why READ is not enough. A signed-in user needs the ADMIN role of
+ * its tenant besides (`requireTenantManagement`): a USER's WRITE is for the registry, not for credentials.
  */
 @Resolver(() => ApiKey)
 export class ApiKeyResolver {
   @Authorized(ApiKeyScope.WRITE)
   @Query(() => ApiKeyConnection, {
-    description: "API keys, newest first: every key for platform admins, your tenant's with WRITE.",
+    description:
+      "API keys, newest first: every key for platform admins, your tenant's with WRITE (signed in: as its ADMIN).",
   })
   apiKeys(
     @Ctx() context: GraphQLContext,

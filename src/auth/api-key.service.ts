@@ -1,7 +1,13 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import { type AuditActor, audited } from '../audit/audit-trail.js';
 import type { EntityManager } from '../db/orm.js';
-import { ApiKeyScope, isAdmin, requireTenantScope, type Viewer } from '../graphql/access.js';
+import {
+  ApiKeyScope,
+  isAdmin,
+  requireTenantManagement,
+  requireTenantScope,
+  type Viewer,
+} from '../graphql/access.js';
 import { badUserInput, forbidden, notFound } from '../graphql/errors.js';
 import { type Connection, findPage, type PageRequest } from '../graphql/pagination.js';
 import { isUuid, requireName } from '../graphql/validate.js';
@@ -101,6 +107,7 @@ export async function listApiKeys(
  * another one) is not its to see, revoke or unlock, and its `allowedServers` would name servers it may not see.
  */
 function manageableKeys(viewer: Viewer): FilterQuery<ApiKey> {
+  requireTenantManagement(viewer, 'API keys');
   const allowed = viewer.allowedServers;
   return {
     ...requireTenantScope(viewer, 'API keys'),
@@ -185,6 +192,7 @@ export function createApiKey(
     },
   };
   return audited(em, actor, entry, async (tx) => {
+    requireTenantManagement(viewer, 'API keys');
     checkGrantable(viewer, fields.scopes);
     if (tenantId === null && !isAdmin(viewer)) {
       throw forbidden('Only platform admins may create platform keys (keys without a tenant).');

@@ -1,6 +1,6 @@
 import type { OidcSettings } from '../config.js';
 import { backgroundFork, type EntityManager } from '../db/orm.js';
-import type { Viewer } from '../graphql/access.js';
+import { ApiKeyScope, type Viewer } from '../graphql/access.js';
 import { unauthenticated } from '../graphql/errors.js';
 import type { Logger } from '../logger.js';
 import { matchesAny, parseIpRanges } from '../net/ip-range.js';
@@ -28,12 +28,22 @@ export function bearerToken(authorization: unknown): string | null {
   return token !== undefined && token.length <= MAX_BEARER_LENGTH ? token : null;
 }
 
+/** What a request is addressed to, beside its credentials. */
+export interface AuthenticationTarget {
+  /**
+   * The RFC 8707 resource (an MCP endpoint's canonical URI) the request is for: an access token issued for it
+   * is accepted there, as one for `OIDC_AUDIENCE` is everywhere. Absent: only `OIDC_AUDIENCE`.
+   */
+  readonly resource?: string;
+  readonly now?: Date;
+}
+
 /** Resolves an `Authorization` value, sent from `clientIp`, to the viewer it identifies. */
 export type Authenticate = (
   em: EntityManager,
   authorization: unknown,
   clientIp: string | null,
-  now?: Date,
+  target?: AuthenticationTarget,
 ) => Promise<Viewer>;
 
 export interface AuthenticatorOptions {
@@ -67,9 +77,10 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
     tokens: NonNullable<AuthenticatorOptions['tokens']>,
     token: string,
     clientIp: string | null,
+    resource: string | undefined,
     now: Date,
   ): Promise<Viewer> => {
-    const verified = await tokens.verifier.verify(token);
+    const verified = await tokens.verifier.verify(token, resource);
     const admitted = verified === null ? null : await admitToken(em, tokens.settings, verified, now);
     if (admitted?.viewer !== undefined) return admitted.viewer;
     await recordAuthFailure(em, throttle, log, {
@@ -82,10 +93,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
     throw unauthenticated();
   };
 
-  return async (em, authorization, clientIp, now = new Date()) => {
+  return async (em, authorization, clientIp, target = {}) => {
+    const now = target.now ?? new Date();
     const bearer = bearerToken(authorization);
     if (bearer !== null && options.tokens !== undefined && looksLikeJwt(bearer)) {
-      return authenticateToken(em, options.tokens, bearer, clientIp, now);
+      return authenticateToken(em, options.tokens, bearer, clientIp, target.resource, now);
     }
     const token = bearer !== null && bearer.length <= MAX_KEY_LENGTH ? bearer : null;
     if (token === null) {
@@ -162,6 +174,8 @@ function viewerOfKey(key: ApiKey): Viewer {
     rateLimitPerHour: key.rateLimitPerHour,
     rateLimitPerDay: key.rateLimitPerDay,
     expiresAt: key.expiresAt,
+    // What a key may do is its scopes: WRITE has always managed its tenant's keys and users.
+    managesTenant: key.scopes.includes(ApiKeyScope.WRITE) || key.scopes.includes(ApiKeyScope.ADMIN),
   };
 }
 

@@ -14,8 +14,8 @@ export const PLATFORM_ADMIN_ROLE = 'platform-admin';
 const READER_SCOPES = [ApiKeyScope.READ, ApiKeyScope.HEALTH, ApiKeyScope.METRICS];
 const WRITER_SCOPES = [...READER_SCOPES, ApiKeyScope.WRITE, ApiKeyScope.PROXY];
 /**
- * What a token user's role may do. A tenant's ADMIN (like a USER or SERVICE: a tenant-bound WRITE scope already
- * administers that tenant's keys and users) acts within its tenant; only platform admins hold ADMIN.
+ * What a token user's role may do. A tenant's ADMIN acts within its tenant like a USER, and besides manages its
+ * keys and users (`managesTenant`); only platform admins hold the ADMIN scope.
  */
 const ROLE_SCOPES: Readonly<Record<UserRole, readonly ApiKeyScope[]>> = {
   [UserRole.READONLY]: READER_SCOPES,
@@ -101,6 +101,7 @@ export async function admitToken(
       rateLimitPerHour: settings.rateLimitPerHour,
       rateLimitPerDay: settings.rateLimitPerDay,
       expiresAt: token.expiresAt,
+      managesTenant: role === UserRole.ADMIN,
     },
   };
 }

@@ -40,7 +40,11 @@ export interface VerifiedToken {
 
 /** Verifies access tokens; resolves to `null` for any token that is not acceptable, whatever the reason. */
 export interface TokenVerifier {
-  verify(token: string): Promise<VerifiedToken | null>;
+  /**
+   * `resource`: the RFC 8707 resource the request is addressed to (an MCP endpoint's canonical URI); a token
+   * whose `aud` names it is accepted there beside one for the configured audience.
+   */
+  verify(token: string, resource?: string): Promise<VerifiedToken | null>;
 }
 
 type KeySet = ReturnType<typeof createRemoteJWKSet>;
@@ -48,8 +52,9 @@ type KeySet = ReturnType<typeof createRemoteJWKSet>;
 /**
  * The configured issuers' tokens, checked with `jose`: signature against the issuer's JWKS (fetched from the
  * `jwks_uri` of its discovery document, cached, and fetched again when a token names a key it has not seen, so
- * key rotation at the issuer just works), `iss` equal to a configured issuer, `aud` containing our audience,
- * `exp` present and `exp`/`nbf` within a small clock tolerance, and only asymmetric algorithms.
+ * key rotation at the issuer just works), `iss` equal to a configured issuer, `aud` containing our audience (or
+ * the resource the request is addressed to), `exp` present and `exp`/`nbf` within a small clock tolerance, and
+ * only asymmetric algorithms.
  */
 export function createTokenVerifier(
   settings: OidcSettings,
@@ -70,7 +75,7 @@ export function createTokenVerifier(
   };
 
   return {
-    async verify(token) {
+    async verify(token, resource) {
       let issuer: string;
       try {
         const unverified = decodeJwt(token).iss;
@@ -83,7 +88,7 @@ export function createTokenVerifier(
         const keys = await keySetOf(issuer);
         const { payload } = await jwtVerify(token, keys, {
           issuer,
-          audience: settings.audience,
+          audience: resource === undefined ? settings.audience : [settings.audience, resource],
           algorithms: TOKEN_ALGORITHMS,
           clockTolerance: CLOCK_TOLERANCE_S,
           requiredClaims: ['exp', 'sub'],

@@ -18,4 +18,5 @@ export const CONSOLE_VIEWER: Viewer = {
   rateLimitPerHour: null,
   rateLimitPerDay: null,
   expiresAt: null,
+  managesTenant: true,
 };

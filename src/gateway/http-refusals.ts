@@ -21,16 +21,17 @@ export function jsonRpcRefusal(
 
 /**
  * The answer to an admission error (bad key, rate limit, missing scope, no such virtual server): the status of
- * its code, a Bearer challenge with 401 and `Retry-After` with 429.
+ * its code, a Bearer challenge with 401 (naming `resourceMetadata` when OAuth clients may sign in) and
+ * `Retry-After` with 429.
  */
-export function refusalOfAdmission(error: GraphQLError): Response {
+export function refusalOfAdmission(error: GraphQLError, resourceMetadata?: string): Response {
   const code = String(error.extensions.code);
   const status = httpStatusOfCode(code);
   return jsonRpcRefusal(
     status,
     status === 401 || status === 404 ? -32001 : -32000,
     error.message,
-    refusalHeaders(error),
+    refusalHeaders(error, resourceMetadata),
     {
       code,
     },

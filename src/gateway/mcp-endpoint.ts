@@ -30,6 +30,7 @@ import type { UpstreamPool } from '../mcp/mcp-client.js';
 import type { Metrics } from '../observability/metrics.js';
 import { ATTR, startServerSpan, withContext } from '../observability/spans.js';
 import type { TypedPubSub } from '../pubsub/pubsub.js';
+import { virtualServerEndpointUrl } from '../virtual/virtual-endpoint.js';
 import { VirtualServer } from '../virtual/virtual-server.entity.js';
 import { AgentNotifier } from './agent-notifier.js';
 import type { AgentRequest } from './agent-request.js';
@@ -37,6 +38,7 @@ import { agentServer } from './agent-server.js';
 import { CallCancellations, type CancellableCall } from './call-cancellations.js';
 import { refusalOfAdmission } from './http-refusals.js';
 import { type LegacyServingDependencies, serveLegacy } from './legacy-sessions.js';
+import { protectedResourceMetadataUrl, protectedResourceRoutes } from './protected-resource.js';
 
 // `/mcp/{virtualServerId}`: a virtual server as an MCP server over Streamable HTTP, for agents of both protocol
 // eras. Every request is admitted like one on /graphql (the same key checks, lockout, IP allow-list and rate
@@ -54,6 +56,8 @@ export interface McpEndpointOptions {
   readonly upstreams: UpstreamPool;
   readonly metrics: Metrics;
   readonly log: Logger;
+  /** This API's origin as agents reach it (PUBLIC_URL, or the listening address): the endpoints' resource URIs. */
+  readonly publicOrigin: () => string;
 }
 
 export interface McpEndpoint {
@@ -72,6 +76,7 @@ interface Exchange {
   /** Known once admitted, for the request log. */
   tenantId: string | null;
   apiKeyId: string | null;
+  userId: string | null;
 }
 
 const NEVER_CANCELLED: CancellableCall = { signal: new AbortController().signal, release: () => {} };
@@ -106,13 +111,27 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   const agents = new WeakMap<AuthInfo, AgentRequest>();
   const onerror = (error: Error) => log.warn({ err: error.message }, 'MCP endpoint error');
 
+  const oidc = config.security.oidc;
+  // RFC 8707: a token issued for this endpoint (its `aud` names the endpoint's URI) is accepted here and at no
+  // other endpoint; one for OIDC_AUDIENCE (the whole API) everywhere, as on /graphql.
+  const resourceOf = (exchange: Exchange): string | undefined =>
+    oidc === null ? undefined : virtualServerEndpointUrl(options.publicOrigin(), exchange.virtualServerId);
+  // Where an OAuth client learns how to sign in: only with OIDC configured, and only for a well-formed id
+  // (it goes into a header).
+  const resourceMetadataOf = (exchange: Exchange): string | undefined =>
+    oidc === null || !isUuid(exchange.virtualServerId)
+      ? undefined
+      : protectedResourceMetadataUrl(options.publicOrigin(), exchange.virtualServerId);
+
   const admit = async (exchange: Exchange, authorization: string | null): Promise<AgentRequest> => {
     const em = orm.em.fork();
-    const viewer = requireAnyScope(await admission.admit(em, authorization ?? undefined, exchange.clientIp), [
-      ApiKeyScope.PROXY,
-    ]);
+    const admitted = await admission.admit(em, authorization ?? undefined, exchange.clientIp, {
+      resource: resourceOf(exchange),
+    });
+    const viewer = requireAnyScope(admitted, [ApiKeyScope.PROXY]);
     exchange.tenantId = viewer.tenantId;
     exchange.apiKeyId = viewer.apiKeyId;
+    exchange.userId = viewer.userId;
     scopeToTenant(em, tenantScopeOf(viewer));
     const id = exchange.virtualServerId;
     const virtualServer = isUuid(id) ? await em.findOne(VirtualServer, { id }) : null;
@@ -175,7 +194,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
           agent = await admit(exchange, request.headers.get('authorization'));
         } catch (error) {
           if (error instanceof GraphQLError && error.extensions.code !== undefined)
-            return refusalOfAdmission(error);
+            return refusalOfAdmission(error, resourceMetadataOf(exchange));
           throw error;
         }
         agents.set(authInfo, agent);
@@ -189,6 +208,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   );
 
   const router = Router();
+  if (oidc !== null) router.use(protectedResourceRoutes(oidc, options.publicOrigin));
   router.all(
     '/mcp/:virtualServerId',
     assignRequestId,
@@ -203,6 +223,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         method: null,
         tenantId: null,
         apiKeyId: null,
+        userId: null,
       };
       const authInfo: AuthInfo = { token: '', clientId: 'mcp-registry-gateway', scopes: [] };
       exchanges.set(authInfo, exchange);
@@ -215,6 +236,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
           requestId: exchange.requestId,
           tenantId: exchange.tenantId,
           apiKeyId: exchange.apiKeyId,
+          userId: exchange.userId,
           method: req.method,
           path: `/mcp/${exchange.virtualServerId}`.slice(0, 200),
           operationName: exchange.method,

@@ -34,6 +34,11 @@ export interface Viewer {
   readonly rateLimitPerDay: number | null;
   /** When the key (or the token) stops working; `null` for never. */
   readonly expiresAt: Date | null;
+  /**
+   * Whether it manages its tenant's API keys and users: a key with WRITE, and a signed-in user whose role is
+   * ADMIN. A signed-in USER or SERVICE holds WRITE for the registry, yet its role keeps keys and users from it.
+   */
+  readonly managesTenant: boolean;
 }
 
 /**
@@ -90,6 +95,15 @@ export function requireTenantScope(viewer: Viewer, what: string): { tenant?: str
   if (isAdmin(viewer)) return {};
   if (viewer.tenantId === null) throw forbidden(`A key without a tenant needs the ADMIN scope for ${what}.`);
   return { tenant: viewer.tenantId };
+}
+
+/**
+ * For managing API keys and users (listing keys included): platform admins, and within a tenant whoever
+ * `managesTenant`. Throws FORBIDDEN for anyone else.
+ */
+export function requireTenantManagement(viewer: Viewer, what: string): void {
+  if (isAdmin(viewer) || viewer.managesTenant) return;
+  throw forbidden(`Only a tenant's admins manage its ${what}: your role does not.`);
 }
 
 /**

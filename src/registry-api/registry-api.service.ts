@@ -9,6 +9,7 @@ import { TransportType } from '../registry/registry.enums.js';
 import { ServerTool } from '../registry/server-tool.entity.js';
 import { ServerVersion } from '../registry/server-version.entity.js';
 import { Tenant } from '../tenants/tenant.entity.js';
+import { virtualServerEndpointUrl } from '../virtual/virtual-endpoint.js';
 import { VirtualServer } from '../virtual/virtual-server.entity.js';
 import { VirtualServerMember } from '../virtual/virtual-server-member.entity.js';
 import {
@@ -293,7 +294,7 @@ export class RegistryApiService {
         remotes: [
           {
             type: 'streamable-http',
-            url: `${this.settings.publicOrigin()}/mcp/${server.id}`,
+            url: virtualServerEndpointUrl(this.settings.publicOrigin(), server.id),
             headers: [
               {
                 name: 'Authorization',

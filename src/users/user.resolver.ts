@@ -27,7 +27,7 @@ export class UserResolver {
   @Authorized(ApiKeyScope.WRITE)
   @Mutation(() => User, {
     description:
-      'WRITE creates users in your own tenant; other tenants, no tenant or the ADMIN role need ADMIN.',
+      'WRITE creates users in your own tenant (signed in: as its ADMIN); other tenants, no tenant or the ADMIN role need ADMIN.',
   })
   createUser(@Ctx() context: GraphQLContext, @Arg('input') input: CreateUserInput): Promise<User> {
     return createUser(context.em, actorOf(context), viewerOf(context), input);

@@ -1,7 +1,7 @@
 import { type AuditActor, audited } from '../audit/audit-trail.js';
 import { isUniqueViolation } from '../db/errors.js';
 import type { EntityManager } from '../db/orm.js';
-import { isAdmin, requireTenantScope, type Viewer } from '../graphql/access.js';
+import { isAdmin, requireTenantManagement, requireTenantScope, type Viewer } from '../graphql/access.js';
 import { ApiError, badUserInput, ErrorCode, forbidden } from '../graphql/errors.js';
 import { type Connection, findPage, type PageRequest } from '../graphql/pagination.js';
 import { isUuid } from '../graphql/validate.js';
@@ -67,6 +67,7 @@ export function createUser(
     details: { username: fields.username, role: fields.role.toUpperCase(), tenantId: auditableId(tenantId) },
   };
   return audited(em, actor, entry, async (tx) => {
+    requireTenantManagement(viewer, 'users');
     if (fields.role === UserRole.ADMIN && !isAdmin(viewer)) {
       throw forbidden('Only platform admins may create users with the ADMIN role.');
     }

@@ -10,6 +10,7 @@ import {
   VirtualServerMemberView,
   VirtualTool,
 } from './virtual.inputs.js';
+import { virtualServerEndpointUrl } from './virtual-endpoint.js';
 import { VirtualServer } from './virtual-server.entity.js';
 import {
   createVirtualServer,
@@ -76,7 +77,7 @@ export class VirtualServerResolver {
 
   @FieldResolver(() => String, { description: 'The absolute URL agents connect their MCP client to.' })
   endpointUrl(@Root() virtualServer: VirtualServer, @Ctx() context: GraphQLContext): string {
-    return `${context.publicOrigin}/mcp/${virtualServer.id}`;
+    return virtualServerEndpointUrl(context.publicOrigin, virtualServer.id);
   }
 
   @FieldResolver(() => [VirtualServerMemberView])

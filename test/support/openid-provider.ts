@@ -44,8 +44,23 @@ export interface BrowserClient {
   readonly accessTokenTtlSeconds?: number;
 }
 
+/**
+ * For people who sign in (the authorization code flow, as MCP clients run it): the provider registers clients
+ * dynamically (RFC 7591), issues tokens for the RFC 8707 resources `resource` accepts (`aud` = that resource),
+ * and finishes every login and consent interaction itself, signed in as the account `signInAs` chose.
+ */
+export interface InteractiveOptions {
+  /** The accounts people sign in as: `id` is the account id (the token's `sub`), the rest its claims. */
+  readonly accounts: readonly Principal[];
+  /** Whether a resource indicator is one the provider issues tokens for (besides API_AUDIENCE). */
+  readonly resource: (resource: string) => boolean;
+  /** The scope those tokens may carry. */
+  readonly scope: string;
+}
+
 export interface OpenIdProviderOptions {
   readonly browserClient?: BrowserClient;
+  readonly interactive?: InteractiveOptions;
 }
 
 export interface OpenIdProvider {
@@ -54,6 +69,8 @@ export interface OpenIdProvider {
   allowRedirectUri(uri: string): Promise<void>;
   /** The grant type of every successful token request so far (`authorization_code`, `refresh_token`, …). */
   readonly grants: readonly string[];
+  /** Who the next interactive login signs in as (one of the interactive accounts). */
+  signInAs(accountId: string): void;
   /** A JWT access token for the principal, from the provider's token endpoint. */
   tokenFor(principalId: string): Promise<string>;
   /** Signs with a new key from now on (the old key stays published). */
@@ -93,18 +110,27 @@ export async function startOpenIdProvider(
   const browser =
     options.browserClient === undefined ? undefined : { client: options.browserClient, redirectUris };
   const rebuild = () => {
-    const built = build(issuer, keys, byId, browser);
+    const built = build(issuer, keys, byId, options, browser);
     built.on('grant.success', (ctx) => grants.push(String(ctx.oidc.params?.grant_type)));
     return built;
   };
   let provider = rebuild();
+  let signedIn: string | undefined = options.interactive?.accounts[0]?.id;
   server.on('request', (request, response) => {
     if (browser !== undefined && request.url?.startsWith(INTERACTION_PATH)) {
       interact(provider, browser.client, request, response).catch((error: unknown) => {
         response.statusCode = 500;
         response.end(String(error));
       });
-    } else provider.callback()(request, response);
+      return;
+    }
+    if (options.interactive !== undefined && request.url?.startsWith(INTERACTION_PATH)) {
+      finishInteraction(provider, request, response, signedIn).catch((error: unknown) => {
+        response.writeHead(500).end(String(error));
+      });
+      return;
+    }
+    provider.callback()(request, response);
   });
 
   return {
@@ -113,6 +139,9 @@ export async function startOpenIdProvider(
     async allowRedirectUri(uri) {
       redirectUris.push(uri);
       provider = rebuild();
+    },
+    signInAs(accountId) {
+      signedIn = accountId;
     },
     get signingKey() {
       return keys[0] as SigningKey;
@@ -143,15 +172,60 @@ export async function startOpenIdProvider(
   };
 }
 
+/**
+ * Answers the provider's login or consent interaction as the user would: signs in as `accountId`, and grants
+ * every scope and resource the client asked for.
+ */
+async function finishInteraction(
+  provider: Provider,
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+  accountId: string | undefined,
+): Promise<void> {
+  const details = await provider.interactionDetails(request, response);
+  if (details.prompt.name === 'login') {
+    if (accountId === undefined) throw new Error('nobody to sign in as');
+    await provider.interactionFinished(request, response, { login: { accountId } });
+    return;
+  }
+  const session = details.session;
+  if (session === undefined) throw new Error('a consent interaction without a session');
+  const grant =
+    details.grantId === undefined
+      ? new provider.Grant({ accountId: session.accountId, clientId: String(details.params.client_id) })
+      : await provider.Grant.find(details.grantId);
+  if (grant === undefined) throw new Error(`no grant ${details.grantId}`);
+  const missing = details.prompt.details as {
+    missingOIDCScope?: string[];
+    missingOIDCClaims?: string[];
+    missingResourceScopes?: Record<string, string[]>;
+  };
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+  for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+    grant.addResourceScope(resource, scopes.join(' '));
+  }
+  const grantId = await grant.save();
+  await provider.interactionFinished(
+    request,
+    response,
+    { consent: { grantId } },
+    { mergeWithLastSubmission: true },
+  );
+}
+
 function build(
   issuer: string,
   keys: readonly SigningKey[],
   principals: ReadonlyMap<string, Principal>,
+  options: OpenIdProviderOptions,
   browser?: { client: BrowserClient; redirectUris: readonly string[] },
 ): Provider {
   const people = new Map(browser?.client.people.map((person) => [person.username, person]));
   const isBrowserClient = (clientId: string | undefined) =>
     browser !== undefined && clientId === browser.client.clientId;
+  const interactive = options.interactive;
+  const accounts = new Map(interactive?.accounts.map((account) => [account.id, account]));
   const provider = new Provider(issuer, {
     clients: [
       ...[...principals.values()].map((principal) => ({
@@ -192,24 +266,36 @@ function build(
         (isBrowserClient(client.clientId) || code.scopes.has('offline_access')),
     }),
     jwks: { keys: keys.map((key) => key.jwk) },
+    // Registered clients may name the resource scope in their metadata.
+    ...(interactive !== undefined && { scopes: ['openid', 'offline_access', interactive.scope] }),
     features: {
       clientCredentials: { enabled: true },
       devInteractions: { enabled: false },
       ...(browser !== undefined && { revocation: { enabled: true } }),
+      ...(interactive !== undefined && { registration: { enabled: true } }),
       resourceIndicators: {
         enabled: true,
         defaultResource: () => API_AUDIENCE,
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, _resource, client) => ({
-          scope: 'api',
-          audience: API_AUDIENCE,
-          accessTokenFormat: 'jwt',
-          accessTokenTTL:
-            principals.get(client.clientId)?.ttlSeconds ??
-            (isBrowserClient(client.clientId) ? browser?.client.accessTokenTtlSeconds : undefined) ??
-            60,
-          jwt: { sign: { alg: 'RS256' } },
-        }),
+        getResourceServerInfo: (_ctx, resource, client) =>
+          interactive?.resource(resource)
+            ? {
+                scope: interactive.scope,
+                audience: resource,
+                accessTokenFormat: 'jwt',
+                accessTokenTTL: 60,
+                jwt: { sign: { alg: 'RS256' } },
+              }
+            : {
+                scope: 'api',
+                audience: API_AUDIENCE,
+                accessTokenFormat: 'jwt',
+                accessTokenTTL:
+                  principals.get(client.clientId)?.ttlSeconds ??
+                  (isBrowserClient(client.clientId) ? browser?.client.accessTokenTtlSeconds : undefined) ??
+                  60,
+                jwt: { sign: { alg: 'RS256' } },
+              },
       },
     },
     extraTokenClaims: (_ctx, token) => {
@@ -225,7 +311,10 @@ function build(
           email: personEmail(person),
         };
       }
-      const principal = principals.get(token.clientId ?? '');
+      // A client's own token (client credentials), or a signed-in account's.
+      const principal =
+        principals.get(token.clientId ?? '') ??
+        ('accountId' in token ? accounts.get(String(token.accountId)) : undefined);
       if (principal === undefined) return undefined;
       return {
         ...(principal.tenant !== undefined && {
