@@ -1,4 +1,3 @@
-import { LockMode } from '@mikro-orm/core';
 import { type AuditActor, audited, auditFailure } from '../audit/audit-trail.js';
 import type { CircuitSettings } from '../config.js';
 import { type Keyring, SealedValueError } from '../crypto/keyring.js';
@@ -309,7 +308,8 @@ function plan(entries: readonly UpstreamEntry[], state: State, full: boolean): A
         actions.push({
           kind: 'skip',
           name: entry.name,
-          reason: 'this tenant has a server of that name that was not imported from this registry',
+          reason:
+            'this tenant has a server of that name already, not imported from this registry with this search',
         });
       } else {
         actions.push({ kind: 'create', entry });
@@ -434,10 +434,10 @@ function originOf(url: string): string | null {
 
 async function apply(tx: EntityManager, prepared: Prepared, settings: ImportSettings): Promise<ImportReport> {
   const { tenant, url, search } = prepared;
-  let source =
-    prepared.sourceId === null
-      ? null
-      : await tx.findOne(RegistrySource, prepared.sourceId, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  // Imports into one tenant run one after the other (two sources may list the same names): each plans from what
+  // the one before it committed. An advisory lock, not a row lock: registrations in the tenant are not held up.
+  await tx.execute('select pg_advisory_xact_lock(hashtext(?)) as locked', [`registry-import:${tenant.id}`]);
+  let source = prepared.sourceId === null ? null : await tx.findOne(RegistrySource, prepared.sourceId);
   if (source === null) {
     source = new RegistrySource(tx.getReference(Tenant, tenant.id, { wrapped: true }), url, search);
     tx.persist(source);
