@@ -212,6 +212,12 @@ describe('importing from a registry shaped like the OpenAPI document', () => {
       expect(query.has('updated_since')).toBe(false);
     }
     expect(fixture.lastHeaders()['x-registry-key']).toBe('registry-secret');
+    // Stored for later runs like server credentials: sealed, never in plaintext.
+    const stored = await app.orm.em
+      .fork()
+      .execute<{ headers: unknown }[]>('select headers from registry_sources');
+    expect(stored).toHaveLength(1);
+    expect(JSON.stringify(stored)).not.toContain('registry-secret');
 
     const servers = await serversOf(tenantKey);
     expect([...servers.keys()].sort()).toEqual([SEARCH, TENANT_API, OLD, WEATHER].sort());
