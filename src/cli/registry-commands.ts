@@ -21,10 +21,15 @@ export interface ImportOptions {
  * Progress on stderr (stdout keeps the result, for scripts): a bar on a terminal, a line per phase elsewhere.
  * Reading pages has no known total, so the first bar counts entries as they arrive.
  */
-function progressOn(stream: NodeJS.WriteStream): ImportProgress & { stop(): void } {
+function progressOn(stream: NodeJS.WriteStream): ImportProgress & { stop(succeeded: boolean): void } {
   const terminal = stream.isTTY === true;
   let bar: cliProgress.SingleBar | null = null;
   let fetched = 0;
+  let toldFetched = false;
+  const tellFetched = () => {
+    if (!terminal && !toldFetched) stream.write(`registry import: read ${fetched} entries\n`);
+    toldFetched = true;
+  };
   const start = (phase: string, total: number) => {
     bar?.stop();
     if (!terminal) {
@@ -45,13 +50,14 @@ function progressOn(stream: NodeJS.WriteStream): ImportProgress & { stop(): void
       bar?.update(entries);
     },
     discovering(total) {
-      if (!terminal) stream.write(`registry import: read ${fetched} entries\n`);
+      tellFetched();
       start('discovering', total);
     },
     discovered() {
       bar?.increment();
     },
-    stop() {
+    stop(succeeded) {
+      if (succeeded) tellFetched();
       bar?.stop();
       bar = null;
     },
@@ -91,7 +97,7 @@ export async function importFromConsole(
         progress,
       },
     );
-    progress.stop();
+    progress.stop(true);
     if (json) {
       printRecord({ ...report, since: report.since?.toISOString() ?? null }, true);
       return;
@@ -103,7 +109,7 @@ export async function importFromConsole(
     for (const note of report.skipped) console.log(`skipped\t${note.name}\t${note.reason}`);
     for (const note of report.notDiscovered) console.log(`not discovered\t${note.name}\t${note.reason}`);
   } finally {
-    progress.stop();
+    progress.stop(false);
   }
 }
 
