@@ -23,6 +23,7 @@ const DATABASE_TESTS = [
   'test/migrations.test.ts',
   'test/oidc.test.ts',
   'test/registry-api.test.ts',
+  'test/registry-import.test.ts',
   'test/request-log-writer.test.ts',
   'test/security.test.ts',
   'test/servers.test.ts',

@@ -53,6 +53,7 @@ import { recordStatementSpan } from './observability/sql-tracing.js';
 import { createEventBus, type EventBus } from './pubsub/pubsub.js';
 import { sealStoredConnectionHeaders } from './registry/connection-headers.js';
 import { registryApiRoutes } from './registry-api/registry-api.routes.js';
+import { RegistrySync } from './registry-import/registry-sync.js';
 import { buildAppSchema } from './schema.js';
 
 export interface AppOptions {
@@ -75,6 +76,8 @@ export interface RunningApp {
   readonly healthChecker: HealthChecker | null;
   /** Where the health checker runs, unless `CAPABILITY_WATCH_MAX=0`: sessions to servers announcing list changes. */
   readonly capabilityWatcher: CapabilityWatcher | null;
+  /** Where the health checker runs: the scheduled sync of the upstream registries in REGISTRY_SYNC_URLS. */
+  readonly registrySync: RegistrySync | null;
   /** Drains HTTP and websockets, then closes the database and Redis. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -313,11 +316,13 @@ async function serve(
       ? new CapabilityWatcher(orm, config.health, log, keyring)
       : null;
   capabilityWatcher?.start();
+  const registrySync = config.health.checkerEnabled ? new RegistrySync(orm, config, log, keyring) : null;
+  registrySync?.start();
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      await Promise.all([healthChecker?.stop(), capabilityWatcher?.stop()]);
+      await Promise.all([healthChecker?.stop(), capabilityWatcher?.stop(), registrySync?.stop()]);
       // Standing MCP streams would hold the HTTP server's drain open.
       await agents.close();
       await apollo.stop();
@@ -334,6 +339,7 @@ async function serve(
     keyring,
     healthChecker,
     capabilityWatcher,
+    registrySync,
     close,
   };
 }

@@ -5,6 +5,7 @@ import { issueApiKey } from './auth/api-key.service.js';
 import { CONSOLE_ACTOR } from './cli/console-operator.js';
 import { changeKey, listKeys } from './cli/key-commands.js';
 import { printRows } from './cli/output.js';
+import { importFromConsole } from './cli/registry-commands.js';
 import { checkFromConsole, listServers, registerFromConsole } from './cli/server-commands.js';
 import type { AppConfig } from './config.js';
 import { openDatabase } from './db/open-database.js';
@@ -36,6 +37,12 @@ Commands:
       [--header "Name: value"]...      sent with every request (stored sealed)
       [--no-discover]                  register without asking the server for its tools
   server check <id>                    probe it now; prints its health
+  registry import --from <URL>         import the servers of an MCP registry (its base URL, before /v0.1)
+      [--tenant <id>]                  into this tenant (required)
+      [--search <text>]                only entries whose name holds it
+      [--header "Name: value"]...      sent to the registry (a key it wants; stored sealed for later runs)
+      [--discover]                     ask each new or moved server for its tools
+      [--full]                         read every entry, not only those changed since the last run
 
 Options:
   --json                               print lists and records as JSON, for scripts
@@ -65,6 +72,10 @@ function parseCommandLine(argv: string[]) {
         transport: { type: 'string' },
         header: { type: 'string', multiple: true },
         'no-discover': { type: 'boolean' },
+        from: { type: 'string' },
+        search: { type: 'string' },
+        discover: { type: 'boolean' },
+        full: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -119,6 +130,10 @@ async function main(config: AppConfig, log: Logger, argv: string[]): Promise<voi
     } else if (resource === 'server' && action === 'check') {
       if (id === undefined) throw new UsageError("server check needs the server's id");
       await checkFromConsole(em, config, log, id, json);
+    } else if (resource === 'registry' && action === 'import') {
+      if (values.tenant === undefined) throw new UsageError('registry import needs --tenant <id>');
+      const options = { ...values, discover: values.discover === true, full: values.full === true };
+      await importFromConsole(em, config, log, options, json);
     } else {
       throw new UsageError(`unknown command "${positionals.join(' ')}"`);
     }

@@ -41,6 +41,21 @@ export interface AppConfig {
    * `<base>.<tenant-slug>` (REGISTRY_NAMESPACE_BASE, default `local.mcp-gateway`).
    */
   readonly registryNamespaceBase: string;
+  readonly registryImport: RegistryImportSettings;
+}
+
+/** Imports from upstream MCP registries, and their scheduled syncs. */
+export interface RegistryImportSettings {
+  /**
+   * REGISTRY_SYNC_URLS: base URLs of upstream registries kept in sync on a schedule (comma-separated). Each
+   * import source of one of them (tenant, url, search: made by a first import) is synced once per interval,
+   * fleet-wide, wherever the health checker runs.
+   */
+  readonly syncUrls: readonly string[];
+  /** REGISTRY_SYNC_INTERVAL_MS: how often each source is synced. */
+  readonly syncIntervalMs: number;
+  /** REGISTRY_IMPORT_TIMEOUT_MS: deadline of each request to an upstream registry (a page of its listing). */
+  readonly timeoutMs: number;
 }
 
 /** OpenTelemetry tracing (the `OTEL_*` variables of the specification that this application reads itself). */
@@ -227,6 +242,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     host: readString(env, 'HOST') ?? '0.0.0.0',
     publicUrl: readUrl(env, 'PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, ''),
     registryNamespaceBase: readNamespaceBase(env),
+    registryImport: {
+      syncUrls: readUrlList(env, 'REGISTRY_SYNC_URLS'),
+      syncIntervalMs: readInteger(env, 'REGISTRY_SYNC_INTERVAL_MS', 3_600_000, 1000, 604_800_000),
+      timeoutMs: readInteger(env, 'REGISTRY_IMPORT_TIMEOUT_MS', 10_000, 50, 300_000),
+    },
     databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: path.resolve(readString(env, 'DATA_DIR') ?? '.data'),
     redisUrl: readUrl(env, 'REDIS_URL', ['redis:', 'rediss:']),
@@ -400,6 +420,16 @@ function readBoolean(env: Env, name: string, fallback: boolean): boolean {
   if (['true', '1', 'yes', 'on'].includes(raw)) return true;
   if (['false', '0', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(name, `expected true or false, got "${raw}"`);
+}
+
+/** A comma-separated list of http(s) URLs. */
+function readUrlList(env: Env, name: string): string[] {
+  const entries = (readString(env, name) ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const entry of entries) readUrl({ [name]: entry }, name, ['http:', 'https:']);
+  return entries;
 }
 
 /** A comma-separated list of addresses and CIDR ranges. */

@@ -12,6 +12,8 @@ import { ServerPrompt } from './registry/server-prompt.entity.js';
 import { ServerResource } from './registry/server-resource.entity.js';
 import { ServerTool } from './registry/server-tool.entity.js';
 import { ServerVersion } from './registry/server-version.entity.js';
+import { ImportedServer } from './registry-import/imported-server.entity.js';
+import { RegistrySource } from './registry-import/registry-source.entity.js';
 import { RoutingRule } from './routing/routing-rule.entity.js';
 import { RoutingRuleTarget } from './routing/routing-rule-target.entity.js';
 import { Tenant } from './tenants/tenant.entity.js';
@@ -41,4 +43,6 @@ export const entities = [
   VirtualServer,
   VirtualServerMember,
   AgentSession,
+  RegistrySource,
+  ImportedServer,
 ];

@@ -6,6 +6,7 @@ import type { RequestLoaders } from './graphql/context.js';
 import type { FeatureModule } from './graphql/feature-module.js';
 import { healthModule } from './health/health.module.js';
 import { registryModule } from './registry/registry.module.js';
+import { registryImportModule } from './registry-import/registry-import.module.js';
 import { routingModule } from './routing/routing.module.js';
 import { searchModule } from './search/search.module.js';
 import { tenantsModule } from './tenants/tenants.module.js';
@@ -22,6 +23,7 @@ export const modules: readonly FeatureModule[] = [
   healthModule,
   routingModule,
   virtualModule,
+  registryImportModule,
   auditModule,
   analyticsModule,
 ];
@@ -34,5 +36,6 @@ export function createRequestLoaders(em: EntityManager): RequestLoaders {
     ...healthModule.createLoaders(em),
     ...routingModule.createLoaders(em),
     ...virtualModule.createLoaders(em),
+    ...registryImportModule.createLoaders(em),
   };
 }

@@ -10,9 +10,10 @@ import { HealthChecker } from './health/health-checker.js';
 import { recordStatementSpan } from './observability/sql-tracing.js';
 import { createEventBus } from './pubsub/pubsub.js';
 import { sealStoredConnectionHeaders } from './registry/connection-headers.js';
+import { RegistrySync } from './registry-import/registry-sync.js';
 
 /**
- * `npm run worker`: the health checker (and the capability watcher) alone, for fleets that keep probing off the API instances
+ * `npm run worker`: the health checker (and the capability watcher, and the registry sync) alone, for fleets that keep probing off the API instances
  * (those run with HEALTH_CHECKER=off). Any number of workers may run: they share the work.
  */
 runService('worker', async ({ config, log }) => {
@@ -36,10 +37,12 @@ runService('worker', async ({ config, log }) => {
       ? new CapabilityWatcher(orm, config.health, log, keyring)
       : null;
   watcher?.start();
+  const registrySync = new RegistrySync(orm, config, log, keyring);
+  registrySync.start();
   log.info({ intervalMs: config.health.intervalMs, eventBus: eventBus.kind }, 'health checker running');
   return {
     async close() {
-      await Promise.all([checker.stop(), watcher?.stop()]);
+      await Promise.all([checker.stop(), watcher?.stop(), registrySync.stop()]);
       await Promise.allSettled([database.close(), eventBus.close()]);
     },
   };

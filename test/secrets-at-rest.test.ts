@@ -197,12 +197,17 @@ describe.skipIf(!postgresAvailable())('stored credentials', () => {
       .filter((type) => type.kind === 'OBJECT' || type.kind === 'INTERFACE')
       .flatMap((type) => (type.fields ?? []).map((field) => `${type.name}.${field.name}`))
       .filter((field) => /header|sealed|credential|secret|encrypt/i.test(field));
-    expect(exposing).toEqual([]);
+    // Imported servers name the headers their upstream entry requires (names only, never a value).
+    expect(exposing.sort()).toEqual(['MCPServer.missingCredentials', 'ServerUpstream.requiredHeaders']);
     // Headers go in (registration and updates) and nowhere else.
     const accepting = types
       .flatMap((type) => (type.inputFields ?? []).map((field) => `${type.name}.${field.name}`))
       .filter((field) => /header/i.test(field));
-    expect(accepting.sort()).toEqual(['RegisterServerInput.headers', 'UpdateServerInput.headers']);
+    expect(accepting.sort()).toEqual([
+      'ImportRegistryServersInput.headers',
+      'RegisterServerInput.headers',
+      'UpdateServerInput.headers',
+    ]);
   });
 
   it('never reach the logs or an error message, even when a server echoes them back', async () => {

@@ -828,6 +828,19 @@ const tenantWalk: Record<string, Case> = {
     });
   },
 
+  'Mutation.importRegistryServers': async (caller) => {
+    // Refused before the registry is read: nothing is fetched for, or written into, another tenant.
+    await unchangedBravo(() =>
+      expectNotFoundLikeUnknown(
+        (tenantId) =>
+          ask(caller, 'Mutation', 'importRegistryServers', {
+            input: { url: 'http://127.0.0.1:9', tenantId },
+          }),
+        bravo.id,
+      ),
+    );
+  },
+
   'Mutation.updateServer': async (caller) => {
     await unchangedBravo(async () => {
       for (const foreign of bravo.servers) {
@@ -1293,6 +1306,16 @@ const limitedWalk: Record<string, Case> = {
         transportType: 'SSE',
         discover: false,
       },
+    });
+    expect(data ?? null).toBeNull();
+    expect(codesOf({ errors })).toEqual(['FORBIDDEN']);
+    expect(await count('select count(*) from mcp_servers', [])).toBe(serversBefore);
+  },
+
+  'Mutation.importRegistryServers': async (caller) => {
+    const serversBefore = await count('select count(*) from mcp_servers', []);
+    const { data, errors } = await ask(caller, 'Mutation', 'importRegistryServers', {
+      input: { url: 'http://127.0.0.1:9' },
     });
     expect(data ?? null).toBeNull();
     expect(codesOf({ errors })).toEqual(['FORBIDDEN']);

@@ -1,5 +1,6 @@
 import type { HealthSettings } from '../config.js';
 import type { Keyring, SealedValueError } from '../crypto/keyring.js';
+import { claimDue } from '../db/claim-due.js';
 import type { Orm } from '../db/orm.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -126,31 +127,25 @@ export class HealthChecker {
     );
   }
 
-  /**
-   * Claims up to `concurrency` servers that `due` selects, moving them out of reach of other instances in
-   * the same statement (`FOR UPDATE SKIP LOCKED`, then the update `due` names).
-   */
+  /** Claims up to `concurrency` servers that `due` selects, moving them out of reach of other instances. */
   private async claim(
     due: ClaimQuery,
     params: { readonly where?: readonly number[]; readonly set?: readonly number[] },
   ): Promise<Claimed[]> {
-    const rows: ClaimedRow[] = await this.orm.em.fork().execute(
-      `with due as (
-         select id from mcp_servers
-         where transport_type in (?) and ${due.where}
-         order by ${due.orderBy}
-         limit ?
-         for update skip locked
-       )
-       update mcp_servers s set ${due.set}
-       from due where s.id = due.id
-       returning ${claimedColumns('s')}`,
-      [
-        probedTransports(this.settings.allowStdio),
-        ...(params.where ?? []),
-        this.settings.concurrency,
-        ...(params.set ?? []),
-      ],
+    const rows = await claimDue<ClaimedRow>(
+      this.orm.em.fork(),
+      {
+        table: 'mcp_servers',
+        where: `transport_type in (?) and ${due.where}`,
+        orderBy: due.orderBy,
+        set: due.set,
+        returning: claimedColumns('claimed'),
+      },
+      {
+        where: [probedTransports(this.settings.allowStdio), ...(params.where ?? [])],
+        limit: this.settings.concurrency,
+        set: params.set ?? [],
+      },
     );
     return rows.map((row) => claimedServer(row, this.keyring));
   }

@@ -130,6 +130,65 @@ describe.skipIf(!(postgresAvailable() && redisAvailable()))('the CLI beside a ru
     ]);
   });
 
+  it('imports the servers of a registry (here its own /v0.1), and a second run changes nothing', async () => {
+    const sourceTenant = await cli('tenant', 'create', 'registry-source');
+    const key = await cli(
+      'key',
+      'create',
+      '--name',
+      'reader',
+      '--tenant',
+      sourceTenant,
+      '--scopes',
+      'read,write',
+    );
+    const registered = await postGraphql(
+      server.url,
+      key,
+      'mutation ($input: RegisterServerInput!) { registerServer(input: $input) { id } }',
+      {
+        input: {
+          name: 'listed',
+          endpointUrl: 'https://listed.example.test/mcp',
+          transportType: 'SSE',
+          discover: false,
+        },
+      },
+    );
+    expect(registered.errors).toBeUndefined();
+    const mirror = await cli('tenant', 'create', 'Mirror Co');
+    const importArgs = ['registry', 'import', '--from', server.origin, '--tenant', mirror];
+    const first = await runCli(workDir, env, [
+      ...importArgs,
+      '--header',
+      `Authorization: Bearer ${key}`,
+      '--json',
+    ]);
+    expect(first, first.stderr).toMatchObject({ code: 0 });
+    expect(JSON.parse(first.stdout)).toMatchObject({ created: 1, updated: 0, unchanged: 0, skipped: [] });
+    expect(first.stderr).toContain('registry import: read 1 entries');
+    // The registry's key was stored (sealed) with the source: the second run needs no --header.
+    expect(await cli(...importArgs)).toBe('created 0, updated 0, unchanged 0, marked upstream 0, skipped 0');
+    const servers = JSON.parse(await cli('server', 'list', '--tenant', mirror, '--json'));
+    expect(servers).toEqual([
+      expect.objectContaining({
+        name: 'local.mcp-gateway.registry-source/listed',
+        transport: 'SSE',
+        endpointUrl: 'https://listed.example.test/mcp',
+      }),
+    ]);
+    const refused = await runCli(workDir, env, [
+      'registry',
+      'import',
+      '--from',
+      'ftp://x',
+      '--tenant',
+      mirror,
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('"url" must be an http:// or https:// URL.');
+  });
+
   it('registers a server with its headers, discovers it, and checks its health now', async () => {
     const upstream = await startStreamableHttpServer(
       { ...fullCatalog, name: 'console-upstream' },

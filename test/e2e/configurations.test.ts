@@ -232,6 +232,35 @@ describe.skipIf(!runsHere).each([embedded, production])('$name', (configuration)
     );
     await run('DeleteServer', { id: spare.registerServer.id }, tenantKey);
 
+    // The tenant's own Registry API as the upstream of another tenant: its one server comes back under its
+    // registry name, and a second run changes nothing.
+    const mirror = await run<{ createTenant: { id: string } }>('CreateTenant', {
+      input: { name: 'e2e-mirror' },
+    });
+    const importInput = {
+      url: server.origin,
+      tenantId: mirror.createTenant.id,
+      headers: { Authorization: `Bearer ${tenantKey}` },
+    };
+    const imported = await run<{ importRegistryServers: { created: number; skipped: unknown[] } }>(
+      'ImportRegistryServers',
+      { input: importInput },
+    );
+    expect(imported.importRegistryServers).toMatchObject({ created: 1, skipped: [] });
+    const again = await run<{ importRegistryServers: { created: number; updated: number } }>(
+      'ImportRegistryServers',
+      { input: importInput },
+    );
+    expect(again.importRegistryServers).toMatchObject({ created: 0, updated: 0 });
+    const [importedServer] = (
+      await run<{ servers: { edges: { node: { id: string; name: string } }[] } }>('SearchServers', {
+        search: 'local.mcp-gateway',
+        first: 10,
+      })
+    ).servers.edges;
+    expect(importedServer?.node.name).toBe('local.mcp-gateway.e2e-co/e2e-upstream');
+    await run('DeleteServer', { id: importedServer?.node.id });
+
     await run('DashboardOverview', { hours: 24 }, tenantKey);
     await run('TenantUsage', { tenantId: made.tenantId, hours: 24 }, tenantKey);
     await run('AuditLogList', { first: 20 }, tenantKey);

@@ -453,6 +453,15 @@ function poisonInput(random: Random, operation: string, input: unknown): unknown
         endpointUrl: 'https://example.test/mcp',
       }),
     ],
+    ImportRegistryServers: [
+      () => ({ url: random.pick(BAD_URLS) }),
+      () => ({ url: 'https://user:pw@registry.example.test' }),
+      () => ({ url: 'https://registry.example.test', search: 'x'.repeat(201) }),
+      () => ({
+        url: 'https://registry.example.test',
+        headers: random.pick([[], 'x', { 'bad name': 'x' }, { a: 5 }, { a: 'line\nbreak' }]),
+      }),
+    ],
     UpdateServer: [
       () => ({ endpointUrl: random.pick(BAD_URLS), transportType: 'STREAMABLE_HTTP' }),
       () => ({ name: random.pick(['', '   ', 'x'.repeat(256)]) }),
