@@ -336,7 +336,7 @@ function readOidc(env: Env): OidcSettings | null {
     tenantClaim: readClaimName(env, 'OIDC_TENANT_CLAIM', 'tenant'),
     roleClaim: readClaimName(env, 'OIDC_ROLE_CLAIM', 'roles'),
     clientId: readString(env, 'OIDC_CLIENT_ID'),
-    scopes: (readScopes(env, 'OIDC_SCOPES').join(' ') || 'openid profile email'),
+    scopes: readScopes(env, 'OIDC_SCOPES').join(' ') || 'openid profile email',
     resource: readResource(env, 'OIDC_RESOURCE'),
     providerName: readString(env, 'OIDC_PROVIDER_NAME'),
     rateLimitPerHour: optionalInteger('OIDC_RATE_LIMIT_PER_HOUR'),

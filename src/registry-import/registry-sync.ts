@@ -19,6 +19,7 @@ const SYNC_VIEWER: Viewer = {
   tenantId: null,
   userId: null,
   scopes: new Set([ApiKeyScope.ADMIN]),
+  managesTenant: false,
   allowedServers: null,
   rateLimitPerHour: null,
   rateLimitPerDay: null,
