@@ -592,6 +592,7 @@ describe('ServerList and ServerDetail', () => {
     expect(page).toContain('"name"');
     expect(page).not.toContain('tool_schema');
     expect(page).not.toContain('uri_regex');
+    expect(page).not.toContain('server_info');
 
     // One document, one request: the page's narrow rows must not stand in for the detail's whole ones.
     const both = await app.graphql<{

@@ -42,6 +42,8 @@ type McpServerDefaults =
 )
 // Server names are unique per tenant; the index also serves "servers of tenant X" lookups.
 @Unique({ name: 'mcp_servers_tenant_id_name_unique', properties: ['tenant', 'name'] })
+// The server list's default order across tenants (platform admins): a page reads its rows, not a sort of all.
+@Index({ name: 'mcp_servers_name_id_idx', properties: ['name', 'id'] })
 // Dashboards list a tenant's servers by health status (source index idx_servers_tenant_status).
 @Index({ name: 'mcp_servers_tenant_id_health_status_idx', properties: ['tenant', 'healthStatus'] })
 // The health checker claims servers whose next check is due (maintenance servers are never probed).

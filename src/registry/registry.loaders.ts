@@ -11,7 +11,8 @@ import { ServerResource } from './server-resource.entity.js';
 import { ServerTool } from './server-tool.entity.js';
 
 // What GraphQL reads of a server and its relations: a managed entity, or the same columns as a plain row when a
-// list page read them in one statement (server-page.ts). Field resolvers rely on nothing else.
+// list page read them in one statement (server-page.ts). Field resolvers rely on nothing else; a list page's
+// server holds only the columns the request selects, so MCPServer's field resolvers read only `id` and `tenant`.
 export type ServerRow = Omit<Row<MCPServer, 'tenant'>, 'sealedHeaders'>;
 export type TenantRow = Row<Tenant>;
 export type ServerToolRow = Row<ServerTool, 'server'>;

@@ -91,7 +91,12 @@ export async function readServerPage(
   // Columns and JSON are computed for the page's rows only: selected next to the filter, PostgreSQL would
   // build them for every matching row before sorting and cutting the page.
   const alias = 'page';
-  const columns = [raw(formats.server.columnsSql(alias))];
+  // A server's columns as selected, and what the page itself reads: its tenant (for the tenant field) and the
+  // order's columns (for cursors). MCPServer's field resolvers read nothing of their root but `id` and `tenant`.
+  const serverColumns = [...fields].filter((name) => formats.server.properties.has(name));
+  const serverFormat =
+    formats.server.subset(new Set([...serverColumns, 'tenant', ...Object.keys(order)])) ?? formats.server;
+  const columns = [raw(serverFormat.columnsSql(alias))];
   if (fields.has('tenant')) {
     const tenant = referencedRowSql(formats.tenant, alias, tenantProperty);
     columns.push(raw(`${tenant} as "${TENANT}"`));
@@ -128,7 +133,8 @@ export async function readServerPage(
       [RESOURCES]: resources,
       ...columns
     } = row;
-    const server = formats.server.read(columns);
+    // The columns the request reads, by the rule above: a list page's server is no more than that.
+    const server = serverFormat.read(columns) as ServerRow;
     if (tenant !== undefined) {
       loaders.tenantById.prime(server.tenant.id, tenant === null ? null : formats.tenant.read(tenant));
     }
