@@ -105,7 +105,7 @@ async function main(config: AppConfig, log: Logger, argv: string[]): Promise<voi
     if (resource === 'tenant' && action === 'create') {
       const name = rest.join(' ');
       if (name === '') throw new UsageError('tenant create needs a name');
-      const tenant = await createTenant(em, CONSOLE_ACTOR, { name });
+      const tenant = await createTenant(em, CONSOLE_ACTOR, { name }, config.registryNamespaceBase);
       console.log(tenant.id);
     } else if (resource === 'tenant' && action === 'list') {
       const tenants = await em.find(Tenant, {}, { orderBy: { name: 'ASC', id: 'ASC' } });

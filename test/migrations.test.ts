@@ -12,6 +12,8 @@ const APPLICATION_FUNCTIONS = [
   'get_request_performance_summary',
   'get_server_health_summary',
   'get_tenant_usage_summary',
+  'registry_change_horizon',
+  'registry_change_stamp',
   'search_document',
   'search_vocabulary_add_row',
   'search_vocabulary_add_rows',

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyScope } from '../src/graphql/access.js';
-import { serverNamePart, tenantNamespace } from '../src/registry-api/server-json.js';
+import { serverNamePart } from '../src/registry-api/server-json.js';
+import { registryNamespaceOf as tenantNamespace } from '../src/tenants/registry-namespace.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { createTestDatabase, postgresAvailable, type TestDatabase } from './support/database.js';
 import {
   closedAfterAll,
   fullCatalog,
@@ -210,8 +212,21 @@ describe('GET /v0.1/servers', () => {
   });
 
   it('searches by name, filters by version and by updated_since', async () => {
-    const searched = await get<ServerList>('/v0.1/servers?search=SEARCH');
-    expect(searched.body.servers.map((answer) => answer.server.name)).toEqual([SEARCH]);
+    // A substring of the server.json name, namespace and all, case aside (the OpenAPI document's "substring
+    // match"); LIKE wildcards are themselves.
+    const searched = async (text: string) =>
+      (await get<ServerList>(`/v0.1/servers?search=${encodeURIComponent(text)}`)).body.servers
+        .map((answer) => answer.server.name)
+        .sort();
+    expect(await searched('SEARCH')).toEqual([SEARCH]);
+    expect(await searched(`${ACME.slice(-12).toUpperCase()}/legacy`)).toEqual([`${ACME}/legacy-sse`]);
+    expect(await searched('.virtual/')).toEqual([TOOLBOX]);
+    expect(await searched(ACME)).toEqual([TOOLBOX, `${ACME}/legacy-sse`, SEARCH].sort());
+    expect(await searched('%')).toEqual([]);
+    expect(await searched('globex')).toEqual([]);
+    const tooLong = await get<{ error: string }>(`/v0.1/servers?search=${'a'.repeat(201)}`);
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.error).toMatch(/200 characters/);
     const exact = await get<ServerList>('/v0.1/servers?version=0.9.0');
     expect(exact.body.servers.map((answer) => answer.server.name)).toEqual([`${ACME}/legacy-sse`]);
     const latest = await get<ServerList>('/v0.1/servers?version=latest');
@@ -329,6 +344,11 @@ describe('a server that announces a new version', () => {
       ['1.0.0', false],
       ['2.0.0', true],
     ]);
+    const searched = await get<ServerList>('/v0.1/servers?search=EVOLVING', key);
+    expect(versionsOf(searched.body).sort()).toEqual([
+      ['1.0.0', false],
+      ['2.0.0', true],
+    ]);
     expect(versionsOf((await get<ServerList>('/v0.1/servers?version=latest', key)).body)).toEqual([
       ['2.0.0', true],
     ]);
@@ -411,5 +431,122 @@ describe('Registry API names', () => {
     const longest = `${'b'.repeat(60)}.${tenantNamespace('', { id, name: 'T'.repeat(300) }).slice(1)}.virtual/${serverNamePart({ id, name: 'S'.repeat(300) })}`;
     expect(longest.length).toBeLessThanOrEqual(200);
     expect(validServerJson({ name: longest, description: 'd', version: '1' })).toBe(true);
+  });
+});
+
+describe('updated_since while another transaction is open', () => {
+  // Two connections: PostgreSQL only (PGlite has one, so no transaction is ever open beside a read).
+  it.runIf(postgresAvailable())('misses no change that commits after a later change was listed', async () => {
+    const names = (list: ServerList) => list.servers.map((answer) => answer.server.name);
+    // What a client resumes from: the latest updatedAt it was shown.
+    const resumeFrom = (list: ServerList, since: string) =>
+      new Date(
+        Math.max(
+          Date.parse(since),
+          ...list.servers.map((answer) => Date.parse(String(answer._meta[OFFICIAL]?.updatedAt))),
+        ),
+      ).toISOString();
+    const changedSince = (since: string) =>
+      get<ServerList>(`/v0.1/servers?updated_since=${encodeURIComponent(since)}`);
+    let since = resumeFrom((await changedSince('2000-01-01T00:00:00Z')).body, '2000-01-01T00:00:00Z');
+    if (db.target.kind !== 'postgres') throw new Error('PostgreSQL only');
+    const open = new pg.Client({ connectionString: db.target.url });
+    await open.connect();
+    try {
+      // Changed first, committed last. Known words only: a new word's vocabulary row would make the second
+      // change wait for this transaction.
+      await open.query('begin');
+      await open.query(
+        `update mcp_servers set description = 'Finds the documents', updated_at = now() where id = $1`,
+        [searchId],
+      );
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const second = await app.graphql({
+        query:
+          'mutation ($id: ID!) { updateServer(id: $id, input: { description: "Searches documents" }) { id } }',
+        variables: { id: sseId },
+        key: ADMIN_KEY,
+      });
+      expect(second.errors).toBeUndefined();
+      const during = await changedSince(since);
+      expect(during.status).toBe(200);
+      // Not yet: listing the second change now would let a client resume past the first.
+      expect(names(during.body)).toEqual([]);
+      since = resumeFrom(during.body, since);
+      await open.query('commit');
+      const after = await changedSince(since);
+      expect(names(after.body).sort()).toEqual([`${ACME}/legacy-sse`, SEARCH]);
+      const described = after.body.servers.map((answer) => answer.server.description).sort();
+      expect(described).toEqual(['Finds the documents', 'Searches documents']);
+    } finally {
+      await open.query('rollback').catch(() => undefined);
+      await open.end();
+    }
+  });
+});
+
+describe('a tenant registry namespace', () => {
+  const createTenant = (input: Record<string, unknown>) =>
+    app.graphql<{ createTenant: { id: string; registryNamespace: string } }>({
+      query: 'mutation ($input: CreateTenantInput!) { createTenant(input: $input) { id registryNamespace } }',
+      variables: { input },
+    });
+  const updateTenant = (id: string, input: Record<string, unknown>) =>
+    app.graphql<{ updateTenant: { registryNamespace: string } }>({
+      query:
+        'mutation ($id: ID!, $input: UpdateTenantInput!) { updateTenant(id: $id, input: $input) { registryNamespace } }',
+      variables: { id, input },
+    });
+
+  it('is chosen at creation, names the servers, is unique, and falls back to the derived one', async () => {
+    const created = await createTenant({ name: 'Initech', registryNamespace: 'com.initech.tools' });
+    expect(created.errors).toBeUndefined();
+    const id = created.data?.createTenant.id ?? '';
+    expect(created.data?.createTenant.registryNamespace).toBe('com.initech.tools');
+    const tenant = await seed(app.orm).tenantById(id);
+    const key = (await tenant.key([ApiKeyScope.READ])).key;
+    await tenant.servers([{ name: 'printer', tools: ['print'] }]);
+    const listed = await get<ServerList>('/v0.1/servers', key);
+    expect(listed.body.servers.map((answer) => answer.server.name)).toEqual(['com.initech.tools/printer']);
+    expectValid(listed.body.servers);
+    const byName = await get<ServerList>(
+      `/v0.1/servers/${encodeURIComponent('com.initech.tools/printer')}/versions`,
+      key,
+    );
+    expect(byName.status).toBe(200);
+    expect((await get<ServerList>('/v0.1/servers?search=initech.tools/', key)).body.metadata.count).toBe(1);
+
+    const taken = await createTenant({ name: 'Initech 2', registryNamespace: 'com.initech.tools' });
+    expect(taken.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    const takenByUpdate = await updateTenant((await seed(app.orm).tenant('initrode')).id, {
+      registryNamespace: 'com.initech.tools',
+    });
+    expect(takenByUpdate.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    for (const bad of [
+      'initech',
+      'Com.Initech',
+      'com..initech',
+      'com.-initech',
+      'com.initech.virtual',
+      'local.mcp-gateway.initech',
+      `${'a'.repeat(63)}.${'b'.repeat(63)}`,
+    ]) {
+      const refused = await createTenant({ name: `bad ${bad}`, registryNamespace: bad });
+      expect(refused.errors?.[0]?.extensions?.code, bad).toBe('BAD_USER_INPUT');
+      expect(refused.errors?.[0]?.extensions?.field, bad).toBe('registryNamespace');
+    }
+
+    const moved = await updateTenant(id, { registryNamespace: 'com.initech.printing' });
+    expect(moved.data?.updateTenant.registryNamespace).toBe('com.initech.printing');
+    const derived = await updateTenant(id, { registryNamespace: '' });
+    expect(derived.data?.updateTenant.registryNamespace).toBe(`local.mcp-gateway.initech-${id.slice(0, 8)}`);
+    const relisted = await get<ServerList>('/v0.1/servers', key);
+    expect(relisted.body.servers.map((answer) => answer.server.name)).toEqual([
+      `local.mcp-gateway.initech-${id.slice(0, 8)}/printer`,
+    ]);
+    // The name it had is free again.
+    expect(
+      (await createTenant({ name: 'Initech 3', registryNamespace: 'com.initech.tools' })).errors,
+    ).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { type FilterQuery, raw } from '@mikro-orm/core';
+import { type Dictionary, type FilterQuery, raw } from '@mikro-orm/core';
 import { type Keyring, SealedValueError } from '../crypto/keyring.js';
 import type { EntityManager } from '../db/orm.js';
 import { SERVICE_VERSION } from '../observability/spans.js';
@@ -8,6 +8,8 @@ import { MCPServer } from '../registry/mcp-server.entity.js';
 import { TransportType } from '../registry/registry.enums.js';
 import { ServerTool } from '../registry/server-tool.entity.js';
 import { ServerVersion } from '../registry/server-version.entity.js';
+import { containsTextSql, requireSearchLength } from '../registry/text-search.js';
+import { registryNamespaceOf } from '../tenants/registry-namespace.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { virtualServerEndpointUrl } from '../virtual/virtual-endpoint.js';
 import { VirtualServer } from '../virtual/virtual-server.entity.js';
@@ -22,7 +24,6 @@ import {
   type ServerList,
   type ServerResponse,
   serverNamePart,
-  tenantNamespace,
   VIRTUAL_NAMESPACE_SUFFIX,
 } from './server-json.js';
 
@@ -42,7 +43,10 @@ export interface ListQuery {
   readonly includeDeleted: boolean;
 }
 
-/** Where a page ends: servers are listed by (updatedAt, id), so a server changed meanwhile moves to the end. */
+/**
+ * Where a page ends: servers are listed by (updatedAt, id), so a server changed meanwhile moves to the end.
+ * `updatedAt` is stamped by the database (migration Migration20261203152000).
+ */
 export interface PageCursor {
   readonly updatedAt: Date;
   readonly id: string;
@@ -78,6 +82,12 @@ export class RegistryApiService {
   ) {}
 
   async list(query: ListQuery): Promise<ServerList> {
+    if (query.search !== null) requireSearchLength(query.search, 'search');
+    // Read in a statement of its own, before the rows: only rows stamped before it are listed, so a client that
+    // resumes from the last `updatedAt` or cursor it saw misses no change that commits later (a change whose
+    // transaction is still open shows once that transaction ends).
+    const horizon = await changeHorizon(this.em);
+    const settled = { updatedAt: { $lt: horizon } };
     const keyset = (cursor: PageCursor | null) =>
       cursor === null
         ? {}
@@ -88,14 +98,21 @@ export class RegistryApiService {
             ],
           };
     const since = query.updatedSince === null ? {} : { updatedAt: { $gt: query.updatedSince } };
-    const named = query.search === null ? {} : { name: { $ilike: `%${escapeLike(query.search)}%` } };
+    // `search`: a substring of the server.json name (namespace and all), as the official registry matches it.
+    const search =
+      query.search === null
+        ? null
+        : { text: query.search, namespaces: JSON.stringify(Object.fromEntries(await this.namespaces())) };
+    const named = (suffix: string) =>
+      search === null ? {} : nameContains(suffix, search.namespaces, search.text);
     const exact = query.version !== null && query.version !== 'latest' ? query.version : null;
     const serverWhere: FilterQuery<MCPServer> = {
       $and: [
         { transportType: { $in: REMOTE_TRANSPORTS } },
+        settled,
         keyset(query.after),
         since,
-        named,
+        named(''),
         exact === null
           ? {}
           : exact === UNKNOWN_VERSION
@@ -106,7 +123,13 @@ export class RegistryApiService {
     // Virtual servers speak the gateway's own version; an inactive one is listed as deleted.
     const virtualVisible = exact === null || exact === SERVICE_VERSION;
     const virtualWhere: FilterQuery<VirtualServer> = {
-      $and: [keyset(query.after), since, named, query.includeDeleted ? {} : { isActive: true }],
+      $and: [
+        settled,
+        keyset(query.after),
+        since,
+        named(VIRTUAL_NAMESPACE_SUFFIX),
+        query.includeDeleted ? {} : { isActive: true },
+      ],
     };
     const options = { orderBy: { updatedAt: 'asc', id: 'asc' }, limit: query.limit + 1 } as const;
     const servers = await this.em.find(MCPServer, serverWhere, {
@@ -123,9 +146,10 @@ export class RegistryApiService {
               $and: [
                 { [notCurrent()]: true },
                 { server: { transportType: { $in: REMOTE_TRANSPORTS } } },
+                settled,
                 keyset(query.after),
                 since,
-                query.search === null ? {} : { server: named },
+                search === null ? {} : { server: named('') },
                 exact === null ? {} : { version: exact },
               ],
             },
@@ -177,11 +201,9 @@ export class RegistryApiService {
     const part = name.slice(slash + 1);
     const virtual = namespace.endsWith(VIRTUAL_NAMESPACE_SUFFIX);
     if (virtual) namespace = namespace.slice(0, -VIRTUAL_NAMESPACE_SUFFIX.length);
-    // The scope's tenants (one, for a tenant's key): namespaces are derived from their names.
-    const tenants = await this.em.find(Tenant, {}, { fields: ['id', 'name'] });
-    const tenantIds = tenants
-      .filter((tenant) => tenantNamespace(this.settings.namespaceBase, tenant) === namespace)
-      .map((tenant) => tenant.id);
+    const tenantIds = [...(await this.namespaces())]
+      .filter(([, tenantNamespace]) => tenantNamespace === namespace)
+      .map(([id]) => id);
     if (tenantIds.length === 0) return null;
     const byPart = { [raw((alias: string) => SERVER_NAME_PART_SQL(alias))]: part };
     if (virtual) {
@@ -198,6 +220,14 @@ export class RegistryApiService {
       { populate: ['tenant', 'sealedHeaders'] },
     );
     return row === null ? null : { kind: 'registered', row };
+  }
+
+  /** The namespace of every tenant of the scope (one, for a tenant's key), by tenant id. */
+  private async namespaces(): Promise<Map<string, string>> {
+    const tenants = await this.em.find(Tenant, {}, { fields: ['id', 'name', 'registryNamespace'] });
+    return new Map(
+      tenants.map((tenant) => [tenant.id, registryNamespaceOf(this.settings.namespaceBase, tenant)]),
+    );
   }
 
   /** server.json and metadata for listed servers: circuits, tool counts and member counts in one batch each. */
@@ -246,7 +276,7 @@ export class RegistryApiService {
     const info = server.serverInfo ?? {};
     const discovered = typeof info.version === 'string' && info.version !== '';
     const title = typeof info.title === 'string' && info.title !== '' ? info.title : server.name;
-    const namespace = tenantNamespace(this.settings.namespaceBase, server.tenant.getEntity());
+    const namespace = registryNamespaceOf(this.settings.namespaceBase, server.tenant.getEntity());
     const headers = this.headerNames(server);
     const remote: RemoteTransport = {
       type: server.transportType === TransportType.SSE ? 'sse' : 'streamable-http',
@@ -283,7 +313,7 @@ export class RegistryApiService {
   }
 
   private virtual(server: VirtualServer, memberCount: number): ServerResponse {
-    const namespace = tenantNamespace(this.settings.namespaceBase, server.tenant.getEntity());
+    const namespace = registryNamespaceOf(this.settings.namespaceBase, server.tenant.getEntity());
     return {
       server: {
         $schema: SERVER_SCHEMA_URL,
@@ -353,6 +383,17 @@ function olderVersion(latest: ServerResponse, row: ServerVersion): ServerRespons
   };
 }
 
+/**
+ * The time before which every change to a listed row has committed (`registry_change_horizon()`, migration
+ * Migration20261203152000). Its own statement: the rows must be read with a later snapshot.
+ */
+async function changeHorizon(em: EntityManager): Promise<Date> {
+  const [row] = await em.execute<{ at: string | number }[]>(
+    'select extract(epoch from registry_change_horizon()) * 1000 as at',
+  );
+  return new Date(Number(row?.at));
+}
+
 export function encodeCursor(cursor: PageCursor): string {
   return Buffer.from(JSON.stringify([cursor.updatedAt.toISOString(), cursor.id])).toString('base64url');
 }
@@ -372,6 +413,13 @@ export function decodeCursor(text: string): PageCursor | null {
   }
 }
 
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+/**
+ * Rows of `alias` (a server or a virtual server) whose Registry API name holds `search`: the tenant's namespace
+ * (from `namespaces`, JSON of tenant id to namespace), `suffix`, a slash and the server's name part.
+ */
+function nameContains(suffix: string, namespaces: string, search: string): Dictionary {
+  const nameSql = (alias: string) =>
+    `(coalesce(cast(? as jsonb) ->> ${alias}.tenant_id::text, '') || '${suffix}/' || ${SERVER_NAME_PART_SQL(alias)})`;
+  const contains = (alias: string) => containsTextSql([nameSql(alias)], search);
+  return { [raw((alias: string) => contains(alias)[0], [namespaces, ...contains('row')[1]])]: true };
 }

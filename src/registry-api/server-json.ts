@@ -65,26 +65,12 @@ export interface ServerList {
 }
 
 // Names are unique: a name that is already a valid name part (and short enough) is used as it is (our names are
-// unique per tenant, tenant names unique); any other is made valid and gets the first 8 characters of the row's
-// id, so two names that clean up the same ("Search Service", "search service") stay apart. The limits keep a
-// full name within the schema's 200 characters (REGISTRY_NAMESPACE_BASE is at most 60).
+// unique per tenant, namespaces unique: src/tenants/registry-namespace.ts); any other is made valid and gets the
+// first 8 characters of the row's id, so two names that clean up the same ("Search Service", "search service")
+// stay apart. The limits keep a full name within the schema's 200 characters.
 
 const ID_SUFFIX_LENGTH = 8;
-const TENANT_LABEL_MAX = 63;
 const SERVER_PART_MAX = 64;
-
-/** A tenant's DNS label: its name when that is one (lower case letters, digits, inner hyphens). */
-export function namespaceLabel(tenant: { readonly id: string; readonly name: string }): string {
-  if (tenant.name.length <= TENANT_LABEL_MAX && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(tenant.name)) {
-    return tenant.name;
-  }
-  const cleaned = tenant.name
-    .replace(/[^a-zA-Z0-9]+/g, '-')
-    .toLowerCase()
-    .slice(0, TENANT_LABEL_MAX - ID_SUFFIX_LENGTH - 1)
-    .replace(/^-+/, '');
-  return `${cleaned === '' ? '' : `${cleaned.replace(/-+$/, '')}-`}${tenant.id.slice(0, ID_SUFFIX_LENGTH)}`;
-}
 
 /** The part of a server.json name after the slash: the server's own name when that is one. */
 export function serverNamePart(server: { readonly id: string; readonly name: string }): string {
@@ -102,14 +88,7 @@ export const SERVER_NAME_PART_SQL = (alias: string): string =>
   `else left(lower(regexp_replace(${alias}.name, '[^a-zA-Z0-9._-]+', '-', 'g')), ${SERVER_PART_MAX - ID_SUFFIX_LENGTH - 1})` +
   ` || '-' || left(${alias}.id::text, ${ID_SUFFIX_LENGTH}) end)`;
 
-/** A tenant's namespace: `<base>.<tenant label>`; virtual servers get their own `.virtual` below it. */
-export function tenantNamespace(
-  base: string,
-  tenant: { readonly id: string; readonly name: string },
-): string {
-  return `${base}.${namespaceLabel(tenant)}`;
-}
-
+/** Below a tenant's namespace (src/tenants/registry-namespace.ts): where its virtual servers are listed. */
 export const VIRTUAL_NAMESPACE_SUFFIX = '.virtual';
 
 /** Text cut to the schema's length limit (description, title: 1 to 100 characters). */

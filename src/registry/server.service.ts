@@ -44,8 +44,14 @@ import { readServerPage, type ServerPageSelection } from './server-page.js';
 import { ServerPrompt } from './server-prompt.entity.js';
 import { ServerResource } from './server-resource.entity.js';
 import { ServerTool } from './server-tool.entity.js';
-import { MAX_SEARCH_LENGTH, MAX_SEARCH_WORDS, matchesAnyWordSql, searchWords } from './text-search.js';
-import { likeSubstring, looksLikeUri } from './uri-template.js';
+import {
+  containsTextSql,
+  MAX_SEARCH_WORDS,
+  matchesAnyWordSql,
+  requireSearchLength,
+  searchWords,
+} from './text-search.js';
+import { looksLikeUri } from './uri-template.js';
 
 const DEFAULT_ORDER: ServerOrder = { field: ServerOrderField.NAME, direction: OrderDirection.ASC };
 const MAX_FILTER_ITEMS = 50;
@@ -129,9 +135,10 @@ function relatedConditions(filter: ServerFilter): [string, unknown[]][] {
         [pattern, pattern],
       ]);
     } else {
+      const [contains, params] = containsTextSql(['r.uri_template'], pattern);
       conditions.push([
-        'exists (select 1 from server_resources r where r.server_id = s.id and r.uri_template ilike ?)',
-        [likeSubstring(pattern)],
+        `exists (select 1 from server_resources r where r.server_id = s.id and ${contains})`,
+        [...params],
       ]);
     }
   }
@@ -143,16 +150,15 @@ function relatedConditions(filter: ServerFilter): [string, unknown[]][] {
  * word of it is matched (as tool search matches words: text-search.ts) by the server or one of its tools.
  */
 function searchCondition(search: string): [string, unknown[]] {
-  if (search.length > MAX_SEARCH_LENGTH) {
-    throw badUserInput(`"search" must be at most ${MAX_SEARCH_LENGTH} characters.`, 'search');
-  }
-  const pattern = likeSubstring(search);
-  const literal = 's.name ilike ? or s.description ilike ?';
+  const [literal, literalParams] = containsTextSql(
+    ['s.name', 's.description'],
+    requireSearchLength(search, 'search'),
+  );
   // A search of punctuation only (`_`) has no words: it matches literally or not at all.
   const words = searchWords(search).slice(0, MAX_SEARCH_WORDS);
-  if (words.length === 0) return [`(${literal})`, [pattern, pattern]];
+  if (words.length === 0) return [literal, [...literalParams]];
   const conditions: string[] = [];
-  const params: unknown[] = [pattern, pattern];
+  const params: unknown[] = [...literalParams];
   for (const word of words) {
     const [serverMatch, serverParams] = matchesAnyWordSql('s', [word]);
     const [toolMatch, toolParams] = matchesAnyWordSql('t', [word]);

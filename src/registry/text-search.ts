@@ -33,10 +33,7 @@ export function searchWords(text: string): string[] {
  * text of at most MAX_SEARCH_LENGTH characters.
  */
 export function requireSearchWords(text: string, field: string): string[] {
-  if (text.length > MAX_SEARCH_LENGTH) {
-    throw badUserInput(`"${field}" must be at most ${MAX_SEARCH_LENGTH} characters.`, field);
-  }
-  const words = searchWords(text);
+  const words = searchWords(requireSearchLength(text, field));
   if (words.length === 0) throw badUserInput(`"${field}" must contain a word (letters or digits).`, field);
   if (words.length > MAX_SEARCH_WORDS) {
     throw badUserInput(`"${field}" may have at most ${MAX_SEARCH_WORDS} words.`, field);
@@ -46,6 +43,27 @@ export function requireSearchWords(text: string, field: string): string[] {
 
 /** A SQL fragment with `?` placeholders, and its parameters in order. */
 export type SqlFragment = readonly [sql: string, params: readonly unknown[]];
+
+/** A search text within MAX_SEARCH_LENGTH characters (`field` names the argument in errors). */
+export function requireSearchLength(text: string, field: string): string {
+  if (text.length > MAX_SEARCH_LENGTH) {
+    throw badUserInput(`"${field}" must be at most ${MAX_SEARCH_LENGTH} characters.`, field);
+  }
+  return text;
+}
+
+/**
+ * Whether any of the SQL `expressions` holds `text` literally, case aside: a substring match, `%`, `_` and `\`
+ * included as themselves. The literal half of `servers(filter: { search })`, the resource pattern filter and
+ * the Registry API's `search` (a substring of server names, as its OpenAPI document specifies).
+ */
+export function containsTextSql(expressions: readonly string[], text: string): SqlFragment {
+  const pattern = `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+  return [
+    `(${expressions.map((expression) => `${expression} ilike ?`).join(' or ')})`,
+    expressions.map(() => pattern),
+  ];
+}
 
 // How close a known word must be to stand in for an unknown one: pg_trgm's `%` (similarity of at least
 // pg_trgm.similarity_threshold, 0.3 unless configured), then the three closest, and only those within 80% of

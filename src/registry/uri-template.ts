@@ -51,8 +51,3 @@ export function uriTemplateToRegex(template: string): string {
   }
   return `^${pattern}${escapeRegex(template.slice(last))}$`;
 }
-
-/** Escapes LIKE wildcards so user text matches literally as a substring. */
-export function likeSubstring(text: string): string {
-  return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
-}

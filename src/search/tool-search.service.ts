@@ -13,16 +13,18 @@ interface HitRow {
   [TOOL]: Record<string, unknown>;
   [SERVER]: Record<string, unknown>;
   [SCORE]: number;
+  [TOTAL]: number | string;
 }
 
 const TOOL = '$tool';
 const SERVER = '$server';
 const SCORE = '$score';
+const TOTAL = '$total';
 
 /**
  * One page of the tools the viewer may see that match `text` (src/registry/text-search.ts), best first; equal
  * scores by tool id, so a cursor (score, id) continues exactly where the page ended. One statement reads the
- * page with each hit's server; how many match in all is a second one, only when `countAll`.
+ * page with each hit's server and, when `countAll`, how many match in all.
  *
  * Tenant scoping: the query builder over ServerTool takes the request's filters (a tool is visible when its
  * server is); each hit's server is the tool's own, so it is visible too.
@@ -45,9 +47,16 @@ export async function searchTools(
 
   // Only ids and the score travel through the ranking (thousands of rows for a common word): the page's
   // tools and servers are read by id once it is cut, so their JSON is built for the page's rows only.
+  // How many match is counted in the same pass (every match is ranked anyway): a second statement would read
+  // every matching row again.
   const scored = matching
     .clone()
-    .select([raw('t.id'), raw('t.server_id'), raw(`${rankSql} as score`, [...rankParams])]);
+    .select([
+      raw('t.id'),
+      raw('t.server_id'),
+      raw(`${rankSql} as score`, [...rankParams]),
+      raw(wanted.countAll ? 'count(*) over () as total' : '0 as total'),
+    ]);
   const pageOfHits = em
     .createQueryBuilder(ServerTool)
     .from(scored, 'scored')
@@ -63,19 +72,25 @@ export async function searchTools(
   const serverFormat = rowFormat<ServerRow>(em, MCPServer);
   const { id: idProperty, server: serverProperty } = em.getMetadata().get(ServerTool).properties;
   const alias = 'hit';
-  const [rows, totalCount] = await Promise.all([
-    em
-      .createQueryBuilder(ServerTool)
-      .from(pageOfHits, alias)
-      .select([
-        raw(`${referencedRowSql(toolFormat, alias, idProperty)} as "${TOOL}"`),
-        raw(`${referencedRowSql(serverFormat, alias, serverProperty)} as "${SERVER}"`),
-        raw(`${alias}.score as "${SCORE}"`),
-      ])
-      .orderBy({ [raw(`${alias}.score`)]: 'desc', [raw(`${alias}.id`)]: 'asc' })
-      .execute<HitRow[]>('all', false),
-    wanted.countAll ? matching.clone().getCount() : Promise.resolve(0),
-  ]);
+  const rows = await em
+    .createQueryBuilder(ServerTool)
+    .from(pageOfHits, alias)
+    .select([
+      raw(`${referencedRowSql(toolFormat, alias, idProperty)} as "${TOOL}"`),
+      raw(`${referencedRowSql(serverFormat, alias, serverProperty)} as "${SERVER}"`),
+      raw(`${alias}.score as "${SCORE}"`),
+      raw(`${alias}.total as "${TOTAL}"`),
+    ])
+    .orderBy({ [raw(`${alias}.score`)]: 'desc', [raw(`${alias}.id`)]: 'asc' })
+    .execute<HitRow[]>('all', false);
+  // A page past the last hit carries no count: only then is it a statement of its own.
+  const totalCount = !wanted.countAll
+    ? 0
+    : rows.length > 0
+      ? Number(rows[0]?.[TOTAL])
+      : after === null
+        ? 0
+        : await matching.clone().getCount();
 
   const hits = rows.map(
     ({ [TOOL]: tool, [SERVER]: server, [SCORE]: score }): ToolSearchHit => ({

@@ -3,6 +3,7 @@ import { Directive, Field, ObjectType, registerEnumType } from 'type-graphql';
 import { BaseEntity } from '../db/base.entity.js';
 import { tenantScoped } from '../db/tenant-scope.js';
 import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
+import { REGISTRY_NAMESPACE_MAX } from './registry-namespace.js';
 
 export enum TenantStatus {
   ACTIVE = 'active',
@@ -16,7 +17,7 @@ registerEnumType(TenantStatus, { name: 'TenantStatus' });
 @ObjectType({ simpleResolvers: true })
 @Entity({ tableName: 'tenants' })
 @Filter(tenantScoped<Tenant>((scope) => ({ id: scope.tenantId })))
-export class Tenant extends BaseEntity<'status' | 'settings'> {
+export class Tenant extends BaseEntity<'status' | 'settings' | 'registryNamespace'> {
   @Field()
   @Property({ type: 'string', length: 255, unique: 'tenants_name_unique' })
   name: string;
@@ -29,9 +30,22 @@ export class Tenant extends BaseEntity<'status' | 'settings'> {
   @Property({ type: 'json', default: '{}' })
   settings: JsonObject = {};
 
-  constructor(name: string, settings: JsonObject = {}) {
+  /**
+   * The Registry API namespace chosen for the tenant (registry-namespace.ts); `null`: derived from its name.
+   * GraphQL shows the namespace in effect (TenantResolver.registryNamespace).
+   */
+  @Property({
+    type: 'string',
+    length: REGISTRY_NAMESPACE_MAX,
+    nullable: true,
+    unique: 'tenants_registry_namespace_unique',
+  })
+  registryNamespace: string | null = null;
+
+  constructor(name: string, settings: JsonObject = {}, registryNamespace: string | null = null) {
     super();
     this.name = name;
     this.settings = settings;
+    this.registryNamespace = registryNamespace;
   }
 }

@@ -2,6 +2,10 @@ import { Field, InputType } from 'type-graphql';
 import { JSONScalar, type JsonObject } from '../graphql/scalars.js';
 import { TenantStatus } from './tenant.entity.js';
 
+const NAMESPACE_DESCRIPTION =
+  'The namespace the MCP Registry API (/v0.1/servers) lists the tenant servers under: reverse-DNS labels in ' +
+  'lower case, such as com.example.team, unique. Absent: derived from the tenant name, under REGISTRY_NAMESPACE_BASE.';
+
 @InputType()
 export class CreateTenantInput {
   @Field()
@@ -9,6 +13,9 @@ export class CreateTenantInput {
 
   @Field(() => JSONScalar, { nullable: true })
   settings?: JsonObject | null;
+
+  @Field(() => String, { nullable: true, description: NAMESPACE_DESCRIPTION })
+  registryNamespace?: string | null;
 }
 
 @InputType()
@@ -21,4 +28,10 @@ export class UpdateTenantInput {
 
   @Field(() => JSONScalar, { nullable: true })
   settings?: JsonObject | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: `${NAMESPACE_DESCRIPTION} The empty text goes back to the derived namespace; null leaves it as it is.`,
+  })
+  registryNamespace?: string | null;
 }

@@ -1,8 +1,9 @@
-import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { actorOf } from '../audit/audit-trail.js';
 import { ApiKeyScope, viewerOf } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { type Connection, ConnectionType, pageRequest } from '../graphql/pagination.js';
+import { registryNamespaceOf } from './registry-namespace.js';
 import { Tenant } from './tenant.entity.js';
 import { CreateTenantInput, UpdateTenantInput } from './tenant.inputs.js';
 import { createTenant, listTenants, updateTenant } from './tenant.service.js';
@@ -26,7 +27,7 @@ export class TenantResolver {
   @Authorized(ApiKeyScope.ADMIN)
   @Mutation(() => Tenant)
   createTenant(@Ctx() context: GraphQLContext, @Arg('input') input: CreateTenantInput): Promise<Tenant> {
-    return createTenant(context.em, actorOf(context), input);
+    return createTenant(context.em, actorOf(context), input, context.config.registryNamespaceBase);
   }
 
   @Authorized(ApiKeyScope.WRITE)
@@ -36,6 +37,22 @@ export class TenantResolver {
     @Arg('id', () => ID) id: string,
     @Arg('input') input: UpdateTenantInput,
   ): Promise<Tenant> {
-    return updateTenant(context.em, actorOf(context), viewerOf(context), id, input);
+    return updateTenant(
+      context.em,
+      actorOf(context),
+      viewerOf(context),
+      id,
+      input,
+      context.config.registryNamespaceBase,
+    );
+  }
+
+  @FieldResolver(() => String, {
+    description:
+      'The namespace the MCP Registry API (/v0.1/servers) lists this tenant servers under: the chosen one, or ' +
+      'the one derived from the tenant name.',
+  })
+  registryNamespace(@Root() tenant: Tenant, @Ctx() context: GraphQLContext): string {
+    return registryNamespaceOf(context.config.registryNamespaceBase, tenant);
   }
 }

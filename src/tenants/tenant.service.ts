@@ -5,6 +5,7 @@ import { isAdmin, type Viewer } from '../graphql/access.js';
 import { conflict, forbidden, notFound } from '../graphql/errors.js';
 import { type Connection, findPage, type PageRequest } from '../graphql/pagination.js';
 import { isUuid, requireJsonObject, requireName } from '../graphql/validate.js';
+import { requireRegistryNamespace } from './registry-namespace.js';
 import { Tenant } from './tenant.entity.js';
 import type { CreateTenantInput, UpdateTenantInput } from './tenant.inputs.js';
 
@@ -26,20 +27,30 @@ export async function findVisibleTenant(em: EntityManager, viewer: Viewer, id: s
   return tenant;
 }
 
+/** `namespaceBase`: REGISTRY_NAMESPACE_BASE, under which chosen registry namespaces may not sit directly. */
 export function createTenant(
   em: EntityManager,
   actor: AuditActor,
   input: CreateTenantInput,
+  namespaceBase: string,
 ): Promise<Tenant> {
   const name = requireName(input.name, 'name');
   const settings = input.settings == null ? {} : requireJsonObject(input.settings, 'settings');
+  const namespace =
+    input.registryNamespace == null
+      ? null
+      : requireRegistryNamespace(input.registryNamespace, namespaceBase, 'registryNamespace');
   return audited(
     em,
     actor,
-    { action: 'tenant.create', resourceType: 'tenant', details: { name } },
+    {
+      action: 'tenant.create',
+      resourceType: 'tenant',
+      details: { name, ...(namespace === null ? {} : { registryNamespace: namespace }) },
+    },
     async (tx) => {
-      const tenant = new Tenant(name, settings);
-      await flushUnique(tx, tenant, name);
+      const tenant = new Tenant(name, settings, namespace);
+      await flushUnique(tx, tenant);
       return { result: tenant, resourceId: tenant.id };
     },
   );
@@ -51,9 +62,14 @@ export function updateTenant(
   viewer: Viewer,
   id: string,
   input: UpdateTenantInput,
+  namespaceBase: string,
 ): Promise<Tenant> {
   const name = input.name == null ? undefined : requireName(input.name, 'name');
   const settings = input.settings == null ? undefined : requireJsonObject(input.settings, 'settings');
+  const namespace =
+    input.registryNamespace == null
+      ? undefined
+      : requireRegistryNamespace(input.registryNamespace, namespaceBase, 'registryNamespace');
   if (input.status != null && !isAdmin(viewer))
     throw forbidden("Only platform admins may change a tenant's status.");
   const entry = { action: 'tenant.update', resourceType: 'tenant', details: { fields: Object.keys(input) } };
@@ -62,17 +78,21 @@ export function updateTenant(
     if (name !== undefined) tenant.name = name;
     if (input.status != null) tenant.status = input.status;
     if (settings !== undefined) tenant.settings = settings;
-    await flushUnique(tx, tenant, tenant.name);
+    if (namespace !== undefined) tenant.registryNamespace = namespace;
+    await flushUnique(tx, tenant);
     return { result: tenant, resourceId: tenant.id };
   });
 }
 
-async function flushUnique(em: EntityManager, tenant: Tenant, name: string): Promise<void> {
+async function flushUnique(em: EntityManager, tenant: Tenant): Promise<void> {
   try {
     await em.persistAndFlush(tenant);
   } catch (error) {
     if (isUniqueViolation(error, 'tenants_name_unique'))
-      throw conflict(`A tenant named "${name}" already exists.`);
+      throw conflict(`A tenant named "${tenant.name}" already exists.`);
+    if (isUniqueViolation(error, 'tenants_registry_namespace_unique')) {
+      throw conflict(`Another tenant has the registry namespace "${tenant.registryNamespace}".`);
+    }
     throw error;
   }
 }

@@ -39,6 +39,10 @@ export function seed(orm: Orm) {
       await em.persistAndFlush(tenant);
       return seededTenant(orm, tenant);
     },
+    /** The seed kit of a tenant created otherwise (through the API). */
+    async tenantById(id: string) {
+      return seededTenant(orm, await orm.em.fork().findOneOrFail(Tenant, id));
+    },
     /** A platform key (no tenant) with the given scopes. */
     key(scopes: ApiKeyScope[], changes: KeyChanges = {}) {
       return issueKey(orm, null, scopes, changes);
