@@ -13,6 +13,7 @@ const DATABASE_TESTS = [
   'test/contract.test.ts',
   'test/federation.test.ts',
   'test/gateway.test.ts',
+  'test/key-cache.test.ts',
   'test/live-fan-out.test.ts',
   'test/live-registry.test.ts',
   'test/live.test.ts',

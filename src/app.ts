@@ -13,7 +13,9 @@ import express from 'express';
 import { createRequestLogWriter } from './audit/request-log-writer.js';
 import { createAdmission } from './auth/admission.js';
 import { ensureAdminApiKey } from './auth/api-key.service.js';
+import { publishApiKeyChanges } from './auth/api-key-changes.js';
 import { createAuthenticator } from './auth/authenticate.js';
+import { KeyCache } from './auth/key-cache.js';
 import { LocalRateLimitStore, type RateLimitStore } from './auth/rate-limit.js';
 import { RedisRateLimitStore } from './auth/redis-rate-limit-store.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
@@ -132,6 +134,7 @@ async function serve(
   const { orm } = database;
   const schema = await buildAppSchema(eventBus.pubSub);
   publishCatalogChanges(orm, eventBus.pubSub);
+  publishApiKeyChanges(orm, eventBus.pubSub);
   const app = express();
   // No cache revalidates GraphQL answers (no cache hints are served; dashboards POST), yet Express would hash
   // every body for an ETag: a page of servers is ~600 KiB.
@@ -173,6 +176,8 @@ async function serve(
   const authenticate = createAuthenticator({
     maxFailedAttempts: config.security.maxFailedAttempts,
     log,
+    keys: new KeyCache(eventBus.coherence),
+    eventBus,
     ...(oidc !== null && { tokens: { settings: oidc, verifier: createTokenVerifier(oidc) } }),
   });
   const admission = createAdmission(authenticate, rateLimitStore, config.security.rateLimits, {

@@ -4,7 +4,6 @@ import { ApiKeyScope, viewerOf } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { type Connection, ConnectionType, pageRequest } from '../graphql/pagination.js';
 import { ApiKey } from './api-key.entity.js';
-import { API_KEY_TOPICS, type ApiKeyChangedEvent } from './api-key.events.js';
 import { CreateApiKeyInput } from './api-key.inputs.js';
 import { createApiKey, listApiKeys, revokeApiKey, unlockApiKey } from './api-key.service.js';
 
@@ -55,8 +54,8 @@ export class ApiKeyResolver {
   @Mutation(() => ApiKey, { description: 'Revokes a key for good; its next request is UNAUTHENTICATED.' })
   async revokeApiKey(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<ApiKey> {
     const key = await revokeApiKey(context.em, actorOf(context), viewerOf(context), id);
-    const event: ApiKeyChangedEvent = { apiKeyId: key.id };
-    context.eventBus.pubSub.publish(API_KEY_TOPICS.apiKeyChanged, event);
+    // Its commit announced it (api-key-changes.ts); answered once every instance can have heard.
+    await context.eventBus.coherence.settled();
     return key;
   }
 

@@ -4,8 +4,10 @@ import { ApiKeyScope, type Viewer } from '../graphql/access.js';
 import { unauthenticated } from '../graphql/errors.js';
 import type { Logger } from '../logger.js';
 import { matchesAny, parseIpRanges } from '../net/ip-range.js';
+import type { EventBus } from '../pubsub/pubsub.js';
 import { User } from '../users/user.entity.js';
 import { ApiKey } from './api-key.entity.js';
+import { API_KEY_TOPICS } from './api-key.events.js';
 import { displayPrefix, hashApiKey, sameHash } from './api-key-secret.js';
 import {
   type AuthFailureReason,
@@ -13,6 +15,7 @@ import {
   recordAuthFailure,
   recordKeyLocked,
 } from './auth-failure-audit.js';
+import type { KeyCache, KnownKey } from './key-cache.js';
 import { admitToken } from './token-admission.js';
 import { looksLikeJwt, type TokenVerifier } from './token-verifier.js';
 
@@ -52,6 +55,10 @@ export interface AuthenticatorOptions {
   readonly tokens?: { readonly settings: OidcSettings; readonly verifier: TokenVerifier };
   readonly log: Logger;
   readonly throttle?: AuthFailureThrottle;
+  /** Keys accepted lately (key-cache.ts); absent: every request reads its key. */
+  readonly keys?: KeyCache;
+  /** Where a key locked by failed attempts is announced, so every instance's cache drops it. */
+  readonly eventBus?: Pick<EventBus, 'pubSub' | 'coherence'>;
 }
 
 /** A key's row as the wrong-secret counter leaves it. */
@@ -106,19 +113,32 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
       throw unauthenticated();
     }
     const hash = hashApiKey(token);
+    const known = options.keys?.get(hash);
+    // A key refused now (say, expired since) takes the full path below, which reads it and counts the refusal.
+    if (known !== undefined && sameHash(known.keyHash, hash) && refusalOf(known, clientIp, now) === null) {
+      touchLastUsed(em, known, now, log);
+      return known.viewer;
+    }
+    const ticket = options.keys?.ticket() ?? null;
     const found = await em.findOne(ApiKey, { keyHash: hash });
     const key = found !== null && sameHash(found.keyHash, hash) ? found : null;
     const refusal = key === null ? null : refusalOf(key, clientIp, now);
     if (key !== null && refusal === null) {
       touchLastUsed(em, key, now, log);
-      return viewerOfKey(key);
+      const viewer = viewerOfKey(key);
+      options.keys?.remember(key, viewer, ticket);
+      return viewer;
     }
     const prefix = displayPrefix(token);
     const counted = await countWrongSecret(em, prefix, hash, maxFailedAttempts);
-    for (const locked of counted.filter((row) => row.locked_now)) {
+    const lockedNow = counted.filter((row) => row.locked_now);
+    for (const locked of lockedNow) {
       const lockedKey = { id: locked.id, tenantId: locked.tenant_id, failedAttempts: locked.failed_attempts };
       await recordKeyLocked(em, log, lockedKey, clientIp);
+      options.eventBus?.pubSub.publish(API_KEY_TOPICS.apiKeyChanged, { apiKeyId: locked.id });
     }
+    // Every instance drops a key locked just now before this refusal is answered.
+    if (lockedNow.length > 0) await options.eventBus?.coherence.settled();
     const named = key === null ? counted[0] : undefined;
     await recordAuthFailure(em, throttle, log, {
       reason: refusal ?? (named ? 'wrong_secret' : 'unknown_key'),
@@ -187,9 +207,11 @@ const LAST_USED_RESOLUTION_MS = 60_000;
  * so a fleet of instances writes it once per minute between them, and runs off the request path: a request
  * never waits for it, and a failure only costs a late timestamp.
  */
-function touchLastUsed(em: EntityManager, key: ApiKey, now: Date, log: Logger): void {
+function touchLastUsed(em: EntityManager, key: ApiKey | KnownKey, now: Date, log: Logger): void {
   if (key.lastUsedAt !== null && now.getTime() - key.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
   const stale = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
+  // The cached copy remembers the use too; the loaded entity is only read.
+  if (!(key instanceof ApiKey)) key.lastUsedAt = now;
   backgroundFork(em, 'last-used')
     .nativeUpdate(
       ApiKey,
@@ -202,7 +224,11 @@ function touchLastUsed(em: EntityManager, key: ApiKey, now: Date, log: Logger): 
 }
 
 /** Why a key that matched its secret may not be used now, or `null` when it may. */
-function refusalOf(key: ApiKey, clientIp: string | null, now: Date): AuthFailureReason | null {
+function refusalOf(
+  key: Pick<KnownKey, 'isActive' | 'isLocked' | 'expiresAt' | 'ipWhitelist'>,
+  clientIp: string | null,
+  now: Date,
+): AuthFailureReason | null {
   if (!key.isActive) return 'revoked';
   if (key.isLocked) return 'locked';
   if (key.expiresAt !== null && key.expiresAt <= now) return 'expired';

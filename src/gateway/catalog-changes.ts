@@ -1,11 +1,5 @@
-import {
-  type ChangeSet,
-  ChangeSetType,
-  type EventSubscriber,
-  type FlushEventArgs,
-  type Transaction,
-  type TransactionEventArgs,
-} from '@mikro-orm/core';
+import { type ChangeSet, ChangeSetType } from '@mikro-orm/core';
+import { watchCommittedChanges } from '../db/committed-changes.js';
 import type { Orm } from '../db/orm.js';
 import type { EventPublisher } from '../pubsub/pubsub.js';
 import { MCPServer } from '../registry/mcp-server.entity.js';
@@ -42,42 +36,15 @@ declare module '../pubsub/pubsub.js' {
 }
 
 /**
- * Publishes a CatalogChange once the write that made it is committed (a flush outside a transaction, or the
- * commit of the transaction the flushes ran in), so an agent told about it lists the new state.
+ * Every committed change of a virtual server's catalog made through `orm` is published on `bus`, once the
+ * write that made it is committed, so an agent told about it lists the new state.
  */
-export class CatalogChangePublisher implements EventSubscriber {
-  /** Changes flushed inside a transaction, by transaction, until it commits. */
-  private readonly pending = new WeakMap<Transaction, CatalogChange>();
-
-  constructor(private readonly bus: EventPublisher) {}
-
-  afterFlush({ em, uow }: FlushEventArgs): void {
-    const change = changeOf(uow.getChangeSets());
-    if (change === null) return;
-    const transaction: Transaction | undefined = em.getTransactionContext();
-    if (transaction === undefined) {
-      this.bus.publish(CATALOG_CHANGED, change);
-      return;
-    }
-    const earlier = this.pending.get(transaction);
-    this.pending.set(transaction, earlier === undefined ? change : merged(earlier, change));
-  }
-
-  afterTransactionCommit({ transaction }: TransactionEventArgs): void {
-    const change = transaction === undefined ? undefined : this.pending.get(transaction);
-    if (transaction === undefined || change === undefined) return;
-    this.pending.delete(transaction);
-    this.bus.publish(CATALOG_CHANGED, change);
-  }
-
-  afterTransactionRollback({ transaction }: TransactionEventArgs): void {
-    if (transaction !== undefined) this.pending.delete(transaction);
-  }
-}
-
-/** Every committed change of a virtual server's catalog made through `orm` is published on `bus`. */
 export function publishCatalogChanges(orm: Orm, bus: EventPublisher): void {
-  orm.em.getEventManager().registerSubscriber(new CatalogChangePublisher(bus));
+  watchCommittedChanges(orm, {
+    changeOf,
+    merge: merged,
+    committed: (change) => bus.publish(CATALOG_CHANGED, change),
+  });
 }
 
 const ALL_LISTS: readonly CatalogList[] = ['tools', 'resources', 'prompts'];

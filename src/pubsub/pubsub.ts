@@ -4,6 +4,7 @@ import { createPubSub } from '@graphql-yoga/subscription';
 import { Redis } from 'ioredis';
 import type { PubSub } from 'type-graphql';
 import type { Logger } from '../logger.js';
+import { type Coherence, inProcessCoherence, redisCoherence } from './coherence.js';
 
 /**
  * Every topic of the event bus and the event it carries. Each feature adds its own topics next to its event
@@ -37,6 +38,8 @@ export interface EventBus {
    * published meanwhile is gone: listeners reload current state from the database.
    */
   resyncs(): AsyncIterable<unknown>;
+  /** What caches of database rows watch for invalidations (coherence.ts). */
+  readonly coherence: Coherence;
   close(): Promise<void>;
 }
 
@@ -54,12 +57,14 @@ export function createEventBus(redisUrl: string | undefined, log: Logger): Event
   const local = createPubSub<{ [RESYNC]: [] }>({ eventTarget: subscriptionEventTarget() });
   const resyncs = () => local.subscribe(RESYNC);
   if (redisUrl === undefined) {
+    const coherence = inProcessCoherence();
     const pubSub = createPubSub({ eventTarget: subscriptionEventTarget() });
     return {
-      pubSub: typedPubSub(pubSub),
+      pubSub: typedPubSub(pubSub, coherence),
       kind: 'in-process',
       isReady: () => true,
       resyncs,
+      coherence,
       close: async () => {},
     };
   }
@@ -80,18 +85,29 @@ export function createEventBus(redisUrl: string | undefined, log: Logger): Event
     connectedBefore = true;
   });
   const pubSub = createPubSub({ eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) });
+  const coherence = redisCoherence(redisUrl, options, publishClient, log);
   return {
-    pubSub: typedPubSub(pubSub),
+    pubSub: typedPubSub(pubSub, coherence),
     kind: 'redis',
     isReady: () => publishClient.status === 'ready' && subscribeClient.status === 'ready',
     resyncs,
+    coherence,
     close: async () => {
+      await coherence.close();
       await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
     },
   };
 }
 
-/** graphql-yoga's pub/sub, seen through the topics the features declared (yoga types topics as any string). */
-function typedPubSub(pubSub: PubSub): TypedPubSub {
-  return pubSub as unknown as TypedPubSub;
+/**
+ * graphql-yoga's pub/sub, seen through the topics the features declared (yoga types topics as any string).
+ * Every event published is also handed to this process's cache watchers at once, so a change invalidates the
+ * caches of the instance that made it before its request is answered.
+ */
+function typedPubSub(pubSub: PubSub, coherence: Coherence): TypedPubSub {
+  const publish: PubSub['publish'] = (routingKey, ...args) => {
+    if (args.length === 1) coherence.deliverLocally(routingKey, args[0]);
+    pubSub.publish(routingKey, ...args);
+  };
+  return { publish, subscribe: pubSub.subscribe.bind(pubSub) } as unknown as TypedPubSub;
 }
