@@ -8,7 +8,7 @@ import { createTestDatabase, redisAvailable } from './support/database.js';
 import { REDIS_URL } from './support/services.js';
 
 // Topics of these tests only, unique per run: Redis is shared with every other test running meanwhile.
-declare module '../src/pubsub/pubsub.js' {
+declare module '../src/pubsub/event-topics.js' {
   interface EventTopics {
     [topic: `test-${string}`]: Record<string, unknown>;
   }

@@ -8,7 +8,7 @@ export interface ApiKeyChangedEvent {
   readonly apiKeyId: string;
 }
 
-declare module '../pubsub/pubsub.js' {
+declare module '../pubsub/event-topics.js' {
   interface EventTopics {
     [API_KEY_TOPICS.apiKeyChanged]: ApiKeyChangedEvent;
   }

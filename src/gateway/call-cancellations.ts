@@ -12,7 +12,7 @@ export interface CallCancelledEvent {
   readonly requestId: string | number;
 }
 
-declare module '../pubsub/pubsub.js' {
+declare module '../pubsub/event-topics.js' {
   interface EventTopics {
     [CALL_CANCELLED]: CallCancelledEvent;
   }

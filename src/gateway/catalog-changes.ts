@@ -29,7 +29,7 @@ export interface CatalogChange {
   readonly lists: CatalogList[];
 }
 
-declare module '../pubsub/pubsub.js' {
+declare module '../pubsub/event-topics.js' {
   interface EventTopics {
     [CATALOG_CHANGED]: CatalogChange;
   }

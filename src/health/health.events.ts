@@ -7,7 +7,7 @@ export const HEALTH_TOPICS = {
   circuitBreakerChanged: 'registry.circuit-breaker-changed',
 } as const;
 
-declare module '../pubsub/pubsub.js' {
+declare module '../pubsub/event-topics.js' {
   interface EventTopics {
     [HEALTH_TOPICS.serverHealthChanged]: ServerHealthEvent;
     [HEALTH_TOPICS.circuitBreakerChanged]: CircuitBreakerEvent;

@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../logger.js';
-import type { EventTopic, EventTopics } from './pubsub.js';
+import type { EventTopic, EventTopics } from './event-topics.js';
 
 /**
  * What in-process caches of database rows lean on to stay coherent across a fleet: every instance hears every

@@ -5,16 +5,7 @@ import { Redis } from 'ioredis';
 import type { PubSub } from 'type-graphql';
 import type { Logger } from '../logger.js';
 import { type Coherence, inProcessCoherence, redisCoherence } from './coherence.js';
-
-/**
- * Every topic of the event bus and the event it carries. Each feature adds its own topics next to its event
- * types, by declaration merging (`declare module '../pubsub/pubsub.js' { interface EventTopics { … } }`), so a
- * publisher and its subscribers agree on the event without casts.
- */
-// biome-ignore lint/suspicious/noEmptyInterface: the features extend it.
-export interface EventTopics {}
-
-export type EventTopic = keyof EventTopics;
+import type { EventTopic, EventTopics } from './event-topics.js';
 
 /** What publishing code is given: only topics the features declared, each with its own event. */
 export interface EventPublisher {
