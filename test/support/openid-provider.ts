@@ -188,24 +188,7 @@ async function finishInteraction(
     await provider.interactionFinished(request, response, { login: { accountId } });
     return;
   }
-  const session = details.session;
-  if (session === undefined) throw new Error('a consent interaction without a session');
-  const grant =
-    details.grantId === undefined
-      ? new provider.Grant({ accountId: session.accountId, clientId: String(details.params.client_id) })
-      : await provider.Grant.find(details.grantId);
-  if (grant === undefined) throw new Error(`no grant ${details.grantId}`);
-  const missing = details.prompt.details as {
-    missingOIDCScope?: string[];
-    missingOIDCClaims?: string[];
-    missingResourceScopes?: Record<string, string[]>;
-  };
-  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
-  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-  for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
-    grant.addResourceScope(resource, scopes.join(' '));
-  }
-  const grantId = await grant.save();
+  const grantId = await grantWhatWasAsked(provider, details);
   await provider.interactionFinished(
     request,
     response,
@@ -390,11 +373,26 @@ async function interact(
     );
     return;
   }
-  const { accountId } = details.session ?? {};
-  const grant = details.grantId
-    ? await provider.Grant.find(details.grantId)
-    : new provider.Grant({ accountId, clientId: String(details.params.client_id) });
-  if (grant === undefined) throw new Error('the interaction names an unknown grant');
+  await provider.interactionFinished(
+    request,
+    response,
+    { consent: { grantId: await grantWhatWasAsked(provider, details) } },
+    { mergeWithLastSubmission: true },
+  );
+}
+
+/** Consent as a user gives it in these tests: every scope, claim and resource scope the client asked for. */
+async function grantWhatWasAsked(
+  provider: Provider,
+  details: Awaited<ReturnType<Provider['interactionDetails']>>,
+): Promise<string> {
+  const accountId = details.session?.accountId;
+  if (accountId === undefined) throw new Error('a consent interaction without a session');
+  const grant =
+    details.grantId === undefined
+      ? new provider.Grant({ accountId, clientId: String(details.params.client_id) })
+      : await provider.Grant.find(details.grantId);
+  if (grant === undefined) throw new Error(`no grant ${details.grantId}`);
   const missing = details.prompt.details as {
     missingOIDCScope?: string[];
     missingOIDCClaims?: string[];
@@ -402,13 +400,8 @@ async function interact(
   };
   if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
   if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
-    grant.addResourceScope(indicator, scopes.join(' '));
+  for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+    grant.addResourceScope(resource, scopes.join(' '));
   }
-  await provider.interactionFinished(
-    request,
-    response,
-    { consent: { grantId: await grant.save() } },
-    { mergeWithLastSubmission: true },
-  );
+  return grant.save();
 }
