@@ -45,7 +45,8 @@ const CONTENT: Record<string, string> = {
   tenants: 'select * from tenants',
   users: 'select * from users',
   api_keys: 'select tenant_id, user_id, name, scopes, is_active, created_at, last_used_at from api_keys',
-  mcp_servers: 'select * from mcp_servers',
+  // updated_at is the database's change stamp (the Registry API's updated_since): the time of the write itself.
+  mcp_servers: "select to_jsonb(s) - 'updated_at' from mcp_servers s",
   circuit_breakers: 'select * from circuit_breakers',
   server_tools: 'select * from server_tools',
   server_resources: 'select * from server_resources',
