@@ -20,11 +20,6 @@ export interface KnownKey {
   lastUsedAt: Date | null;
 }
 
-export interface KeyCacheOptions {
-  readonly maxEntries?: number;
-  readonly ttlMs?: number;
-}
-
 /**
  * The keys this instance accepted lately, by hash, so a request does not read its key again. Binding rule
  * (issue 13): a revoked, expired or locked key is still refused on the very next request on every instance.
@@ -36,20 +31,14 @@ export interface KeyCacheOptions {
 export class KeyCache {
   private readonly cache: CoherentCache<KnownKey>;
 
-  constructor(coherence: Coherence, options: KeyCacheOptions = {}) {
-    this.cache = new CoherentCache(coherence, {
-      maxEntries: options.maxEntries ?? 10_000,
-      ttlMs: options.ttlMs ?? 5 * 60_000,
-    });
+  constructor(coherence: Coherence) {
+    this.cache = new CoherentCache(coherence, { maxEntries: 10_000, ttlMs: 5 * 60_000 });
     coherence.watch(API_KEY_TOPICS.apiKeyChanged, (event) => {
-      const apiKeyId = (event as { apiKeyId?: unknown } | null)?.apiKeyId;
+      // An event from elsewhere arrives as JSON: without a key id, drop everything.
+      const apiKeyId = event?.apiKeyId;
       if (typeof apiKeyId === 'string') this.cache.invalidate((key) => key.id === apiKeyId);
       else this.cache.invalidate();
     });
-  }
-
-  get size(): number {
-    return this.cache.size;
   }
 
   get(hash: string): KnownKey | undefined {

@@ -8,7 +8,6 @@ export interface CoherentCacheOptions {
    * changes made around the application (SQL by hand).
    */
   readonly ttlMs: number;
-  readonly now?: () => number;
 }
 
 /** Taken before reading what will be stored: an invalidation or a lost event bus in between voids it. */
@@ -32,25 +31,18 @@ export class CoherentCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
   /** Moves on every invalidation: a read that began before one is not stored. */
   private version = 0;
-  private readonly now: () => number;
 
   constructor(
     private readonly coherence: Coherence,
     private readonly options: CoherentCacheOptions,
-  ) {
-    this.now = options.now ?? Date.now;
-  }
-
-  get size(): number {
-    return this.entries.size;
-  }
+  ) {}
 
   /** The value held for `key`, when it may be trusted now. */
   get(key: string): V | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     const epoch = this.coherence.epoch();
-    if (epoch === null || epoch !== entry.epoch || this.now() - entry.storedAt > this.options.ttlMs) {
+    if (epoch === null || epoch !== entry.epoch || Date.now() - entry.storedAt > this.options.ttlMs) {
       this.entries.delete(key);
       return undefined;
     }
@@ -70,21 +62,11 @@ export class CoherentCache<V> {
   set(key: string, value: V, ticket: CacheTicket | null): void {
     if (ticket === null || ticket.version !== this.version || this.coherence.epoch() !== ticket.epoch) return;
     this.entries.delete(key);
-    this.entries.set(key, { value, epoch: ticket.epoch, storedAt: this.now() });
+    this.entries.set(key, { value, epoch: ticket.epoch, storedAt: Date.now() });
     for (const oldest of this.entries.keys()) {
       if (this.entries.size <= this.options.maxEntries) break;
       this.entries.delete(oldest);
     }
-  }
-
-  /** The value for `key`: the one held, or what `load` reads (kept when it may be). */
-  async through(key: string, load: () => Promise<V>): Promise<V> {
-    const held = this.get(key);
-    if (held !== undefined) return held;
-    const ticket = this.ticket();
-    const value = await load();
-    this.set(key, value, ticket);
-    return value;
   }
 
   /** Drops the entries `matches` selects (every entry without it); reads in flight are not kept either. */
