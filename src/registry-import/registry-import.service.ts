@@ -4,15 +4,16 @@ import { type Keyring, SealedValueError } from '../crypto/keyring.js';
 import { isUniqueViolation } from '../db/errors.js';
 import type { EntityManager } from '../db/orm.js';
 import type { Viewer } from '../graphql/access.js';
-import { ApiError, badUserInput, conflict, forbidden } from '../graphql/errors.js';
+import { ApiError, conflict, forbidden } from '../graphql/errors.js';
 import type { JsonObject } from '../graphql/scalars.js';
 import type { Inspection } from '../mcp/mcp-client.js';
 import { discoverCapabilities, syncCapabilities } from '../registry/capabilities.js';
 import { CircuitBreaker } from '../registry/circuit-breaker.entity.js';
-import { openConnectionHeaders } from '../registry/connection-headers.js';
+import { movesElsewhere, openConnectionHeaders } from '../registry/connection-headers.js';
 import { MCPServer } from '../registry/mcp-server.entity.js';
 import { targetTenant } from '../registry/server.service.js';
 import { requireHeaders } from '../registry/server-input.validation.js';
+import { requireSearchLength } from '../registry/text-search.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { ImportedServer, UpstreamStatus } from './imported-server.entity.js';
 import { RegistrySource } from './registry-source.entity.js';
@@ -68,7 +69,6 @@ export interface ImportReport {
   readonly since: Date | null;
 }
 
-const MAX_SEARCH = 200;
 const DISCOVERY_CONCURRENCY = 4;
 const NAMES_PER_STATEMENT = 5000;
 
@@ -136,8 +136,7 @@ async function prepare(
 ): Promise<Prepared> {
   const url = normalizeRegistryUrl(request.url);
   const search = (request.search ?? '').trim();
-  if (search.length > MAX_SEARCH)
-    throw badUserInput(`"search" must be at most ${MAX_SEARCH} characters.`, 'search');
+  requireSearchLength(search, 'search');
   const newHeaders =
     request.headers === undefined
       ? undefined
@@ -420,16 +419,8 @@ function headersAfterMove(
   keyring: Keyring,
 ): Record<string, string> | null {
   const server = row.server.getEntity();
-  if (originOf(server.endpointUrl) !== originOf(entry.remoteUrl)) return null;
+  if (movesElsewhere(server.endpointUrl, entry.remoteUrl)) return null;
   return openConnectionHeaders(keyring, server.id, server.sealedHeaders);
-}
-
-function originOf(url: string): string | null {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return null;
-  }
 }
 
 async function apply(tx: EntityManager, prepared: Prepared, settings: ImportSettings): Promise<ImportReport> {
@@ -451,8 +442,7 @@ async function apply(tx: EntityManager, prepared: Prepared, settings: ImportSett
   // Servers that move to another origin lose their stored headers (given for the old host): loaded in one batch.
   const moving = actions.flatMap((action) =>
     (action.kind === 'update' || (action.kind === 'mark' && action.entry !== null)) &&
-    originOf(action.row.server.getEntity().endpointUrl) !==
-      originOf((action.entry as UpstreamServer).remoteUrl)
+    movesElsewhere(action.row.server.getEntity().endpointUrl, (action.entry as UpstreamServer).remoteUrl)
       ? [action.row.server.getEntity()]
       : [],
   );
@@ -546,7 +536,7 @@ async function applyEntry(
 ): Promise<void> {
   const server = row.server.getEntity();
   if (remoteChanged(row, entry)) {
-    if (originOf(server.endpointUrl) !== originOf(entry.remoteUrl)) server.sealedHeaders = null;
+    if (movesElsewhere(server.endpointUrl, entry.remoteUrl)) server.sealedHeaders = null;
     server.endpointUrl = entry.remoteUrl;
     server.transportType = entry.remoteType;
   }

@@ -1,6 +1,6 @@
 import { ApiError } from '../graphql/errors.js';
 import { TransportType } from '../registry/registry.enums.js';
-import { requireEndpoint } from '../registry/server-input.validation.js';
+import { isHeaderName, requireEndpoint } from '../registry/server-input.validation.js';
 import { OFFICIAL_META_KEY } from '../registry-api/server-json.js';
 import { UpstreamStatus } from './imported-server.entity.js';
 
@@ -38,7 +38,6 @@ export interface OlderVersion {
 export type UpstreamEntry = UpstreamServer | SkippedEntry | OlderVersion;
 
 const NAME = /^[a-zA-Z0-9.-]+\/[a-zA-Z0-9._-]+$/;
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const VARIABLE = /\{([a-zA-Z_][a-zA-Z0-9_]*)\}/g;
 const STATUSES: Record<string, UpstreamStatus> = {
   active: UpstreamStatus.ACTIVE,
@@ -110,7 +109,7 @@ export function readUpstreamEntry(raw: unknown, index: number): UpstreamEntry {
       headers
         .filter((header) => header.isRequired === true && typeof header.name === 'string')
         .map((header) => String(header.name))
-        .filter((header) => HEADER_NAME.test(header)),
+        .filter(isHeaderName),
     ),
   ].sort();
   return {

@@ -7,6 +7,24 @@ import type { Logger } from '../logger.js';
 import type { MCPServer } from './mcp-server.entity.js';
 
 /**
+ * Whether an endpoint change sends requests to another host (another origin, or to or from a command line):
+ * stored headers were given for one host and never follow a server elsewhere.
+ */
+export function movesElsewhere(current: string, next: string | undefined): boolean {
+  if (next === undefined) return false;
+  return originOf(current) === null || originOf(current) !== originOf(next);
+}
+
+function originOf(endpoint: string): string | null {
+  try {
+    const url = new URL(endpoint);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * The one way connection headers (credentials) are stored and read: sealed with the keyring for their own
  * server, so a sealed value copied onto another server's row does not open.
  */

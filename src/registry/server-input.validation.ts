@@ -19,6 +19,9 @@ const MAX_URI_LENGTH = 2048;
 // RFC 9110 field-name token.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+/** An HTTP header name (an RFC 9110 token). */
+export const isHeaderName = (name: string): boolean => HEADER_NAME.test(name);
+
 const URL_SCHEMES: Partial<Record<TransportType, readonly string[]>> = {
   [TransportType.STREAMABLE_HTTP]: ['http:', 'https:'],
   [TransportType.SSE]: ['http:', 'https:'],
@@ -84,7 +87,7 @@ export function requireHeaders(value: unknown): Record<string, string> {
   const entries = Object.entries(headers);
   if (entries.length > MAX_HEADERS) throw badUserInput(`At most ${MAX_HEADERS} headers.`, 'headers');
   for (const [name, headerValue] of entries) {
-    if (!HEADER_NAME.test(name)) throw badUserInput(`"${name}" is not a valid header name.`, 'headers');
+    if (!isHeaderName(name)) throw badUserInput(`"${name}" is not a valid header name.`, 'headers');
     if (typeof headerValue !== 'string' || /[\r\n]/.test(headerValue)) {
       throw badUserInput(`Header "${name}" must be a single-line string.`, 'headers');
     }

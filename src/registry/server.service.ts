@@ -20,7 +20,7 @@ import type { Inspection } from '../mcp/mcp-client.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { discoverCapabilities, syncCapabilities } from './capabilities.js';
 import { CircuitBreaker } from './circuit-breaker.entity.js';
-import { loadConnectionHeaders, sealConnectionHeaders } from './connection-headers.js';
+import { loadConnectionHeaders, movesElsewhere, sealConnectionHeaders } from './connection-headers.js';
 import { MCPServer } from './mcp-server.entity.js';
 import { TransportType } from './registry.enums.js';
 import type { RegistryLoaders, ServerRow } from './registry.loaders.js';
@@ -365,21 +365,6 @@ export function updateServer(
     await flushServer(tx, server.name);
     return { result: server, resourceId: server.id };
   });
-}
-
-/** Whether an endpoint change sends requests to another host (another origin, or to or from a command line). */
-function movesElsewhere(current: string, next: string | undefined): boolean {
-  if (next === undefined) return false;
-  return originOf(current) === null || originOf(current) !== originOf(next);
-}
-
-function originOf(endpoint: string): string | null {
-  try {
-    const url = new URL(endpoint);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : null;
-  } catch {
-    return null;
-  }
 }
 
 /**
