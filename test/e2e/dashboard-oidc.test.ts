@@ -1,21 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page, WebSocket } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresDatabase, postgresAvailable, redisAvailable } from '../support/database.js';
+import { postgresAvailable, redisAvailable } from '../support/database.js';
 import { startStreamableHttpServer } from '../support/mcp-servers.js';
 import { API_AUDIENCE, type OpenIdProvider, startOpenIdProvider } from '../support/openid-provider.js';
 import { browserTestsRun, launchChromium, screenshot, watchForProblems } from './support/browser.js';
+import { type Configuration, startConfiguration } from './support/configurations.js';
 import { createTestTenant } from './support/contract-calls.js';
-import {
-  productionEnvironment,
-  runCli,
-  type ServerProcess,
-  startServerProcess,
-  userEnvironment,
-} from './support/server-process.js';
+import { type ServerProcess } from './support/server-process.js';
 
 /**
  * Dashboard sign-in with an identity provider, in headless Chromium: a real OpenID provider (oidc-provider) with
@@ -97,27 +91,8 @@ describe.skipIf(!browserTestsRun() || !postgresAvailable() || !redisAvailable())
       OIDC_PROVIDER_NAME: 'Test ID',
     });
 
-    async function startConfiguration(configuration: 'embedded' | 'production') {
-      if (configuration === 'embedded') {
-        const env = userEnvironment({ PORT: '0', ...oidcEnvironment() });
-        const dataDir = await mkdtemp(path.join(workDir, 'embedded-'));
-        const created = await runCli(dataDir, env, ['key', 'create', '--name', 'op', '--scopes', 'admin']);
-        expect(created, created.stderr).toMatchObject({ code: 0 });
-        const server = await startServerProcess(dataDir, env);
-        processes.push(server);
-        return { server, adminKey: created.stdout.trim() };
-      }
-      const database = await createPostgresDatabase();
-      cleanUps.push(() => database.drop());
-      const adminKey = `oidc-admin-${randomUUID()}`;
-      const databaseUrl = database.target.kind === 'postgres' ? database.target.url : '';
-      const server = await startServerProcess(
-        workDir,
-        productionEnvironment(databaseUrl, adminKey, oidcEnvironment()),
-      );
-      processes.push(server);
-      return { server, adminKey };
-    }
+    const startIn = (configuration: Configuration) =>
+      startConfiguration(configuration, { workDir, env: oidcEnvironment(), processes, cleanUps });
 
     /** From the dashboard's sign-in page through the provider's login and consent pages, back signed in. */
     async function signInAtProvider(page: Page, origin: string, username: string, password: string) {
@@ -147,7 +122,7 @@ describe.skipIf(!browserTestsRun() || !postgresAvailable() || !redisAvailable())
           () => weather.close(),
           () => notes.close(),
         );
-        const { server, adminKey } = await startConfiguration(configuration);
+        const { server, adminKey } = await startIn(configuration);
         await op.allowRedirectUri(`${server.origin}/auth/callback`);
         const annTenant = await createTestTenant(server.url, adminKey, 'ann');
         const bobTenant = await createTestTenant(server.url, adminKey, 'bob');

@@ -1,20 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresDatabase, postgresAvailable, redisAvailable } from '../support/database.js';
+import { postgresAvailable, redisAvailable } from '../support/database.js';
 import { startStreamableHttpServer } from '../support/mcp-servers.js';
 import { browserTestsRun, launchChromium, screenshot, watchForProblems } from './support/browser.js';
+import { type Configuration, startConfiguration } from './support/configurations.js';
 import { callOk, createTestTenant } from './support/contract-calls.js';
-import {
-  productionEnvironment,
-  runCli,
-  type ServerProcess,
-  startServerProcess,
-  userEnvironment,
-} from './support/server-process.js';
+import { type ServerProcess } from './support/server-process.js';
 
 /**
  * The dashboard and GraphiQL in a real browser (headless Chromium), against the built server started as users
@@ -87,31 +81,8 @@ describe.skipIf(!browserTestsRun() || !postgresAvailable() || !redisAvailable())
       expect(codes.every((code) => code === 0)).toBe(true);
     });
 
-    async function startConfiguration(configuration: 'embedded' | 'production') {
-      if (configuration === 'embedded') {
-        const env = userEnvironment({ PORT: '0', ...PROBING });
-        const dataDir = await mkdtemp(path.join(workDir, 'embedded-'));
-        const created = await runCli(dataDir, env, [
-          'key',
-          'create',
-          '--name',
-          'dashboard',
-          '--scopes',
-          'admin',
-        ]);
-        expect(created, created.stderr).toMatchObject({ code: 0 });
-        const server = await startServerProcess(dataDir, env);
-        processes.push(server);
-        return { server, adminKey: created.stdout.trim() };
-      }
-      const database = await createPostgresDatabase();
-      cleanUps.push(() => database.drop());
-      const adminKey = `dashboard-admin-${randomUUID()}`;
-      const databaseUrl = database.target.kind === 'postgres' ? database.target.url : '';
-      const server = await startServerProcess(workDir, productionEnvironment(databaseUrl, adminKey, PROBING));
-      processes.push(server);
-      return { server, adminKey };
-    }
+    const startIn = (configuration: Configuration) =>
+      startConfiguration(configuration, { workDir, env: PROBING, processes, cleanUps });
 
     it.each(['embedded', 'production'] as const)(
       '%s: sign in, servers go UNHEALTHY live, every page renders',
@@ -122,7 +93,7 @@ describe.skipIf(!browserTestsRun() || !postgresAvailable() || !redisAvailable())
           () => weather.close(),
           () => notes.close(),
         );
-        const { server, adminKey } = await startConfiguration(configuration);
+        const { server, adminKey } = await startIn(configuration);
         const seeded = await seed(server.url, adminKey, { weather: weather.url, notes: notes.url });
 
         const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
