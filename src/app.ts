@@ -56,6 +56,7 @@ import { createEventBus, type EventBus } from './pubsub/pubsub.js';
 import { sealStoredConnectionHeaders } from './registry/connection-headers.js';
 import { registryApiRoutes } from './registry-api/registry-api.routes.js';
 import { RegistrySync } from './registry-import/registry-sync.js';
+import { CallFigures } from './routing/call-figures.js';
 import { buildAppSchema } from './schema.js';
 
 export interface AppOptions {
@@ -80,6 +81,8 @@ export interface RunningApp {
   readonly capabilityWatcher: CapabilityWatcher | null;
   /** Where the health checker runs: the scheduled sync of the upstream registries in REGISTRY_SYNC_URLS. */
   readonly registrySync: RegistrySync | null;
+  /** The tool call figures written behind the calls; `flush()` writes them now. */
+  readonly callFigures: CallFigures;
   /** Drains HTTP and websockets, then closes the database and Redis. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -146,6 +149,7 @@ async function serve(
     idleMs: config.gateway.upstreamIdleMs,
     maxSessions: config.gateway.maxUpstreamSessions,
   });
+  const callFigures = new CallFigures({ orm, log });
   // Known once the server listens (PORT may be 0); requests only come after that.
   let publicOrigin = config.publicUrl ?? '';
 
@@ -168,6 +172,7 @@ async function serve(
       keyring,
       eventBus,
       upstreams,
+      callFigures,
       metrics,
       loaders: createRequestLoaders(em),
     };
@@ -208,6 +213,7 @@ async function serve(
     config,
     requestLogs,
     upstreams,
+    callFigures,
     metrics,
     log,
     publicOrigin: () => publicOrigin,
@@ -333,6 +339,8 @@ async function serve(
       await apollo.stop();
       await upstreams.close();
       await webSockets.close();
+      // After the last call: what it counted is written before the database closes.
+      await callFigures.close();
       await Promise.allSettled([database.close(), eventBus.close(), admission.close()]);
     })();
     return closing;
@@ -345,6 +353,7 @@ async function serve(
     healthChecker,
     capabilityWatcher,
     registrySync,
+    callFigures,
     close,
   };
 }

@@ -1,6 +1,7 @@
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyScope } from '../src/graphql/access.js';
+import { CallFigures } from '../src/routing/call-figures.js';
 import {
   CallToolDocument,
   CreateRoutingRuleDocument,
@@ -131,7 +132,9 @@ function answerOf(result: CallResult | undefined): { server: string; tool: strin
   return JSON.parse(block?.text ?? 'null');
 }
 
+/** Reads the database once the figures of the calls made so far are written (they are written behind). */
 async function sql<T = Record<string, unknown>>(query: string, params: unknown[] = []): Promise<T[]> {
+  await app.callFigures.flush();
   return app.orm.em.fork().execute<T[]>(query, params);
 }
 
@@ -760,5 +763,70 @@ describe('callTool', () => {
     expect(codeOf(await callTool(limited, { toolName: 'translate' }))).toBe('NOT_FOUND');
     expect(await toolStats(other.id, 'summarize')).toMatchObject({ total_calls: 0 });
     expect(await toolStats(other.id, 'translate')).toMatchObject({ total_calls: 0 });
+  });
+});
+
+describe('call figures, written behind the calls', () => {
+  const figureWrites = /update (mcp_servers|server_tools|circuit_breakers)|^\[query\] begin/;
+
+  it('writes no figure during a call, and counts concurrent calls exactly once written', async () => {
+    const acme = await newTenant();
+    const { id } = await registerRunning(acme, 'figures-quiet');
+    const first = await app.countStatements(() =>
+      callTool(acme.key, { serverId: id, toolName: 'search', arguments: { query: 'a' } }),
+    );
+    expect(first.result.errors).toBeUndefined();
+    expect(first.statements.filter((statement) => figureWrites.test(statement))).toEqual([]);
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => callTool(acme.key, { serverId: id, toolName: 'search' })),
+    );
+    expect(answers.map((answer) => answer.errors)).toEqual(Array(5).fill(undefined));
+    const stats = await toolStats(id, 'search');
+    expect(stats).toMatchObject({ total_calls: 6, success_count: 6, error_count: 0 });
+    expect(stats?.avg_execution_time).not.toBeNull();
+    expect(await serverRow(id)).toMatchObject({ active_connections: 0 });
+    expect(await breakerOf(id)).toMatchObject({ state: 'closed', failure_count: 0, total_successes: 6 });
+  });
+
+  it('applies a success at once, in its transaction, when the breaker has failures counted', async () => {
+    const acme = await newTenant();
+    const { id } = await registerRunning(acme, 'figures-failing', { failureThreshold: 5 });
+    await sql('update circuit_breakers set failure_count = 2 where server_id = ?', [id]);
+    const { statements } = await app.countStatements(() =>
+      callTool(acme.key, { serverId: id, toolName: 'search' }),
+    );
+    expect(statements.some((statement) => /update "circuit_breakers"/.test(statement))).toBe(true);
+    const [breaker] = await app.orm.em
+      .fork()
+      .execute<{ failure_count: number }[]>(
+        'select failure_count from circuit_breakers where server_id = ?',
+        [id],
+      );
+    expect(breaker?.failure_count).toBe(0);
+  });
+
+  it('writes what is left when it closes, and keeps an open connection counted until its call ends', async () => {
+    const acme = await newTenant();
+    const { id } = await registerRunning(acme, 'figures-closing');
+    const figures = new CallFigures({ orm: app.orm, flushIntervalMs: 60_000 });
+    figures.connectionChanged(id, +1);
+    figures.toolCalled(id, 'search', { succeeded: false, durationMs: 40 });
+    figures.toolCalled(id, 'search', { succeeded: true, durationMs: 20 });
+    await figures.flush();
+    expect(await toolStats(id, 'search')).toMatchObject({ total_calls: 2, avg_execution_time: 30 });
+    // The exact running mean across writes: (30 × 2 + 60) / 3.
+    figures.toolCalled(id, 'search', { succeeded: false, durationMs: 60 });
+    expect(await serverRow(id)).toMatchObject({ active_connections: 1 });
+    expect(figures.activeConnections(id, 1)).toBe(1);
+    figures.connectionChanged(id, -1);
+    expect(figures.activeConnections(id, 1)).toBe(0);
+    await figures.close();
+    expect(await serverRow(id)).toMatchObject({ active_connections: 0 });
+    expect(await toolStats(id, 'search')).toMatchObject({
+      total_calls: 3,
+      success_count: 1,
+      error_count: 2,
+      avg_execution_time: 40,
+    });
   });
 });

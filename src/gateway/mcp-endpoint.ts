@@ -30,6 +30,7 @@ import type { UpstreamPool } from '../mcp/mcp-client.js';
 import type { Metrics } from '../observability/metrics.js';
 import { ATTR, startServerSpan, withContext } from '../observability/spans.js';
 import type { TypedPubSub } from '../pubsub/pubsub.js';
+import type { CallFigures } from '../routing/call-figures.js';
 import { virtualServerEndpointUrl } from '../virtual/virtual-endpoint.js';
 import { VirtualServer } from '../virtual/virtual-server.entity.js';
 import { AgentNotifier } from './agent-notifier.js';
@@ -54,6 +55,7 @@ export interface McpEndpointOptions {
   readonly config: AppConfig;
   readonly requestLogs: RequestLogWriter;
   readonly upstreams: UpstreamPool;
+  readonly callFigures: CallFigures;
   readonly metrics: Metrics;
   readonly log: Logger;
   /** This API's origin as agents reach it (PUBLIC_URL, or the listening address): the endpoints' resource URIs. */
@@ -152,6 +154,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         health: config.health,
         gateway: config.gateway,
         upstreams: options.upstreams,
+        callFigures: options.callFigures,
         metrics: options.metrics,
       },
       cancellable: () => NEVER_CANCELLED,

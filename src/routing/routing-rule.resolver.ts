@@ -61,6 +61,7 @@ export class ToolCallResolver {
         health: context.config.health,
         gateway: context.config.gateway,
         upstreams: context.upstreams,
+        callFigures: context.callFigures,
         metrics: context.metrics,
       },
       input,

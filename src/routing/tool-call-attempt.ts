@@ -19,11 +19,13 @@ import type { Metrics } from '../observability/metrics.js';
 import type { EventPublisher } from '../pubsub/pubsub.js';
 import { callTargetOf } from '../registry/capabilities.js';
 import type { MCPServer } from '../registry/mcp-server.entity.js';
+import type { CallFigures } from './call-figures.js';
 
 declare module '../graphql/context.js' {
   interface GraphQLContext {
     /** The process's sessions to upstream servers, which `callTool` reuses. */
     readonly upstreams: UpstreamPool;
+    readonly callFigures: CallFigures;
   }
 }
 
@@ -37,6 +39,8 @@ export interface GatewayDependencies {
   readonly gateway: GatewaySettings;
   /** Sessions to upstream servers, reused across calls. */
   readonly upstreams: UpstreamPool;
+  /** Where each call's connection count, tool figures and quiet breaker successes are summed. */
+  readonly callFigures: CallFigures;
   readonly metrics: Pick<Metrics, 'toolCalls' | 'toolCallDuration'>;
 }
 
@@ -67,15 +71,26 @@ interface McpFailure {
   readonly message: string;
 }
 
+/** The server an attempt goes to, and whether an answer from it can move its breaker's state. */
+export interface AttemptTarget {
+  readonly server: MCPServer;
+  /**
+   * Its breaker was CLOSED with no failure counted when the call was routed: a success only adds to its
+   * counts (written behind, call-figures.ts). Otherwise every outcome goes through the locked transaction.
+   */
+  readonly breakerAtRest: boolean;
+}
+
 /**
- * One attempt on one server: its connection count is raised for the duration of the call, its breaker and
- * the tool's figures record the outcome (atomically in SQL, so concurrent calls lose no count), and breaker
- * changes are published. Stored headers that cannot be opened fail the attempt without contacting the server.
+ * One attempt on one server: its connection count is raised for the duration of the call, the tool's figures
+ * and the breaker record the outcome, and breaker changes are published. Counts are written behind the call
+ * (call-figures.ts); an outcome that may move the breaker is applied before the attempt returns. Stored
+ * headers that cannot be opened fail the attempt without contacting the server.
  */
 export async function attempt(
   em: EntityManager,
   deps: GatewayDependencies,
-  server: MCPServer,
+  { server, breakerAtRest }: AttemptTarget,
   call: { readonly name: string; readonly arguments: Record<string, unknown> },
   forwarding: ForwardingOptions = {},
 ): Promise<AttemptOutcome> {
@@ -89,7 +104,7 @@ export async function attempt(
       failure: { serverId: server.id, outcome: String(error.extensions.code), message: error.message },
     };
   }
-  await changeActiveConnections(em, server.id, +1);
+  deps.callFigures.connectionChanged(server.id, +1);
   const startedAt = performance.now();
   let outcome: { readonly result: McpToolCallResult } | { readonly failure: McpFailure };
   try {
@@ -102,7 +117,7 @@ export async function attempt(
     if (!(error instanceof McpInspectionError)) throw error;
     outcome = { failure: { serverId: server.id, outcome: error.outcome, message: error.message } };
   } finally {
-    await changeActiveConnections(em, server.id, -1);
+    deps.callFigures.connectionChanged(server.id, -1);
   }
   // The client walked away: the server did nothing wrong, and no other server should be asked.
   if (forwarding.signal?.aborted === true && 'failure' in outcome) throw new CallCancelledError();
@@ -116,9 +131,10 @@ export async function attempt(
           error: `tool call "${toolName}" failed: ${outcome.failure.message}`,
         }
       : null;
-  const events = await recordCallOutcome(em.fork(), deps.health, server.id, { failure });
-  publishHealthEvents(deps.pubSub, events);
-  await recordToolCall(em, server.id, toolName, {
+  if (failure === null && breakerAtRest) deps.callFigures.breakerSucceeded(server.id, new Date());
+  else
+    publishHealthEvents(deps.pubSub, await recordCallOutcome(em.fork(), deps.health, server.id, { failure }));
+  deps.callFigures.toolCalled(server.id, toolName, {
     succeeded: 'result' in outcome && !outcome.result.isError,
     durationMs,
   });
@@ -126,41 +142,4 @@ export async function attempt(
     return { failure: { ...outcome.failure, outcome: outcome.failure.outcome.toUpperCase() } };
   }
   return outcome;
-}
-
-/**
- * Raw SQL on purpose: a relative update cannot lose a concurrent one, and the identity map's copy is not
- * what is counted. The server was found inside the request's scope, so its id is the scope here.
- */
-async function changeActiveConnections(em: EntityManager, serverId: string, delta: 1 | -1): Promise<void> {
-  await em.execute(
-    'update mcp_servers set active_connections = greatest(active_connections + ?, 0) where id = ?',
-    [delta, serverId],
-  );
-}
-
-/**
- * Counts one call of the tool on this server: a call the server did not answer and a result with `isError`
- * are errors. The average execution time is the exact running mean of the time the gateway spent on each
- * counted call; one relative statement, so concurrent calls lose no count.
- */
-async function recordToolCall(
-  em: EntityManager,
-  serverId: string,
-  toolName: string,
-  call: { readonly succeeded: boolean; readonly durationMs: number },
-): Promise<void> {
-  await em.execute(
-    `update server_tools set
-       total_calls = total_calls + 1,
-       success_count = success_count + ?,
-       error_count = error_count + ?,
-       avg_execution_time = case
-         when avg_execution_time is null then ?
-         else avg_execution_time + (? - avg_execution_time) / (total_calls + 1)
-       end,
-       updated_at = now()
-     where server_id = ? and name = ?`,
-    [call.succeeded ? 1 : 0, call.succeeded ? 0 : 1, call.durationMs, call.durationMs, serverId, toolName],
-  );
 }

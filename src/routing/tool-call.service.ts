@@ -101,7 +101,15 @@ async function routeAndCall(
     const args =
       input.arguments == null ? {} : requireJsonObject(input.arguments, 'arguments', MAX_ARGUMENTS_BYTES);
     const route = await routeOf(em, deps.viewer, toolName, args, scopeOf(input));
-    const usable = await usableCandidates(em, route.candidates, deps.health.allowStdio);
+    const usable = (await usableCandidates(em, route.candidates, deps.health.allowStdio)).map(
+      (candidate) => ({
+        ...candidate,
+        activeConnections: deps.callFigures.activeConnections(
+          candidate.serverId,
+          candidate.activeConnections,
+        ),
+      }),
+    );
     const ordered = orderCandidates(usable, {
       strategy: route.strategy,
       counterKey: route.counterKey,
@@ -115,7 +123,7 @@ async function routeAndCall(
       attempts += 1;
       lastServerId = candidate.serverId;
       const answer = await throughTrialGate(candidate, () =>
-        attempt(em, deps, candidate.server, { name: toolName, arguments: args }, input),
+        attempt(em, deps, candidate, { name: toolName, arguments: args }, input),
       );
       if ('failure' in answer) {
         failures.push(answer.failure);

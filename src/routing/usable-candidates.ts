@@ -35,9 +35,13 @@ export async function throughTrialGate<T>(candidate: UsableCandidate, call: () =
   }
 }
 
-/** A candidate the gateway may call now; `onTrial` when its breaker lets calls through one at a time. */
+/**
+ * A candidate the gateway may call now; `onTrial` when its breaker lets calls through one at a time,
+ * `breakerAtRest` when it is CLOSED with no failure counted (a success cannot move it).
+ */
 export interface UsableCandidate extends ServerCandidate {
   readonly onTrial: boolean;
+  readonly breakerAtRest: boolean;
 }
 
 export const TRIAL_IN_FLIGHT: SkipReason = 'CIRCUIT_TRIAL_IN_FLIGHT';
@@ -67,6 +71,9 @@ export async function usableCandidates(
       usable.push({
         ...candidate,
         onTrial: breaker !== undefined && breaker.state !== CircuitBreakerState.CLOSED,
+        breakerAtRest:
+          breaker === undefined ||
+          (breaker.state === CircuitBreakerState.CLOSED && breaker.failureCount === 0),
       });
   }
   if (usable.length > 0) return usable;
