@@ -209,6 +209,7 @@ async function serve(
     admission,
     clientIpOf,
     pubSub: eventBus.pubSub,
+    coherence: eventBus.coherence,
     keyring,
     config,
     requestLogs,

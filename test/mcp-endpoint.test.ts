@@ -245,6 +245,35 @@ describe('the MCP endpoint of a virtual server', () => {
     );
   });
 
+  it('serves a known catalog without reading the registry, and the next request after an edit sees it', async () => {
+    const upstream = await started(startModernServer(catalog('cached', ['alpha', 'beta'])));
+    const serverId = await register('cached', upstream.url, 'STREAMABLE_HTTP');
+    const created = await createVirtualServer({ name: 'cached', members: [{ serverId, prefix: 'c' }] });
+    const agent = await agentOn('2026-07-28', created.endpointUrl);
+    expect((await agent.listTools()).tools.map((tool) => tool.name)).toEqual(['c__alpha', 'c__beta']);
+    const registryReads = /from "(virtual_servers|virtual_server_members|server_tools)"|from server_tools/;
+    const again = await app.countStatements(() => agent.listTools());
+    expect(again.result.tools.map((tool) => tool.name)).toEqual(['c__alpha', 'c__beta']);
+    expect(again.statements.filter((statement) => registryReads.test(statement))).toEqual([]);
+    const call = await app.countStatements(() => agent.callTool('c__beta', {}));
+    expect(answerOf(call.result)).toMatchObject({ server: 'cached', tool: 'beta' });
+    expect(call.statements.filter((statement) => registryReads.test(statement))).toEqual([]);
+
+    const update = (input: Record<string, unknown>) =>
+      app.graphql({
+        query: print(UpdateVirtualServerDocument),
+        variables: { id: created.id, input },
+        key: writer,
+      });
+    expect(
+      (await update({ members: [{ serverId, prefix: 'renamed', toolNames: ['alpha'] }] })).errors,
+    ).toBeUndefined();
+    expect((await agent.listTools()).tools.map((tool) => tool.name)).toEqual(['renamed__alpha']);
+    await expect(agent.callTool('c__beta', {})).rejects.toThrow(/Unknown tool: c__beta/);
+    expect((await update({ isActive: false })).errors).toBeUndefined();
+    expect((await postMcp(created.endpointUrl, proxy, INITIALIZE_2025)).status).toBe(404);
+  });
+
   it.each(ERAS)(
     '%s: a key revoked while its agent is connected is refused at the next request',
     async (era) => {

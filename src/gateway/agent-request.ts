@@ -2,7 +2,7 @@ import type { EntityManager } from '../db/orm.js';
 import type { Viewer } from '../graphql/access.js';
 import type { Logger } from '../logger.js';
 import type { GatewayDependencies } from '../routing/tool-call-attempt.js';
-import type { VirtualServer } from '../virtual/virtual-server.entity.js';
+import type { AgentCatalog, VirtualServerView } from './agent-catalogs.js';
 import type { CancellableCall } from './call-cancellations.js';
 
 /** One admitted agent request to a virtual server: what every MCP handler of the endpoint works with. */
@@ -12,7 +12,9 @@ export interface AgentRequest {
   readonly em: EntityManager;
   readonly viewer: Viewer;
   /** Active, and visible to the viewer. */
-  readonly virtualServer: VirtualServer;
+  readonly virtualServer: VirtualServerView;
+  /** Its members and tools as the viewer's scope sees them (agent-catalogs.ts). */
+  readonly catalog: AgentCatalog;
   /** What tool calls go through: the same routing, breakers and audit as `callTool`. */
   readonly gateway: GatewayDependencies;
   readonly log: Logger;

@@ -13,8 +13,9 @@ import {
 import { GraphQLError } from 'graphql';
 import { ApiError, ErrorCode } from '../graphql/errors.js';
 import { CLIENT_INFO } from '../mcp/mcp-session.js';
+import { MCPServer } from '../registry/mcp-server.entity.js';
 import { callToolThroughGateway } from '../routing/tool-call.service.js';
-import { exposedPrompts, exposedTools, memberResources, membersOf } from '../virtual/virtual-catalog.js';
+import { exposedPrompts, memberResources, membersOf } from '../virtual/virtual-catalog.js';
 import type { AgentRequest } from './agent-request.js';
 import { pageOf } from './list-pages.js';
 import { getPromptFor, readResourceFor } from './upstream-reads.js';
@@ -65,9 +66,7 @@ export function agentServer(agent: AgentRequest): Server {
 }
 
 async function listTools(agent: AgentRequest, cursor: string | undefined): Promise<ListToolsResult> {
-  const members = await membersOf(agent.em, agent.virtualServer);
-  const tools = await exposedTools(agent.em, agent.virtualServer, members);
-  const { items, nextCursor } = pageOf(tools, cursor, (tool) => tool.name);
+  const { items, nextCursor } = pageOf(agent.catalog.tools, cursor, (tool) => tool.name);
   return {
     tools: items.map((tool) => ({
       name: tool.name,
@@ -90,15 +89,17 @@ async function callTool(
   args: Record<string, unknown> | undefined,
   context: ServerContext,
 ): Promise<CallToolResult> {
-  const members = await membersOf(agent.em, agent.virtualServer);
-  const tools = await exposedTools(agent.em, agent.virtualServer, members, 'names');
-  const tool = tools.find((candidate) => candidate.name === name);
+  const { catalog } = agent;
+  const tool = catalog.toolsByName.get(name);
   if (tool === undefined) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
   // Every member showing the same upstream tool (under whatever name) may take the call.
   const offeringIds = new Set(
-    tools.filter((other) => other.toolName === tool.toolName).map((other) => other.serverId),
+    catalog.tools.filter((other) => other.toolName === tool.toolName).map((other) => other.serverId),
   );
-  const offering = members.filter(({ server }) => offeringIds.has(server.id)).map(({ server }) => server);
+  const offering = await serversInMemberOrder(
+    agent,
+    catalog.memberServerIds.filter((serverId) => offeringIds.has(serverId)),
+  );
   const progressToken = context.mcpReq._meta?.progressToken;
   const cancellable = agent.cancellable(context.mcpReq.id);
   try {
@@ -132,6 +133,22 @@ async function callTool(
   } finally {
     cancellable.release();
   }
+}
+
+/**
+ * The servers as they are now (health, connections, endpoint: what routing decides on), read in the
+ * request's scope, in the order given.
+ */
+async function serversInMemberOrder(agent: AgentRequest, serverIds: readonly string[]): Promise<MCPServer[]> {
+  if (serverIds.length === 0) return [];
+  // With their stored headers: the call opens the chosen one's (connection-headers.ts) without a statement.
+  const servers = await agent.em.find(
+    MCPServer,
+    { id: { $in: [...serverIds] } },
+    { populate: ['sealedHeaders'] },
+  );
+  const byId = new Map(servers.map((server) => [server.id, server]));
+  return serverIds.flatMap((serverId) => byId.get(serverId) ?? []);
 }
 
 /** What the agent reads when the gateway could not get an answer: the reason, and each server's fate. */

@@ -7,8 +7,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { AgentNotifier } from './agent-notifier.js';
 import type { AgentRequest } from './agent-request.js';
-import type { AgentSession } from './agent-session.entity.js';
-import { endAgentSession, findAgentSession, openAgentSession } from './agent-sessions.js';
+import type { AgentSessions, KnownSession } from './agent-sessions.js';
 import { jsonRpcRefusal } from './http-refusals.js';
 
 // The 2025-era (2025-11-25 and before) side of the endpoint: Streamable HTTP with `Mcp-Session-Id` sessions.
@@ -20,6 +19,7 @@ const SESSION_HEADER = 'mcp-session-id';
 
 export interface LegacyServingDependencies {
   readonly notifier: AgentNotifier;
+  readonly sessions: AgentSessions;
   /** The SDK server for an agent's request (agent-server.ts), with the session's id when it has one. */
   readonly serverFor: (agent: AgentRequest, sessionId: string | null) => Server;
   /** A session sent `notifications/cancelled` for one of its requests. */
@@ -48,10 +48,10 @@ export async function serveLegacy(
   if (sessionId === null) {
     return jsonRpcRefusal(400, -32000, 'Bad Request: Mcp-Session-Id header is required (initialize first).');
   }
-  const session = await findAgentSession(agent, sessionId);
+  const session = await deps.sessions.find(agent, sessionId);
   if (session === null) return jsonRpcRefusal(404, -32001, 'Session not found: initialize a new session.');
   if (request.method === 'DELETE') {
-    await endAgentSession(agent, session.id);
+    await deps.sessions.end(agent, session.id);
     return new Response(null, { status: 200 });
   }
   if (request.method === 'GET') return openStream(deps, request, agent, session);
@@ -71,7 +71,7 @@ async function initialize(
   const protocolVersion = SUPPORTED_PROTOCOL_VERSIONS.includes(params.protocolVersion)
     ? params.protocolVersion
     : (SUPPORTED_PROTOCOL_VERSIONS[0] ?? params.protocolVersion);
-  const sessionId = await openAgentSession(agent, protocolVersion, params.clientInfo.name);
+  const sessionId = await deps.sessions.open(agent, protocolVersion, params.clientInfo.name);
   const headers = new Headers(response.headers);
   headers.set(SESSION_HEADER, sessionId);
   return new Response(response.body, { status: response.status, headers });
@@ -92,7 +92,7 @@ async function openStream(
   deps: LegacyServingDependencies,
   request: Request,
   agent: AgentRequest,
-  session: AgentSession,
+  session: KnownSession,
 ): Promise<Response> {
   const server = deps.serverFor(agent, session.id);
   const remove = deps.notifier.addStream(agent.virtualServer.id, server);
@@ -106,7 +106,7 @@ async function openStream(
 }
 
 /** `notifications/cancelled` names a request that may be running on any instance: tell them all. */
-function relayCancellation(deps: LegacyServingDependencies, body: unknown, session: AgentSession): void {
+function relayCancellation(deps: LegacyServingDependencies, body: unknown, session: KnownSession): void {
   if (!isJSONRPCNotification(body) || body.method !== 'notifications/cancelled') return;
   const requestId = body.params?.requestId;
   if (typeof requestId === 'string' || typeof requestId === 'number') deps.onCancelled(session.id, requestId);

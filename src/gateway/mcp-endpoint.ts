@@ -29,13 +29,15 @@ import type { Logger } from '../logger.js';
 import type { UpstreamPool } from '../mcp/mcp-client.js';
 import type { Metrics } from '../observability/metrics.js';
 import { ATTR, startServerSpan, withContext } from '../observability/spans.js';
+import type { Coherence } from '../pubsub/coherence.js';
 import type { TypedPubSub } from '../pubsub/pubsub.js';
 import type { CallFigures } from '../routing/call-figures.js';
 import { virtualServerEndpointUrl } from '../virtual/virtual-endpoint.js';
-import { VirtualServer } from '../virtual/virtual-server.entity.js';
+import { AgentCatalogs } from './agent-catalogs.js';
 import { AgentNotifier } from './agent-notifier.js';
 import type { AgentRequest } from './agent-request.js';
 import { agentServer } from './agent-server.js';
+import { AgentSessions } from './agent-sessions.js';
 import { CallCancellations, type CancellableCall } from './call-cancellations.js';
 import { refusalOfAdmission } from './http-refusals.js';
 import { type LegacyServingDependencies, serveLegacy } from './legacy-sessions.js';
@@ -51,6 +53,8 @@ export interface McpEndpointOptions {
   readonly admission: Admission;
   readonly clientIpOf: (req: http.IncomingMessage) => string | null;
   readonly pubSub: TypedPubSub;
+  /** What the agent catalogs kept by this instance hear every catalog change through. */
+  readonly coherence: Coherence;
   readonly keyring: Keyring;
   readonly config: AppConfig;
   readonly requestLogs: RequestLogWriter;
@@ -107,6 +111,7 @@ const MCP_CORS = cors({
 export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   const { orm, admission, config, log } = options;
   const notifier = new AgentNotifier(orm, options.pubSub, log);
+  const catalogs = new AgentCatalogs(options.coherence);
   const cancellations = new CallCancellations(options.pubSub, log);
   // The SDK hands our AuthInfo object back to the server factory: it keys the request's Exchange and agent.
   const exchanges = new WeakMap<AuthInfo, Exchange>();
@@ -136,15 +141,16 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     exchange.userId = viewer.userId;
     scopeToTenant(em, tenantScopeOf(viewer));
     const id = exchange.virtualServerId;
-    const virtualServer = isUuid(id) ? await em.findOne(VirtualServer, { id }) : null;
+    const catalog = isUuid(id) ? await catalogs.catalogOf(em, viewer, id) : null;
     // Unknown, another tenant's and inactive read the same.
-    if (virtualServer === null || !virtualServer.isActive) throw notFound('Virtual server', id);
+    if (catalog === null) throw notFound('Virtual server', id);
     const actor = actorOf({ viewer, clientIp: exchange.clientIp });
     return {
       requestId: exchange.requestId,
       em,
       viewer,
-      virtualServer,
+      virtualServer: catalog.virtualServer,
+      catalog,
       log,
       gateway: {
         viewer,
@@ -163,6 +169,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
 
   const legacy: LegacyServingDependencies = {
     notifier,
+    sessions: new AgentSessions(options.coherence, options.pubSub),
     serverFor: (agent, sessionId) =>
       agentServer(
         sessionId === null ? agent : { ...agent, cancellable: (id) => cancellations.track(sessionId, id) },

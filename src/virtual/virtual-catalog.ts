@@ -24,7 +24,10 @@ export interface CatalogMember {
 }
 
 /** The members the request may see, in their order, each with its server: one statement. */
-export async function membersOf(em: EntityManager, virtualServer: VirtualServer): Promise<CatalogMember[]> {
+export async function membersOf(
+  em: EntityManager,
+  virtualServer: Pick<VirtualServer, 'id'>,
+): Promise<CatalogMember[]> {
   const members = await em.find(
     VirtualServerMember,
     { virtualServer: virtualServer.id },
@@ -39,7 +42,7 @@ export async function membersOf(em: EntityManager, virtualServer: VirtualServer)
  */
 export async function exposedTools(
   em: EntityManager,
-  virtualServer: VirtualServer,
+  virtualServer: Pick<VirtualServer, 'toolNaming'>,
   members: readonly CatalogMember[],
   detail: 'names' | 'full' = 'full',
 ): Promise<ExposedTool[]> {
@@ -103,7 +106,7 @@ async function memberTools(
 /** The prompts an agent sees, by name: one statement. */
 export async function exposedPrompts(
   em: EntityManager,
-  virtualServer: VirtualServer,
+  virtualServer: Pick<VirtualServer, 'toolNaming'>,
   members: readonly CatalogMember[],
 ): Promise<ExposedPrompt[]> {
   if (members.length === 0) return [];
