@@ -216,6 +216,33 @@ describe('the MCP endpoint of a virtual server', () => {
     },
   );
 
+  it('2025 sessions: answers a call as one JSON body, and as an event stream when it asks for progress', async () => {
+    const initialize = await postMcp(endpoint, proxy, INITIALIZE_2025);
+    const session = {
+      'mcp-session-id': initialize.headers.get('mcp-session-id') ?? '',
+      'mcp-protocol-version': '2025-11-25',
+    };
+    await initialize.body?.cancel();
+    const call = (meta: Record<string, unknown>) =>
+      postMcp(
+        endpoint,
+        proxy,
+        {
+          jsonrpc: '2.0',
+          id: 2,
+          method: 'tools/call',
+          params: { name: 'wx__status', arguments: {}, _meta: meta },
+        },
+        session,
+      );
+    const plain = await call({});
+    expect(plain.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await plain.json()).toMatchObject({ id: 2, result: { content: [{ type: 'text' }] } });
+    const streamed = await call({ progressToken: 'p1' });
+    expect(streamed.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(await streamed.text()).toContain('"id":2');
+  });
+
   it.each(ERAS)('%s: an unknown tool is an MCP error, not a hang', async (era) => {
     const agent = await agentOn(era, endpoint);
     await expect(agent.callTool('no_such_tool')).rejects.toThrow(/Unknown tool: no_such_tool/);

@@ -56,7 +56,7 @@ export async function serveLegacy(
   }
   if (request.method === 'GET') return openStream(deps, request, agent, session);
   relayCancellation(deps, body, session);
-  return serveStateless(deps.serverFor(agent, session.id), request);
+  return serveStateless(deps.serverFor(agent, session.id), request, { stream: asksForProgress(body) });
 }
 
 async function initialize(
@@ -77,9 +77,20 @@ async function initialize(
   return new Response(response.body, { status: response.status, headers });
 }
 
-/** One request on a fresh server and a stateless transport: nothing of it stays in this instance. */
-async function serveStateless(server: Server, request: Request): Promise<Response> {
-  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+/**
+ * One request on a fresh server and a stateless transport: nothing of it stays in this instance. The answer
+ * is one JSON body unless `stream`: an SSE stream, for a request whose progress notifications must reach the
+ * agent before its result.
+ */
+async function serveStateless(
+  server: Server,
+  request: Request,
+  { stream }: { readonly stream: boolean } = { stream: false },
+): Promise<Response> {
+  const transport = new WebStandardStreamableHTTPServerTransport({
+    sessionIdGenerator: undefined,
+    enableJsonResponse: !stream,
+  });
   await server.connect(transport);
   return transport.handleRequest(request);
 }
@@ -103,6 +114,16 @@ async function openStream(
   const response = await transport.handleRequest(request);
   if (!response.ok) remove();
   return response;
+}
+
+/** Whether a request (or one of a batch) carries a progress token, so its notifications must be streamed. */
+function asksForProgress(body: unknown): boolean {
+  if (Array.isArray(body)) return body.some(asksForProgress);
+  if (typeof body !== 'object' || body === null || !('params' in body)) return false;
+  const { params } = body;
+  if (typeof params !== 'object' || params === null || !('_meta' in params)) return false;
+  const { _meta: meta } = params;
+  return typeof meta === 'object' && meta !== null && 'progressToken' in meta;
 }
 
 /** `notifications/cancelled` names a request that may be running on any instance: tell them all. */
