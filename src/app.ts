@@ -57,6 +57,7 @@ import { sealStoredConnectionHeaders } from './registry/connection-headers.js';
 import { registryApiRoutes } from './registry-api/registry-api.routes.js';
 import { RegistrySync } from './registry-import/registry-sync.js';
 import { CallFigures } from './routing/call-figures.js';
+import { publishRoutingRuleChanges, TenantRoutingRules } from './routing/tenant-rules.js';
 import { buildAppSchema } from './schema.js';
 
 export interface AppOptions {
@@ -137,6 +138,7 @@ async function serve(
   const { orm } = database;
   const schema = await buildAppSchema(eventBus.pubSub);
   publishCatalogChanges(orm, eventBus.pubSub);
+  publishRoutingRuleChanges(orm, eventBus.pubSub);
   publishApiKeyChanges(orm, eventBus.pubSub);
   const app = express();
   // No cache revalidates GraphQL answers (no cache hints are served; dashboards POST), yet Express would hash
@@ -150,6 +152,7 @@ async function serve(
     maxSessions: config.gateway.maxUpstreamSessions,
   });
   const callFigures = new CallFigures({ orm, log });
+  const routingRules = new TenantRoutingRules(eventBus.coherence);
   // Known once the server listens (PORT may be 0); requests only come after that.
   let publicOrigin = config.publicUrl ?? '';
 
@@ -173,6 +176,7 @@ async function serve(
       eventBus,
       upstreams,
       callFigures,
+      routingRules,
       metrics,
       loaders: createRequestLoaders(em),
     };
@@ -215,6 +219,7 @@ async function serve(
     requestLogs,
     upstreams,
     callFigures,
+    routingRules,
     metrics,
     log,
     publicOrigin: () => publicOrigin,

@@ -1,7 +1,12 @@
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyScope } from '../src/graphql/access.js';
-import { CreateVirtualServerDocument, UpdateVirtualServerDocument } from './sdk/graphql.js';
+import {
+  CallToolDocument,
+  CreateRoutingRuleDocument,
+  CreateVirtualServerDocument,
+  UpdateVirtualServerDocument,
+} from './sdk/graphql.js';
 import { INITIALIZE_2025, postMcp } from './support/agents.js';
 import { type Fleet, startFleet, type TestApp } from './support/app.js';
 import { postgresAvailable, redisAvailable } from './support/database.js';
@@ -115,5 +120,33 @@ describe.skipIf(!postgresAvailable() || !redisAvailable())('what instances keep 
     const ended = await onSession(instanceA, id, sessionId, null, 'DELETE');
     expect(ended.status).toBe(200);
     expect((await listedNames(instanceB, id, sessionId)).status).toBe(404);
+  });
+
+  it('routes calls on instance B by a rule created on instance A', async () => {
+    const { instanceA, instanceB } = fleet;
+    const { serverId: first } = await virtualServerOn(instanceA, 'ruled-one');
+    const { serverId: second } = await virtualServerOn(instanceA, 'ruled-two');
+    const answeredOnB = async () => {
+      const { data, errors } = await instanceB.graphql<{ callTool: { serverId: string } }>({
+        query: print(CallToolDocument),
+        variables: { input: { toolName: 'alpha' } },
+        key: proxy,
+      });
+      expect(errors).toBeUndefined();
+      return data?.callTool.serverId;
+    };
+    // Round robin before (B now keeps the tenant's rules: none).
+    const before = new Set([await answeredOnB(), await answeredOnB(), await answeredOnB()]);
+    expect(before.has(first)).toBe(true);
+    const rule = await instanceA.graphql({
+      query: print(CreateRoutingRuleDocument),
+      variables: { input: { name: 'to the second', conditions: {}, targetServerIds: [second] } },
+      key: writer,
+    });
+    expect(rule.errors).toBeUndefined();
+    await eventually(async () => {
+      const answered = [await answeredOnB(), await answeredOnB(), await answeredOnB()];
+      return answered.every((serverId) => serverId === second);
+    }, 'instance B routes by the new rule');
   });
 });

@@ -830,3 +830,34 @@ describe('call figures, written behind the calls', () => {
     });
   });
 });
+
+describe('the routing rules each instance keeps', () => {
+  const ruleReads = /from "routing_rules"/;
+
+  it('reads a tenant’s rules once, and applies a created or deleted rule to the very next call', async () => {
+    const acme = await newTenant();
+    const one = await registerRunning(acme, 'kept-one');
+    const two = await registerRunning(acme, 'kept-two');
+    const call = () => app.countStatements(() => callTool(acme.key, { toolName: 'search' }));
+    await call();
+    const warm = await call();
+    expect(warm.result.errors).toBeUndefined();
+    expect(warm.statements.filter((statement) => ruleReads.test(statement))).toEqual([]);
+
+    const created = await createRule(acme.key, { name: 'to two', conditions: {}, targetServerIds: [two.id] });
+    expect(created.errors).toBeUndefined();
+    for (let index = 0; index < 3; index += 1) {
+      expect((await call()).result.data?.callTool.serverId).toBe(two.id);
+    }
+    const deleted = await app.graphql({
+      query: print(DeleteRoutingRuleDocument),
+      variables: { id: created.data?.createRoutingRule.id },
+      key: acme.key,
+    });
+    expect(deleted.errors).toBeUndefined();
+    const answeredBy = new Set<string>();
+    for (let index = 0; index < 2; index += 1)
+      answeredBy.add(String((await call()).result.data?.callTool.serverId));
+    expect(answeredBy).toEqual(new Set([one.id, two.id]));
+  });
+});

@@ -32,6 +32,7 @@ import { ATTR, startServerSpan, withContext } from '../observability/spans.js';
 import type { Coherence } from '../pubsub/coherence.js';
 import type { TypedPubSub } from '../pubsub/pubsub.js';
 import type { CallFigures } from '../routing/call-figures.js';
+import type { TenantRoutingRules } from '../routing/tenant-rules.js';
 import { virtualServerEndpointUrl } from '../virtual/virtual-endpoint.js';
 import { AgentCatalogs } from './agent-catalogs.js';
 import { AgentNotifier } from './agent-notifier.js';
@@ -60,6 +61,7 @@ export interface McpEndpointOptions {
   readonly requestLogs: RequestLogWriter;
   readonly upstreams: UpstreamPool;
   readonly callFigures: CallFigures;
+  readonly routingRules: TenantRoutingRules;
   readonly metrics: Metrics;
   readonly log: Logger;
   /** This API's origin as agents reach it (PUBLIC_URL, or the listening address): the endpoints' resource URIs. */
@@ -161,6 +163,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         gateway: config.gateway,
         upstreams: options.upstreams,
         callFigures: options.callFigures,
+        routingRules: options.routingRules,
         metrics: options.metrics,
       },
       cancellable: () => NEVER_CANCELLED,

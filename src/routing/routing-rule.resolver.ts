@@ -62,6 +62,7 @@ export class ToolCallResolver {
         gateway: context.config.gateway,
         upstreams: context.upstreams,
         callFigures: context.callFigures,
+        routingRules: context.routingRules,
         metrics: context.metrics,
       },
       input,

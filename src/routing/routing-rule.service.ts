@@ -149,7 +149,8 @@ export function deleteRoutingRule(
     requireUnlimitedKey(viewer);
     const rule = isUuid(id) ? await tx.findOne(RoutingRule, { id }) : null;
     if (!rule) throw notFound('Routing rule', id);
-    await tx.nativeDelete(RoutingRule, { id: rule.id });
+    // Through the unit of work, so the change is announced (tenant-rules.ts); the targets go by cascade.
+    tx.remove(rule);
     return { result: true, resourceId: rule.id };
   });
 }

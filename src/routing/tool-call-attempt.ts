@@ -20,12 +20,14 @@ import type { EventPublisher } from '../pubsub/pubsub.js';
 import { callTargetOf } from '../registry/capabilities.js';
 import type { MCPServer } from '../registry/mcp-server.entity.js';
 import type { CallFigures } from './call-figures.js';
+import type { TenantRoutingRules } from './tenant-rules.js';
 
 declare module '../graphql/context.js' {
   interface GraphQLContext {
     /** The process's sessions to upstream servers, which `callTool` reuses. */
     readonly upstreams: UpstreamPool;
     readonly callFigures: CallFigures;
+    readonly routingRules: TenantRoutingRules;
   }
 }
 
@@ -39,6 +41,8 @@ export interface GatewayDependencies {
   readonly gateway: GatewaySettings;
   /** Sessions to upstream servers, reused across calls. */
   readonly upstreams: UpstreamPool;
+  /** The tenants' active routing rules, kept by this instance. */
+  readonly routingRules: TenantRoutingRules;
   /** Where each call's connection count, tool figures and quiet breaker successes are summed. */
   readonly callFigures: CallFigures;
   readonly metrics: Pick<Metrics, 'toolCalls' | 'toolCallDuration'>;

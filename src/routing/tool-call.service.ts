@@ -100,7 +100,7 @@ async function routeAndCall(
   try {
     const args =
       input.arguments == null ? {} : requireJsonObject(input.arguments, 'arguments', MAX_ARGUMENTS_BYTES);
-    const route = await routeOf(em, deps.viewer, toolName, args, scopeOf(input));
+    const route = await routeOf(em, deps.routingRules, deps.viewer, toolName, args, scopeOf(input));
     const usable = (await usableCandidates(em, route.candidates, deps.health.allowStdio)).map(
       (candidate) => ({
         ...candidate,

@@ -6,9 +6,9 @@ import { findVisibleServer } from '../registry/server.service.js';
 import { ServerTool } from '../registry/server-tool.entity.js';
 import type { Candidate } from './load-balancing.js';
 import { LoadBalancingStrategy } from './routing.enums.js';
-import { RoutingRule } from './routing-rule.entity.js';
 import { RoutingRuleTarget } from './routing-rule-target.entity.js';
-import { conditionsMatch, parseConditions } from './rule-conditions.js';
+import { conditionsMatch } from './rule-conditions.js';
+import type { ActiveRule, TenantRoutingRules } from './tenant-rules.js';
 
 // Where a tool call may go: the given server, the targets of the matching routing rule, or every server the
 // caller may use that offers the tool.
@@ -40,6 +40,7 @@ export type RouteScope =
  */
 export async function routeOf(
   em: EntityManager,
+  rules: TenantRoutingRules,
   viewer: Viewer,
   toolName: string,
   args: Readonly<Record<string, unknown>>,
@@ -56,8 +57,8 @@ export async function routeOf(
       counterKey: `server:${server.id}`,
     };
   }
-  if (scope.kind === 'members') return membersRoute(em, viewer, toolName, args, scope);
-  const rule = await matchingRule(em, viewer, toolName, args);
+  if (scope.kind === 'members') return membersRoute(em, rules, viewer, toolName, args, scope);
+  const rule = await matchingRule(em, rules, viewer, toolName, args);
   if (rule) {
     const targets = await em.find(RoutingRuleTarget, { rule: rule.id }, { populate: ['server'] });
     const offering = await serversOffering(
@@ -90,6 +91,7 @@ export async function routeOf(
 
 async function membersRoute(
   em: EntityManager,
+  rules: TenantRoutingRules,
   viewer: Viewer,
   toolName: string,
   args: Readonly<Record<string, unknown>>,
@@ -101,7 +103,7 @@ async function membersRoute(
     throw new ApiError(ErrorCode.NOT_FOUND, `No member server you may use offers the tool "${toolName}".`);
   }
   const preferredServerId = scope.preferredServerId;
-  const rule = await matchingRule(em, viewer, toolName, args);
+  const rule = await matchingRule(em, rules, viewer, toolName, args);
   if (rule) {
     const targets = await em.find(RoutingRuleTarget, {
       rule: rule.id,
@@ -134,17 +136,14 @@ async function membersRoute(
  */
 async function matchingRule(
   em: EntityManager,
+  rules: TenantRoutingRules,
   viewer: Viewer,
   toolName: string,
   args: Readonly<Record<string, unknown>>,
-): Promise<RoutingRule | null> {
+): Promise<ActiveRule | null> {
   if (viewer.tenantId === null) return null;
-  const rules = await em.find(
-    RoutingRule,
-    { tenant: viewer.tenantId, isActive: true },
-    { orderBy: { priority: 'DESC', createdAt: 'ASC', id: 'ASC' } },
-  );
-  return rules.find((rule) => conditionsMatch(parseConditions(rule.conditions), toolName, args)) ?? null;
+  const active = await rules.activeRulesOf(em, viewer.tenantId);
+  return active.find((rule) => conditionsMatch(rule.conditions, toolName, args)) ?? null;
 }
 
 /** Which of these servers (among those the caller may use) offer the tool. */
