@@ -11,23 +11,13 @@ import { INITIALIZE_2025, postMcp } from './support/agents.js';
 import { type Fleet, startFleet, type TestApp } from './support/app.js';
 import { postgresAvailable, redisAvailable } from './support/database.js';
 import { eventually } from './support/eventually.js';
-import { closedAfterAll, type ServerCatalog, startModernServer } from './support/mcp-servers.js';
+import { closedAfterAll, startModernServer, toolsCatalog } from './support/mcp-servers.js';
 import { seed } from './support/seed.js';
 import { REDIS_URL } from './support/services.js';
 
 // What each instance keeps for agents (gateway/agent-catalogs.ts, gateway/agent-sessions.ts), across a fleet on
 // one PostgreSQL and one Redis: a request on a known session to a known virtual server reads neither, and a
 // change made on one instance reaches what the other keeps. Structural checks count statements, never time.
-
-const catalog = (name: string, tools: string[]): ServerCatalog => ({
-  name,
-  version: '1.0.0',
-  tools: tools.map((tool) => ({
-    name: tool,
-    description: `${tool} of ${name}`,
-    inputSchema: { type: 'object' },
-  })),
-});
 
 const keptReads = /from "(agent_sessions|virtual_servers|virtual_server_members)"|from server_tools/;
 
@@ -47,7 +37,7 @@ describe.skipIf(!postgresAvailable() || !redisAvailable())('what instances keep 
   afterAll(() => fleet?.close());
 
   async function virtualServerOn(app: TestApp, name: string) {
-    const upstream = await started(startModernServer(catalog(name, ['alpha', 'beta'])));
+    const upstream = await started(startModernServer(toolsCatalog(name, ['alpha', 'beta'])));
     const registered = await app.graphql<{ registerServer: { id: string } }>({
       query: 'mutation ($input: RegisterServerInput!) { registerServer(input: $input) { id } }',
       variables: { input: { name, endpointUrl: upstream.url, transportType: 'STREAMABLE_HTTP' } },

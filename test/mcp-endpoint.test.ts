@@ -8,10 +8,10 @@ import { createTestDatabase, type TestDatabase } from './support/database.js';
 import {
   closedAfterAll,
   fullCatalog,
-  type ServerCatalog,
   startModernServer,
   startSseServer,
   startStreamableHttpServer,
+  toolsCatalog,
 } from './support/mcp-servers.js';
 import { seed } from './support/seed.js';
 
@@ -66,16 +66,7 @@ async function createVirtualServer(input: Record<string, unknown>) {
   return data?.createVirtualServer ?? { id: '', endpointUrl: '' };
 }
 
-const catalog = (name: string, tools: string[], extra: Partial<ServerCatalog> = {}): ServerCatalog => ({
-  name,
-  version: '1.0.0',
-  tools: tools.map((tool) => ({
-    name: tool,
-    description: `${tool} of ${name}`,
-    inputSchema: { type: 'object' },
-  })),
-  ...extra,
-});
+const catalog = toolsCatalog;
 
 const ERAS: AgentEra[] = ['2025-11-25', '2026-07-28'];
 

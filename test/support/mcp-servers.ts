@@ -125,6 +125,22 @@ export interface ToolCallParams {
 }
 
 /** A catalog with every kind of item, paged in twos so the client has to follow cursors. */
+/** A catalog of plain tools, each described as "<tool> of <name>" and taking any object. */
+export const toolsCatalog = (
+  name: string,
+  tools: string[],
+  extra: Partial<ServerCatalog> = {},
+): ServerCatalog => ({
+  name,
+  version: '1.0.0',
+  tools: tools.map((tool) => ({
+    name: tool,
+    description: `${tool} of ${name}`,
+    inputSchema: { type: 'object' },
+  })),
+  ...extra,
+});
+
 export const fullCatalog: ServerCatalog = {
   name: 'fixture-server',
   version: '1.4.2',
