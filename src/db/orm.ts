@@ -123,9 +123,15 @@ export function createPglite(dataDir?: string): PGlite {
 /**
  * A fork for work done off the request path (batched log writes, usage timestamps). Its statements are
  * labelled `(background:<task>)` in the query log, so per-request statement counts can leave them out.
+ * `em.execute` does not carry a fork's logger context: raw statements pass `backgroundContext(task)` to it.
  */
 export function backgroundFork(em: EntityManager, task: string): EntityManager {
-  return em.fork({ loggerContext: { label: `${BACKGROUND_LABEL}:${task}` } });
+  return em.fork({ loggerContext: backgroundContext(task) });
+}
+
+/** The logger context that labels a statement as background work of `task`. */
+export function backgroundContext(task: string): { readonly label: string } {
+  return { label: `${BACKGROUND_LABEL}:${task}` };
 }
 
 export const BACKGROUND_LABEL = 'background';

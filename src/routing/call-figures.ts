@@ -1,4 +1,4 @@
-import { backgroundFork, type Orm } from '../db/orm.js';
+import { backgroundContext, backgroundFork, type Orm } from '../db/orm.js';
 import type { Logger } from '../logger.js';
 
 // The figures every tool call through the gateway moves (a server's open connections, the tool's call counts
@@ -26,6 +26,7 @@ interface BreakerSuccesses {
 }
 
 const KEY_SEPARATOR = '\u0000';
+const TASK = 'call-figures';
 
 export class CallFigures {
   /** Net change of each server's open connections from this process, not written yet. */
@@ -97,13 +98,15 @@ export class CallFigures {
     this.tools = new Map();
     this.breakers = new Map();
     if (connections.length === 0 && tools.length === 0 && breakers.length === 0) return;
-    const em = backgroundFork(this.options.orm.em, 'call-figures');
+    const em = backgroundFork(this.options.orm.em, TASK);
     if (connections.length > 0) {
       try {
         await em.execute(
           `update mcp_servers m set active_connections = greatest(m.active_connections + v.delta, 0)
            from json_to_recordset(?::json) as v(id uuid, delta integer) where m.id = v.id`,
           [JSON.stringify(connections.map(([id, delta]) => ({ id, delta })))],
+          'run',
+          backgroundContext(TASK),
         );
       } catch (error) {
         // Kept for the next write: a lost -1 would leave the count high for good.
@@ -141,6 +144,8 @@ export class CallFigures {
               }),
             ),
           ],
+          'run',
+          backgroundContext(TASK),
         );
       }
       if (breakers.length > 0) {
@@ -165,6 +170,8 @@ export class CallFigures {
               })),
             ),
           ],
+          'run',
+          backgroundContext(TASK),
         );
       }
     } catch (error) {
