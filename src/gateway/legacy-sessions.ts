@@ -1,6 +1,7 @@
 import {
   isInitializeRequest,
   isJSONRPCNotification,
+  isJSONRPCRequest,
   type Server,
   SUPPORTED_PROTOCOL_VERSIONS,
   WebStandardStreamableHTTPServerTransport,
@@ -119,11 +120,7 @@ async function openStream(
 /** Whether a request (or one of a batch) carries a progress token, so its notifications must be streamed. */
 function asksForProgress(body: unknown): boolean {
   if (Array.isArray(body)) return body.some(asksForProgress);
-  if (typeof body !== 'object' || body === null || !('params' in body)) return false;
-  const { params } = body;
-  if (typeof params !== 'object' || params === null || !('_meta' in params)) return false;
-  const { _meta: meta } = params;
-  return typeof meta === 'object' && meta !== null && 'progressToken' in meta;
+  return isJSONRPCRequest(body) && body.params?._meta?.progressToken !== undefined;
 }
 
 /** `notifications/cancelled` names a request that may be running on any instance: tell them all. */

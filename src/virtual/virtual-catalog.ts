@@ -36,21 +36,16 @@ export async function membersOf(
   return members.map((member) => ({ member, server: member.server.getEntity() }));
 }
 
-/**
- * The tools an agent sees, by name: one statement. `names` reads only what naming needs (a call resolving
- * its tool's name), `full` also the descriptions, schemas and annotations (a listing).
- */
+/** The tools an agent sees, by name, with their descriptions, schemas and annotations: one statement. */
 export async function exposedTools(
   em: EntityManager,
   virtualServer: Pick<VirtualServer, 'toolNaming'>,
   members: readonly CatalogMember[],
-  detail: 'names' | 'full' = 'full',
 ): Promise<ExposedTool[]> {
   if (members.length === 0) return [];
   const toolsOf = await memberTools(
     em,
     members.map(({ server }) => server.id),
-    detail,
   );
   return exposeTools(
     virtualServer.toolNaming,
@@ -68,9 +63,9 @@ export async function exposedTools(
 interface ToolRow {
   readonly server_id: string;
   readonly name: string;
-  readonly description?: string | null;
-  readonly tool_schema?: unknown;
-  readonly annotations?: unknown;
+  readonly description: string | null;
+  readonly tool_schema: unknown;
+  readonly annotations: unknown;
 }
 
 /**
@@ -81,20 +76,18 @@ interface ToolRow {
 async function memberTools(
   em: EntityManager,
   serverIds: readonly string[],
-  detail: 'names' | 'full',
 ): Promise<Map<string, UpstreamTool[]>> {
-  const columns =
-    detail === 'full' ? 'server_id, name, description, tool_schema, annotations' : 'server_id, name';
-  const rows = await em.execute<ToolRow[]>(`select ${columns} from server_tools where server_id in (?)`, [
-    [...serverIds],
-  ]);
+  const rows = await em.execute<ToolRow[]>(
+    'select server_id, name, description, tool_schema, annotations from server_tools where server_id in (?)',
+    [[...serverIds]],
+  );
   const byServer = new Map<string, UpstreamTool[]>();
   for (const row of rows) {
     const tool: UpstreamTool = {
       name: row.name,
-      description: row.description ?? null,
-      toolSchema: detail === 'full' ? parsedJson(row.tool_schema) : null,
-      annotations: detail === 'full' ? parsedJson(row.annotations) : null,
+      description: row.description,
+      toolSchema: parsedJson(row.tool_schema),
+      annotations: parsedJson(row.annotations),
     };
     const tools = byServer.get(row.server_id);
     if (tools === undefined) byServer.set(row.server_id, [tool]);
