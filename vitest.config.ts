@@ -10,6 +10,7 @@ const DATABASE_TESTS = [
   'test/analytics-api.test.ts',
   'test/analytics-functions.test.ts',
   'test/api.test.ts',
+  'test/circuit-breaker-reset.test.ts',
   'test/contract.test.ts',
   'test/federation.test.ts',
   'test/gateway.test.ts',

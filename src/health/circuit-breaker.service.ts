@@ -2,14 +2,16 @@ import { LockMode } from '@mikro-orm/core';
 import { type AuditActor, audited } from '../audit/audit-trail.js';
 import type { EntityManager } from '../db/orm.js';
 import { notFound } from '../graphql/errors.js';
+import { isUuid } from '../graphql/validate.js';
 import type { EventPublisher } from '../pubsub/pubsub.js';
 import { CircuitBreaker } from '../registry/circuit-breaker.entity.js';
-import { MCPServer } from '../registry/mcp-server.entity.js';
-import { findVisibleServer } from '../registry/server.service.js';
 import { reset } from './circuit-breaker-machine.js';
 import { type CircuitBreakerEvent, HEALTH_TOPICS } from './health.events.js';
 
-/** Closes a server's circuit by hand (an operator knows the server is back), audited and published. */
+/**
+ * Closes a server's circuit by hand (an operator knows the server is back), audited and published: one
+ * transaction of one locking read (server and breaker), the two updates and the audit row.
+ */
 export async function resetCircuitBreaker(
   em: EntityManager,
   actor: AuditActor,
@@ -19,17 +21,8 @@ export async function resetCircuitBreaker(
   let event: CircuitBreakerEvent | null = null;
   const entry = { action: 'circuit_breaker.reset', resourceType: 'server' };
   const breaker = await audited(em, actor, entry, async (tx) => {
-    const visible = await findVisibleServer(tx, serverId);
-    const server = await tx.findOneOrFail(MCPServer, visible.id, {
-      lockMode: LockMode.PESSIMISTIC_WRITE,
-      refresh: true,
-    });
-    const found = await tx.findOne(
-      CircuitBreaker,
-      { server: server.id },
-      { lockMode: LockMode.PESSIMISTIC_WRITE },
-    );
-    if (!found) throw notFound('Circuit breaker of server', serverId);
+    const found = await lockVisibleBreaker(tx, serverId);
+    const server = found.server.getEntity();
     const previousState = found.state;
     reset(found);
     server.eventVersion += 1;
@@ -45,5 +38,26 @@ export async function resetCircuitBreaker(
     return { result: found, resourceId: server.id };
   });
   if (event) pubSub.publish(HEALTH_TOPICS.circuitBreakerChanged, event);
+  return breaker;
+}
+
+/**
+ * The breaker of a server inside the request's tenant scope, with its server, in one statement that locks both
+ * rows (the server's first, as every other writer of the two takes them) and no other: the tenant filter joins
+ * the tenant's row, which a lock would make every change in the tenant wait for. NOT_FOUND otherwise, as for a
+ * server that does not exist (as `findVisibleServer`). An entity this request already holds is brought up to
+ * date from the locked row (MikroORM merges what it did not change itself).
+ */
+async function lockVisibleBreaker(tx: EntityManager, serverId: string): Promise<CircuitBreaker> {
+  if (!isUuid(serverId)) throw notFound('Server', serverId);
+  const query = tx
+    .createQueryBuilder(CircuitBreaker, 'breaker')
+    .select('*')
+    .joinAndSelect('breaker.server', 'server')
+    .where({ server: serverId })
+    .setLockMode(LockMode.PESSIMISTIC_WRITE, ['server', 'breaker']);
+  await query.applyFilters();
+  const breaker = await query.getSingleResult();
+  if (!breaker) throw notFound('Server', serverId);
   return breaker;
 }
