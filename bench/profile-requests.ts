@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -24,6 +26,9 @@ import { seed } from '../test/support/seed.js';
 //
 //   node --cpu-prof --cpu-prof-dir .data/profiles --import @swc-node/register/esm-register \
 //     bench/profile-requests.ts [--only viewer,reset,call,list] [--count 200]
+//
+// `--profile-dir DIR` instead profiles only the measured loops (no start-up, no warm-up): one
+// DIR/<label>.cpuprofile per measurement; bench/profile-summary.ts sums one by package and function.
 
 const POSTGRES = process.env.PROFILE_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ADMIN_KEY = 'profile-admin-key-0123456789abcdefghij';
@@ -35,6 +40,26 @@ const option = (name: string): string | undefined => {
 const count = Number(option('count') ?? 200);
 const only = new Set((option('only') ?? 'viewer,reset,call,list').split(','));
 const redisUrl = option('redis');
+const profileDir = option('profile-dir');
+
+/** Profiles `run` into profileDir/<label>.cpuprofile when --profile-dir is given. */
+async function profiled<T>(label: string, run: () => Promise<T>): Promise<T> {
+  if (profileDir === undefined) return run();
+  await mkdir(profileDir, { recursive: true });
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+  try {
+    return await run();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    const file = path.join(profileDir, `${label.replace(/[^\w]+/g, '-')}.cpuprofile`);
+    await writeFile(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
 
 async function admin(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: POSTGRES });
@@ -91,7 +116,9 @@ async function main(): Promise<void> {
       recording = [];
       const cpu = process.cpuUsage();
       const startedAt = performance.now();
-      for (let index = 0; index < requests; index++) await run(index + 1);
+      await profiled(label, async () => {
+        for (let index = 0; index < requests; index++) await run(index + 1);
+      });
       const wallMs = (performance.now() - startedAt) / requests;
       const used = process.cpuUsage(cpu);
       const statements = recording.length / requests;
@@ -129,12 +156,14 @@ async function main(): Promise<void> {
       );
       const startedAt = performance.now();
       const cpu = process.cpuUsage();
-      const latencies = await Promise.all(
-        servers.map(async (server) => {
-          const sent = performance.now();
-          await graphql(writer, reset, { id: server.id });
-          return performance.now() - sent;
-        }),
+      const latencies = await profiled('resetCircuitBreaker burst', () =>
+        Promise.all(
+          servers.map(async (server) => {
+            const sent = performance.now();
+            await graphql(writer, reset, { id: server.id });
+            return performance.now() - sent;
+          }),
+        ),
       );
       latencies.sort((a, b) => a - b);
       const used = process.cpuUsage(cpu);
