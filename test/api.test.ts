@@ -70,6 +70,33 @@ describe('identity', () => {
     expect(key.startsWith(data?.viewer.apiKey.prefix ?? '-')).toBe(true);
   });
 
+  it('reads the key with its tenant in one statement, and its user (if any) in one more', async () => {
+    const viewerTenant = await seed(app.orm).tenant('viewer-joins');
+    const user = await viewerTenant.user('viewer-statements');
+    const statementsOf = async (key: string) => {
+      await app.graphql({ query: VIEWER, key }); // the key is read once, then cached
+      const { result, statements } = await app.countStatements(() =>
+        app.graphql<{ viewer: unknown }>({ query: VIEWER, key }),
+      );
+      expect(result.errors).toBeUndefined();
+      return { viewer: result.data?.viewer, statements: statements.length };
+    };
+    const keyOnly = await viewerTenant.key([ApiKeyScope.READ]);
+    expect(await statementsOf(keyOnly.key)).toMatchObject({
+      viewer: {
+        apiKey: { id: keyOnly.id },
+        user: null,
+        tenant: { id: viewerTenant.id, name: 'viewer-joins' },
+      },
+      statements: 1,
+    });
+    const withUser = await viewerTenant.key([ApiKeyScope.READ], { userId: user.id });
+    expect(await statementsOf(withUser.key)).toMatchObject({
+      viewer: { apiKey: { id: withUser.id }, user: { id: user.id }, tenant: { id: viewerTenant.id } },
+      statements: 2,
+    });
+  });
+
   it('answers every bad credential with the same UNAUTHENTICATED error and HTTP 401', async () => {
     const revoked = await acme.key([ApiKeyScope.READ], { isActive: false });
     const locked = await acme.key([ApiKeyScope.READ], { isLocked: true });

@@ -35,8 +35,13 @@ export class ViewerResolver {
       ]);
       return { apiKey: null, user, tenant };
     }
-    const apiKey = await context.em.findOneOrFail(ApiKey, viewer.apiKeyId);
-    const [user, tenant] = await Promise.all([apiKey.user?.load() ?? null, apiKey.tenant?.load() ?? null]);
-    return { apiKey, user: user ?? null, tenant: tenant ?? null };
+    // The key's tenant is the scope's own, so it is joined; a user is read apart, where its tenant filter holds
+    // (a join would only filter the user's tenant, not the user).
+    const apiKey = await context.em.findOneOrFail(ApiKey, viewer.apiKeyId, {
+      populate: ['tenant'],
+      strategy: 'joined',
+    });
+    const user = (await apiKey.user?.load()) ?? null;
+    return { apiKey, user, tenant: apiKey.tenant?.getEntity() ?? null };
   }
 }
