@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type GraphQLInputType,
   type GraphQLSchema,
@@ -126,6 +127,35 @@ describe('operation limits', () => {
     }
     expect(costlyLiteral.errors?.[0]?.message).toBe(costlyVariable.errors?.[0]?.message);
     expect(costlyLiteral.errors?.[0]?.message).toMatch(/\(found \d+\)\. Split/);
+  });
+
+  it('costs a query again when its page sizes change, though a fitting one is costed once', async () => {
+    const query = `query ($first: Int = 100, $last: Int, $id: ID!) {
+      servers(first: $first) { edges { node { id healthHistory(last: $last) { status responseTimeMs checkedAt error } } } }
+      server(id: $id) { id }
+    }`;
+    const send = (variables: Record<string, unknown>) => app.graphql({ query, variables });
+    // Fits: it runs (the server of a random id is NOT_FOUND).
+    const expectFits = async (variables: Record<string, unknown>) => {
+      const response = await send(variables);
+      expect(errorsOf(response), JSON.stringify(variables)).toEqual([
+        expect.objectContaining({ code: 'NOT_FOUND' }),
+      ]);
+    };
+    const expectTooCostly = async (variables: Record<string, unknown>) => {
+      const response = await send(variables);
+      expect(response.status, JSON.stringify(variables)).toBe(400);
+      expect(errorsOf(response)).toEqual([expect.objectContaining({ limit: 'MAX_COST' })]);
+    };
+    // Other ids, the same page sizes: fits, as the first time.
+    await expectFits({ first: 5, last: 5, id: randomUUID() });
+    await expectFits({ first: 5, last: 5, id: randomUUID() });
+    // Larger pages of the same document are over the limit, every time.
+    await expectTooCostly({ first: 100, last: 100, id: randomUUID() });
+    await expectTooCostly({ first: 100, last: 100, id: randomUUID() });
+    // `first: null` is the default page size (fits); an absent `first` is the declared default, 100 (does not).
+    await expectFits({ first: null, last: 100, id: randomUUID() });
+    await expectTooCostly({ last: 100, id: randomUUID() });
   });
 
   const nested = (levels: number, leaf = 'name') =>

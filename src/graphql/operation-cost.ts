@@ -1,4 +1,13 @@
-import { type DocumentNode, GraphQLError, type GraphQLSchema, getNamedType, isLeafType } from 'graphql';
+import {
+  type DocumentNode,
+  GraphQLError,
+  type GraphQLSchema,
+  getNamedType,
+  isLeafType,
+  Kind,
+  type OperationDefinitionNode,
+  type TypeNode,
+} from 'graphql';
 import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import { DEFAULT_PAGE_SIZE } from './pagination.js';
 
@@ -68,17 +77,78 @@ export function costLimitError(
   check: CostCheck,
   extensions: Record<string, unknown> = {},
 ): GraphQLError | null {
-  const cost = operationCost(
-    check.schema,
-    check.document,
-    check.operationName ?? undefined,
-    check.variables ?? undefined,
-  );
-  if (cost === null || cost <= check.maxCost) return null;
+  const operationName = check.operationName ?? undefined;
+  const variables = check.variables ?? undefined;
+  const key = fittingCostKey(check.document, operationName, variables, check.maxCost);
+  const fitting = key === null ? undefined : fittingCosts.get(check.document);
+  if (key !== null && fitting?.has(key)) return null;
+  const cost = operationCost(check.schema, check.document, operationName, variables);
+  if (cost === null || cost <= check.maxCost) {
+    if (key !== null && cost !== null) rememberFitting(check.document, key);
+    return null;
+  }
   return new GraphQLError(
     `The operation exceeds the cost limit of ${check.maxCost} (found ${cost}). ${check.advice}`,
     {
       extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'MAX_COST', max: check.maxCost, ...extensions },
     },
   );
+}
+
+/**
+ * The operations known to fit the cost limit, per document, by `fittingCostKey`. Apollo hands every request
+ * of a query it has seen the same DocumentNode, so a dashboard's queries are costed once, not at each request
+ * (graphql-query-complexity walks the whole selection). Only what fits is kept: a document over the limit is
+ * costed again each time, so its error (and which error comes first with bad variables) never changes.
+ */
+const fittingCosts = new WeakMap<DocumentNode, Set<string>>();
+const MAX_KEYS_PER_DOCUMENT = 64;
+
+function rememberFitting(document: DocumentNode, key: string): void {
+  let keys = fittingCosts.get(document);
+  if (keys === undefined) {
+    keys = new Set();
+    fittingCosts.set(document, keys);
+  }
+  if (keys.size >= MAX_KEYS_PER_DOCUMENT) keys.clear();
+  keys.add(key);
+}
+
+/**
+ * What the check of an operation depends on besides its document: the limit, its name and the values of its Int and
+ * Boolean variables. A cost reads only page sizes (`first`/`last`, Int) and `@skip`/`@include` (Boolean), and
+ * validation lets only variables of those types stand there; an id or an input changes nothing. `null` when
+ * the operation cannot be told (graphql-query-complexity then decides).
+ */
+function fittingCostKey(
+  document: DocumentNode,
+  operationName: string | undefined,
+  variables: Record<string, unknown> | undefined,
+  maxCost: number,
+): string | null {
+  const operations = document.definitions.filter(
+    (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
+  );
+  const operation =
+    operationName === undefined
+      ? operations.length === 1
+        ? operations[0]
+        : undefined
+      : operations.find((candidate) => candidate.name?.value === operationName);
+  if (operation === undefined) return null;
+  // An absent variable (its default applies) is not a null one: [] and [null].
+  const values = (operation.variableDefinitions ?? [])
+    .filter((definition) => COST_INPUT_TYPES.has(namedTypeOf(definition.type)))
+    .map(({ variable }) =>
+      variables !== undefined && Object.hasOwn(variables, variable.name.value)
+        ? [variables[variable.name.value]]
+        : [],
+    );
+  return JSON.stringify([maxCost, operationName ?? null, values]);
+}
+
+const COST_INPUT_TYPES = new Set(['Int', 'Boolean']);
+
+function namedTypeOf(type: TypeNode): string {
+  return type.kind === Kind.NAMED_TYPE ? type.name.value : namedTypeOf(type.type);
 }
