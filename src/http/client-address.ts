@@ -16,9 +16,23 @@ import { formatIpAddress, type IpRange, matchesAny, parseIpAddress } from '../ne
 export function clientAddressOf(request: IncomingMessage, trustedProxies: readonly IpRange[]): string | null {
   if (request.socket.remoteAddress === undefined) return null;
   const client = proxyAddr(request, (address) => matchesAny(withoutPort(address), trustedProxies));
-  // A hop no proxy of ours would write (not an address) leaves the client unknown rather than trusted.
-  const bytes = parseIpAddress(withoutPort(client));
-  return bytes === null ? null : formatIpAddress(bytes);
+  return canonicalAddress(client);
+}
+
+/** Spellings seen lately and their canonical form: parsing and formatting cost more than all of admission. */
+const canonicalForms = new Map<string, string | null>();
+const MAX_CANONICAL_FORMS = 10_000;
+
+/** A hop no proxy of ours would write (not an address) leaves the client unknown rather than trusted. */
+function canonicalAddress(hop: string): string | null {
+  let canonical = canonicalForms.get(hop);
+  if (canonical === undefined) {
+    const bytes = parseIpAddress(withoutPort(hop));
+    canonical = bytes === null ? null : formatIpAddress(bytes);
+    if (canonicalForms.size >= MAX_CANONICAL_FORMS) canonicalForms.clear();
+    canonicalForms.set(hop, canonical);
+  }
+  return canonical;
 }
 
 /** The same for a peer address and `X-Forwarded-For` value(s) given apart. */
