@@ -42,11 +42,13 @@ export async function resetCircuitBreaker(
 }
 
 /**
- * The breaker of a server inside the request's tenant scope, with its server, in one statement that locks both
- * rows (the server's first, as every other writer of the two takes them) and no other: the tenant filter joins
- * the tenant's row, which a lock would make every change in the tenant wait for. NOT_FOUND otherwise, as for a
- * server that does not exist (as `findVisibleServer`). An entity this request already holds is brought up to
- * date from the locked row (MikroORM merges what it did not change itself).
+ * The breaker of a server inside the request's tenant scope, with its server, in one statement that locks the
+ * two rows and nothing else. `OF server, breaker` takes them in that order, as every other writer of both does
+ * (without it PostgreSQL locks in FROM order, breaker first), and never a joined tenant's row: `em.findOne`
+ * joins it for the tenant filter, and locking it made every change in the tenant wait for the one before.
+ * NOT_FOUND otherwise, as for a server that does not exist (as `findVisibleServer`). An entity this request
+ * already holds takes the locked row's values (MikroORM merges every column it has not changed itself but one
+ * gone null since; the reset reads no nullable column).
  */
 async function lockVisibleBreaker(tx: EntityManager, serverId: string): Promise<CircuitBreaker> {
   if (!isUuid(serverId)) throw notFound('Server', serverId);
