@@ -128,7 +128,7 @@ describe('resetCircuitBreaker', () => {
     }
   });
 
-  it('closes every breaker of a burst in one tenant, each event with its own version', async () => {
+  it('takes a burst of concurrent resets in one tenant, each server twice: every reset counts in its version', async () => {
     const tenant = await seed(app.orm).tenant('reset-burst');
     const servers = await tenant.servers(
       Array.from({ length: 10 }, (_, index) => ({
