@@ -199,7 +199,8 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         const exchange = authInfo === undefined ? undefined : exchanges.get(authInfo);
         if (authInfo === undefined || exchange === undefined)
           throw new Error('an MCP request without its exchange');
-        // Read once: the era, the method for the request log and the 2025 session handling all need it.
+        // Read once, here: the era, the method for the request log, the 2025 session handling and the SDK's
+        // transports all take it parsed (none reads the request's body again).
         const body = request.method === 'POST' ? await jsonBodyOf(request) : undefined;
         exchange.method = methodOf(request, body);
         let agent: AgentRequest;
@@ -211,10 +212,13 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
           throw error;
         }
         agents.set(authInfo, agent);
-        if (await isLegacyRequest(request, body, { maxRequestBodySize: MAX_PAYLOAD_BYTES })) {
-          return serveLegacy(legacy, request, agent, body);
-        }
-        return modernHandlerOf(agent.virtualServer.id).fetch(request, handlerOptions);
+        // A POST without a JSON body is 2025-era, as the SDK classifies it (its body is read already).
+        const isLegacy =
+          body === undefined
+            ? request.method === 'POST' || (await isLegacyRequest(request))
+            : await isLegacyRequest(request, body, { maxRequestBodySize: MAX_PAYLOAD_BYTES });
+        if (isLegacy) return serveLegacy(legacy, request, agent, body);
+        return modernHandlerOf(agent.virtualServer.id).fetch(request, { authInfo, parsedBody: body });
       },
     },
     { onerror, maxRequestBodySize: MAX_PAYLOAD_BYTES },
@@ -288,12 +292,9 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   };
 }
 
-/** A POST's body as JSON, read from a copy (the handlers read the request again); undefined when it is not JSON. */
+/** A POST's body as JSON; undefined when it is empty or not JSON. */
 async function jsonBodyOf(request: Request): Promise<unknown> {
-  return request
-    .clone()
-    .json()
-    .catch(() => undefined);
+  return request.json().catch(() => undefined);
 }
 
 /** The JSON-RPC method, for the request log: a 2026-07-28 request also names it in `Mcp-Method`. */

@@ -4,7 +4,8 @@ import type { EntityManager } from '../db/orm.js';
 import { ApiError, badUserInput, ErrorCode } from '../graphql/errors.js';
 import type { JsonObject, JsonValue } from '../graphql/scalars.js';
 import { type Inspection, inspectServer, McpInspectionError, type McpTarget } from '../mcp/mcp-client.js';
-import { loadConnectionHeaders } from './connection-headers.js';
+import { type RoutedServer, readWithBreaker } from '../routing/routed-servers.js';
+import { loadConnectionHeaders, openStoredConnectionHeaders } from './connection-headers.js';
 import { MCPServer } from './mcp-server.entity.js';
 import { TransportType } from './registry.enums.js';
 import { ServerPrompt } from './server-prompt.entity.js';
@@ -49,12 +50,14 @@ export function mcpTransportOf(type: TransportType, allowStdio: boolean): McpTar
 export async function callTargetOf(
   em: EntityManager,
   keyring: Keyring,
-  server: MCPServer,
+  server: RoutedServer,
   allowStdio: boolean,
 ): Promise<McpTarget> {
   const transport = mcpTransportOf(server.transportType, allowStdio);
   if (transport === null) throw new Error(`server ${server.id} is not callable`);
-  const headers = await loadConnectionHeaders(em, keyring, server);
+  const headers = readWithBreaker(server)
+    ? openStoredConnectionHeaders(keyring, server.id, server.sealedHeaders)
+    : await loadConnectionHeaders(em, keyring, server);
   return { endpointUrl: server.endpointUrl, transport, headers, serverId: server.id };
 }
 

@@ -1,10 +1,10 @@
 import type { EntityManager } from '../db/orm.js';
 import type { Viewer } from '../graphql/access.js';
 import { ApiError, ErrorCode } from '../graphql/errors.js';
-import type { MCPServer } from '../registry/mcp-server.entity.js';
 import { findVisibleServer } from '../registry/server.service.js';
 import { ServerTool } from '../registry/server-tool.entity.js';
 import type { Candidate } from './load-balancing.js';
+import type { RoutedServer, ServerWithBreaker } from './routed-servers.js';
 import { LoadBalancingStrategy } from './routing.enums.js';
 import { RoutingRuleTarget } from './routing-rule-target.entity.js';
 import { conditionsMatch } from './rule-conditions.js';
@@ -14,7 +14,7 @@ import type { ActiveRule, TenantRoutingRules } from './tenant-rules.js';
 // caller may use that offers the tool.
 
 export interface ServerCandidate extends Candidate {
-  readonly server: MCPServer;
+  readonly server: RoutedServer;
 }
 
 /** Where a call may go, and how to order it. */
@@ -31,7 +31,11 @@ export interface Route {
  */
 export type RouteScope =
   | { readonly kind: 'server'; readonly serverId: string }
-  | { readonly kind: 'members'; readonly servers: readonly MCPServer[]; readonly preferredServerId: string }
+  | {
+      readonly kind: 'members';
+      readonly servers: readonly ServerWithBreaker[];
+      readonly preferredServerId: string;
+    }
   | { readonly kind: 'any' };
 
 /**
@@ -157,7 +161,7 @@ async function serversOffering(
   return new Set(tools.map((tool) => tool.server.id));
 }
 
-export function candidateOf(server: MCPServer, weight: number): ServerCandidate {
+export function candidateOf(server: RoutedServer, weight: number): ServerCandidate {
   return {
     server,
     serverId: server.id,

@@ -1,11 +1,15 @@
 import type { EntityManager } from '../db/orm.js';
 import { ApiError, ErrorCode } from '../graphql/errors.js';
-import { coolDown } from '../health/circuit-breaker-machine.js';
+import { coolDownPassed } from '../health/circuit-breaker-machine.js';
 import { mcpTransportOf } from '../registry/capabilities.js';
 import { CircuitBreaker } from '../registry/circuit-breaker.entity.js';
-import type { MCPServer } from '../registry/mcp-server.entity.js';
 import { CircuitBreakerState, ServerStatus } from '../registry/registry.enums.js';
+import type { CircuitBreakerRow } from '../registry/registry.loaders.js';
+import { type RoutedServer, readWithBreaker } from './routed-servers.js';
 import type { ServerCandidate } from './tool-route.js';
+
+/** What routing reads of a breaker, from its entity or its row. */
+type BreakerState = Pick<CircuitBreakerRow, 'state' | 'failureCount' | 'openedAt' | 'openTimeoutMs'>;
 
 // Which candidates the gateway may call now, and the trial gate of servers whose breaker is recovering.
 
@@ -56,10 +60,7 @@ export async function usableCandidates(
   candidates: ServerCandidate[],
   allowStdio: boolean,
 ): Promise<UsableCandidate[]> {
-  const breakers = await em.find(CircuitBreaker, {
-    server: { $in: candidates.map((candidate) => candidate.serverId) },
-  });
-  const breakerOf = new Map(breakers.map((breaker) => [breaker.server.id, breaker]));
+  const breakerOf = await breakersOf(em, candidates);
   const now = new Date();
   const skipped: Skipped[] = [];
   const usable: UsableCandidate[] = [];
@@ -80,6 +81,24 @@ export async function usableCandidates(
   throw unavailable(skipped);
 }
 
+/** The candidates' breakers: those read with their server, the others read here in one statement. */
+async function breakersOf(
+  em: EntityManager,
+  candidates: readonly ServerCandidate[],
+): Promise<Map<string, BreakerState>> {
+  const breakerOf = new Map<string, BreakerState>();
+  const unread: string[] = [];
+  for (const { server } of candidates) {
+    if (!readWithBreaker(server)) unread.push(server.id);
+    else if (server.breaker !== null) breakerOf.set(server.id, server.breaker);
+  }
+  if (unread.length > 0) {
+    for (const breaker of await em.find(CircuitBreaker, { server: { $in: unread } }))
+      breakerOf.set(breaker.server.id, breaker);
+  }
+  return breakerOf;
+}
+
 interface Skipped {
   readonly serverId: string;
   readonly reason: SkipReason;
@@ -97,17 +116,13 @@ export function unavailable(skipped: readonly Skipped[]): ApiError {
 }
 
 function skipReasonOf(
-  server: MCPServer,
-  breaker: CircuitBreaker | undefined,
+  server: RoutedServer,
+  breaker: BreakerState | undefined,
   allowStdio: boolean,
   now: Date,
 ): SkipReason | null {
   if (mcpTransportOf(server.transportType, allowStdio) === null) return 'TRANSPORT_NOT_CALLABLE';
   if (server.healthStatus === ServerStatus.MAINTENANCE) return 'MAINTENANCE';
-  if (breaker?.state === CircuitBreakerState.OPEN) {
-    // A copy: deciding whether the cool-down has passed must not change the loaded row.
-    const probe = { ...breaker, state: breaker.state, openedAt: breaker.openedAt };
-    if (!coolDown(probe, now)) return 'CIRCUIT_OPEN';
-  }
+  if (breaker?.state === CircuitBreakerState.OPEN && !coolDownPassed(breaker, now)) return 'CIRCUIT_OPEN';
   return null;
 }
