@@ -232,6 +232,22 @@ describe('the MCP endpoint of a virtual server', () => {
     const streamed = await call({ progressToken: 'p1' });
     expect(streamed.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(await streamed.text()).toContain('"id":2');
+    // A body that is not JSON (read once by the endpoint) is the SDK's to refuse, its header checks first.
+    const garbled = (contentType: string) =>
+      fetch(endpoint, {
+        method: 'POST',
+        headers: {
+          ...session,
+          'content-type': contentType,
+          accept: 'application/json, text/event-stream',
+          authorization: `Bearer ${proxy}`,
+        },
+        body: '{"jsonrpc":',
+      });
+    const notJson = await garbled('application/json');
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({ error: { code: -32700 } });
+    expect((await garbled('text/plain')).status).toBe(415);
   });
 
   it.each(ERAS)('%s: an unknown tool is an MCP error, not a hang', async (era) => {

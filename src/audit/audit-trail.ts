@@ -106,7 +106,8 @@ const INSERTED: readonly EntityKey<AuditLog>[] = [
 
 /**
  * One audit row as one plain INSERT, durable before the caller goes on: no entity, fork or unit of work for a
- * row nothing reads back (a flush would also wrap it in a transaction of its own).
+ * row nothing reads back (a flush would also wrap it in a transaction of its own). It is written outside any
+ * transaction of `em`, so a change that fails and rolls back keeps its failed row.
  */
 async function insertAuditRow(
   em: EntityManager,
@@ -125,24 +126,26 @@ async function insertAuditRow(
     insertStatements.set(meta, statement);
   }
   const now = new Date().toISOString();
-  await em.execute(
-    statement,
-    [
-      randomUUID(),
-      now,
-      now,
-      actor.tenantId,
-      actor.userId,
-      actor.apiKeyId,
-      entry.action,
-      entry.resourceType,
-      entry.resourceId ?? null,
-      success,
-      JSON.stringify(details),
-      actor.ipAddress,
-    ],
-    'run',
-  );
+  await em
+    .getConnection()
+    .execute(
+      statement,
+      [
+        randomUUID(),
+        now,
+        now,
+        actor.tenantId,
+        actor.userId,
+        actor.apiKeyId,
+        entry.action,
+        entry.resourceType,
+        entry.resourceId ?? null,
+        success,
+        JSON.stringify(details),
+        actor.ipAddress,
+      ],
+      'run',
+    );
 }
 
 function errorCode(error: unknown): string {

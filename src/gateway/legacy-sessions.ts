@@ -29,8 +29,9 @@ export interface LegacyServingDependencies {
 }
 
 /**
- * Serves one 2025-era request; `body` is the POST's body as JSON (undefined for other methods, and for a POST
- * whose body is not JSON). The request's own body has been read: the transport takes `body` instead.
+ * Serves one 2025-era request; `body` is the POST's body as JSON, which the transport takes instead of reading
+ * the request again (undefined for other methods, and for a POST whose body is not JSON: the transport reads
+ * and refuses it).
  */
 export async function serveLegacy(
   deps: LegacyServingDependencies,
@@ -60,7 +61,6 @@ export async function serveLegacy(
     return new Response(null, { status: 200 });
   }
   if (request.method === 'GET') return openStream(deps, request, agent, session);
-  if (body === undefined) return jsonRpcRefusal(400, -32700, 'Parse error: Invalid JSON');
   relayCancellation(deps, body, session);
   return serveStateless(deps.serverFor(agent, session.id), request, body, { stream: asksForProgress(body) });
 }

@@ -13,7 +13,7 @@ import type { CircuitBreakerRow } from '../registry/registry.loaders.js';
 /** What routing and the call read of a server. */
 type RoutedColumns = Pick<
   MCPServer,
-  'id' | 'name' | 'endpointUrl' | 'transportType' | 'healthStatus' | 'activeConnections' | 'avgResponseTime'
+  'id' | 'endpointUrl' | 'transportType' | 'healthStatus' | 'activeConnections' | 'avgResponseTime'
 >;
 
 /** A server read here: with its sealed headers as stored, and its breaker (null when it has none). */
@@ -35,7 +35,6 @@ export function readWithBreaker(server: RoutedServer): server is ServerWithBreak
 
 const COLUMNS: ReadonlySet<string> = new Set<keyof RoutedColumns>([
   'id',
-  'name',
   'endpointUrl',
   'transportType',
   'healthStatus',
