@@ -16,21 +16,13 @@ type RoutedColumns = Pick<
   'id' | 'endpointUrl' | 'transportType' | 'healthStatus' | 'activeConnections' | 'avgResponseTime'
 >;
 
-/** A server read here: with its sealed headers as stored, and its breaker (null when it has none). */
-export interface ServerWithBreaker extends Readonly<RoutedColumns> {
+/**
+ * A server a call may go to, as read here: with its sealed headers as stored (opened only for the server that
+ * is called), and its breaker (null when it has none).
+ */
+export interface RoutedServer extends Readonly<RoutedColumns> {
   readonly sealedHeaders: unknown;
   readonly breaker: CircuitBreakerRow | null;
-}
-
-/**
- * A server a call may go to: a managed entity (the GraphQL `callTool` paths; its headers are loaded when it is
- * called, its breaker read with the other candidates'), or a row read here with both.
- */
-export type RoutedServer = MCPServer | ServerWithBreaker;
-
-/** Whether the server came with its breaker and headers (a row read here), so nothing of it is left to read. */
-export function readWithBreaker(server: RoutedServer): server is ServerWithBreaker {
-  return !(server instanceof MCPServer);
 }
 
 const COLUMNS: ReadonlySet<string> = new Set<keyof RoutedColumns>([
@@ -53,7 +45,7 @@ const BREAKER = '$breaker';
 export async function routedServers(
   em: EntityManager,
   serverIds: readonly string[],
-): Promise<ServerWithBreaker[]> {
+): Promise<RoutedServer[]> {
   if (serverIds.length === 0) return [];
   const server = rowFormat<RoutedColumns>(em, MCPServer).subset(COLUMNS);
   if (server === null) throw new Error('a routed column of MCPServer is not a column');
@@ -70,7 +62,7 @@ export async function routedServers(
     .where({ id: { $in: [...serverIds] } });
   await query.applyFilters();
   const rows: Record<string, unknown>[] = await query.execute('all', false);
-  const byId = new Map<string, ServerWithBreaker>();
+  const byId = new Map<string, RoutedServer>();
   for (const { [SEALED_HEADERS]: sealedHeaders, [BREAKER]: breakerRow, ...columns } of rows) {
     // Every column of RoutedColumns was selected (the subset above): the row has them all.
     const read = server.read(columns) as RoutedColumns;

@@ -101,7 +101,7 @@ export async function attempt(
   const toolName = call.name;
   let target: McpTarget;
   try {
-    target = await callTargetOf(em, deps.keyring, server, deps.health.allowStdio);
+    target = callTargetOf(deps.keyring, server, deps.health.allowStdio);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     return {

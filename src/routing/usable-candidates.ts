@@ -1,15 +1,9 @@
-import type { EntityManager } from '../db/orm.js';
 import { ApiError, ErrorCode } from '../graphql/errors.js';
 import { coolDownPassed } from '../health/circuit-breaker-machine.js';
 import { mcpTransportOf } from '../registry/capabilities.js';
-import { CircuitBreaker } from '../registry/circuit-breaker.entity.js';
 import { CircuitBreakerState, ServerStatus } from '../registry/registry.enums.js';
-import type { CircuitBreakerRow } from '../registry/registry.loaders.js';
-import { type RoutedServer, readWithBreaker } from './routed-servers.js';
+import type { RoutedServer } from './routed-servers.js';
 import type { ServerCandidate } from './tool-route.js';
-
-/** What routing reads of a breaker, from its entity or its row. */
-type BreakerState = Pick<CircuitBreakerRow, 'state' | 'failureCount' | 'openedAt' | 'openTimeoutMs'>;
 
 // Which candidates the gateway may call now, and the trial gate of servers whose breaker is recovering.
 
@@ -55,48 +49,24 @@ export const TRIAL_IN_FLIGHT: SkipReason = 'CIRCUIT_TRIAL_IN_FLIGHT';
  * while HALF_OPEN) the server is on trial: one call at a time goes through. None left: SERVICE_UNAVAILABLE,
  * saying why each was skipped.
  */
-export async function usableCandidates(
-  em: EntityManager,
-  candidates: ServerCandidate[],
-  allowStdio: boolean,
-): Promise<UsableCandidate[]> {
-  const breakerOf = await breakersOf(em, candidates);
+export function usableCandidates(candidates: ServerCandidate[], allowStdio: boolean): UsableCandidate[] {
   const now = new Date();
   const skipped: Skipped[] = [];
   const usable: UsableCandidate[] = [];
   for (const candidate of candidates) {
-    const breaker = breakerOf.get(candidate.serverId);
+    const { breaker } = candidate.server;
     const reason = skipReasonOf(candidate.server, breaker, allowStdio, now);
     if (reason !== null) skipped.push({ serverId: candidate.serverId, reason });
     else
       usable.push({
         ...candidate,
-        onTrial: breaker !== undefined && breaker.state !== CircuitBreakerState.CLOSED,
+        onTrial: breaker !== null && breaker.state !== CircuitBreakerState.CLOSED,
         breakerAtRest:
-          breaker === undefined ||
-          (breaker.state === CircuitBreakerState.CLOSED && breaker.failureCount === 0),
+          breaker === null || (breaker.state === CircuitBreakerState.CLOSED && breaker.failureCount === 0),
       });
   }
   if (usable.length > 0) return usable;
   throw unavailable(skipped);
-}
-
-/** The candidates' breakers: those read with their server, the others read here in one statement. */
-async function breakersOf(
-  em: EntityManager,
-  candidates: readonly ServerCandidate[],
-): Promise<Map<string, BreakerState>> {
-  const breakerOf = new Map<string, BreakerState>();
-  const unread: string[] = [];
-  for (const { server } of candidates) {
-    if (!readWithBreaker(server)) unread.push(server.id);
-    else if (server.breaker !== null) breakerOf.set(server.id, server.breaker);
-  }
-  if (unread.length > 0) {
-    for (const breaker of await em.find(CircuitBreaker, { server: { $in: unread } }))
-      breakerOf.set(breaker.server.id, breaker);
-  }
-  return breakerOf;
 }
 
 interface Skipped {
@@ -117,7 +87,7 @@ export function unavailable(skipped: readonly Skipped[]): ApiError {
 
 function skipReasonOf(
   server: RoutedServer,
-  breaker: BreakerState | undefined,
+  breaker: RoutedServer['breaker'],
   allowStdio: boolean,
   now: Date,
 ): SkipReason | null {
