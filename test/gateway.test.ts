@@ -790,6 +790,22 @@ describe('call figures, written behind the calls', () => {
     expect(await breakerOf(id)).toMatchObject({ state: 'closed', failure_count: 0, total_successes: 6 });
   });
 
+  it('reads a call’s server with its headers and breaker in one statement: three in all, by server or by tool name', async () => {
+    const acme = await newTenant();
+    const { id } = await registerRunning(acme, 'counted');
+    await callTool(acme.key, { toolName: 'search' }); // the key and the tenant's rules, kept from now on
+    const byServer = await app.countStatements(() =>
+      callTool(acme.key, { serverId: id, toolName: 'search' }),
+    );
+    expect(byServer.result.errors).toBeUndefined();
+    expect(byServer.statements).toHaveLength(3);
+    const byName = await app.countStatements(() => callTool(acme.key, { toolName: 'search' }));
+    expect(byName.result.errors).toBeUndefined();
+    expect(byName.statements).toHaveLength(3);
+    for (const { statements } of [byServer, byName])
+      expect(statements.filter((statement) => /from "circuit_breakers"/.test(statement))).toHaveLength(1);
+  });
+
   it('applies a success at once, in its transaction, when the breaker has failures counted', async () => {
     const acme = await newTenant();
     const { id } = await registerRunning(acme, 'figures-failing', { failureThreshold: 5 });

@@ -232,6 +232,22 @@ describe('the MCP endpoint of a virtual server', () => {
     const streamed = await call({ progressToken: 'p1' });
     expect(streamed.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(await streamed.text()).toContain('"id":2');
+    // A body that is not JSON (read once by the endpoint) is the SDK's to refuse, its header checks first.
+    const garbled = (contentType: string) =>
+      fetch(endpoint, {
+        method: 'POST',
+        headers: {
+          ...session,
+          'content-type': contentType,
+          accept: 'application/json, text/event-stream',
+          authorization: `Bearer ${proxy}`,
+        },
+        body: '{"jsonrpc":',
+      });
+    const notJson = await garbled('application/json');
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toMatchObject({ error: { code: -32700 } });
+    expect((await garbled('text/plain')).status).toBe(415);
   });
 
   it.each(ERAS)('%s: an unknown tool is an MCP error, not a hang', async (era) => {
@@ -262,6 +278,27 @@ describe('the MCP endpoint of a virtual server', () => {
       bodies[1]?.error.message.replace('00000000-0000-4000-8000-000000000000', 'ID'),
     );
   });
+
+  it.each(ERAS)(
+    '%s: a known catalog’s tools/call is two statements: its servers with their headers and breakers, and its audit row',
+    async (era) => {
+      const upstream = await started(startModernServer(catalog(`counted-${era}`, ['alpha'])));
+      const serverId = await register(`counted-${era}`, upstream.url, 'STREAMABLE_HTTP');
+      const created = await createVirtualServer({
+        name: `counted-${era}`,
+        members: [{ serverId, prefix: 'n' }],
+      });
+      const agent = await agentOn(era, created.endpointUrl);
+      await agent.callTool('n__alpha', {}); // the catalog and the session, kept from now on
+      const call = await app.countStatements(() => agent.callTool('n__alpha', {}));
+      expect(answerOf(call.result)).toMatchObject({ tool: 'alpha' });
+      expect(call.statements).toHaveLength(2);
+      expect(call.statements[0]).toMatch(
+        /^\[query\] select .*"circuit_breakers".* from "mcp_servers" as "s"/,
+      );
+      expect(call.statements[1]).toMatch(/^\[query\] insert into "audit_logs"/);
+    },
+  );
 
   it('serves a known catalog without reading the registry, and the next request after an edit sees it', async () => {
     const upstream = await started(startModernServer(catalog('cached', ['alpha', 'beta'])));
@@ -458,6 +495,11 @@ describe('routing an agent’s calls', () => {
         const [block] = refused.content as { text: string }[];
         expect(block?.text).toContain(`server ${primaryId} skipped: CIRCUIT_OPEN`);
         expect(block?.text).toContain(`server ${backupId} skipped: CIRCUIT_OPEN`);
+        // Once its cool-down has passed, an OPEN circuit lets a trial call through.
+        await sql("update circuit_breakers set opened_at = now() - interval '1 day' where server_id = ?", [
+          backupId,
+        ]);
+        expect(answerOf(await agent.callTool('p__lookup', {})).server).toBe('backup');
         // Tools of servers that are down stay listed: an agent's list does not flap with health.
         expect((await agent.listTools()).tools.map((tool) => tool.name)).toContain('p__lookup');
         await sql("update mcp_servers set health_status = 'unhealthy' where id in (?, ?)", [

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityKey, EntityMetadata } from '@mikro-orm/core';
 import type { EntityManager } from '../db/orm.js';
 import type { Viewer } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
@@ -69,8 +71,7 @@ export async function audited<T>(
  * gateway: the network exchange never runs inside one).
  */
 export async function auditSuccess(em: EntityManager, actor: AuditActor, entry: AuditEntry): Promise<void> {
-  // One INSERT: a flush would wrap it in a transaction of its own (three statements on every tool call).
-  await em.fork().insert(auditLog(actor, entry, true, entry.details ?? {}));
+  await insertAuditRow(em, actor, entry, true, entry.details ?? {});
 }
 
 /**
@@ -83,7 +84,68 @@ export async function auditFailure(
   entry: AuditEntry,
   error: unknown,
 ): Promise<void> {
-  await em.fork().insert(auditLog(actor, entry, false, { ...entry.details, error: errorCode(error) }));
+  await insertAuditRow(em, actor, entry, false, { ...entry.details, error: errorCode(error) });
+}
+
+// The columns of an audit row written on its own, named from the entity's metadata once per ORM.
+const insertStatements = new WeakMap<EntityMetadata, string>();
+const INSERTED: readonly EntityKey<AuditLog>[] = [
+  'id',
+  'createdAt',
+  'updatedAt',
+  'tenantId',
+  'userId',
+  'apiKeyId',
+  'action',
+  'resourceType',
+  'resourceId',
+  'success',
+  'details',
+  'ipAddress',
+];
+
+/**
+ * One audit row as one plain INSERT, durable before the caller goes on: no entity, fork or unit of work for a
+ * row nothing reads back (a flush would also wrap it in a transaction of its own). It is written outside any
+ * transaction of `em`, so a change that fails and rolls back keeps its failed row.
+ */
+async function insertAuditRow(
+  em: EntityManager,
+  actor: AuditActor,
+  entry: AuditEntry,
+  success: boolean,
+  details: JsonObject,
+): Promise<void> {
+  const meta = em.getMetadata().get(AuditLog);
+  let statement = insertStatements.get(meta);
+  if (statement === undefined) {
+    const columns = INSERTED.map((name) => `"${meta.properties[name].fieldNames[0]}"`);
+    statement =
+      `insert into "${meta.tableName}" (${columns.join(', ')}) ` +
+      'values (?, ?::timestamptz, ?::timestamptz, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)';
+    insertStatements.set(meta, statement);
+  }
+  const now = new Date().toISOString();
+  await em
+    .getConnection()
+    .execute(
+      statement,
+      [
+        randomUUID(),
+        now,
+        now,
+        actor.tenantId,
+        actor.userId,
+        actor.apiKeyId,
+        entry.action,
+        entry.resourceType,
+        entry.resourceId ?? null,
+        success,
+        JSON.stringify(details),
+        actor.ipAddress,
+      ],
+      'run',
+    );
 }
 
 function errorCode(error: unknown): string {

@@ -13,7 +13,7 @@ import {
 import { GraphQLError } from 'graphql';
 import { ApiError, ErrorCode } from '../graphql/errors.js';
 import { CLIENT_INFO } from '../mcp/mcp-session.js';
-import { MCPServer } from '../registry/mcp-server.entity.js';
+import { routedServers } from '../routing/routed-servers.js';
 import { callToolThroughGateway } from '../routing/tool-call.service.js';
 import { exposedPrompts, memberResources, membersOf } from '../virtual/virtual-catalog.js';
 import type { AgentRequest } from './agent-request.js';
@@ -96,8 +96,10 @@ async function callTool(
   const offeringIds = new Set(
     catalog.tools.filter((other) => other.toolName === tool.toolName).map((other) => other.serverId),
   );
-  const offering = await serversInMemberOrder(
-    agent,
+  // As they are now (health, connections, endpoint, headers, breaker: what routing decides on), read in the
+  // request's scope, in member order.
+  const offering = await routedServers(
+    agent.em,
     catalog.memberServerIds.filter((serverId) => offeringIds.has(serverId)),
   );
   const progressToken = context.mcpReq._meta?.progressToken;
@@ -133,22 +135,6 @@ async function callTool(
   } finally {
     cancellable.release();
   }
-}
-
-/**
- * The servers as they are now (health, connections, endpoint: what routing decides on), read in the
- * request's scope, in the order given.
- */
-async function serversInMemberOrder(agent: AgentRequest, serverIds: readonly string[]): Promise<MCPServer[]> {
-  if (serverIds.length === 0) return [];
-  // With their stored headers: the call opens the chosen one's (connection-headers.ts) without a statement.
-  const servers = await agent.em.find(
-    MCPServer,
-    { id: { $in: [...serverIds] } },
-    { populate: ['sealedHeaders'] },
-  );
-  const byId = new Map(servers.map((server) => [server.id, server]));
-  return serverIds.flatMap((serverId) => byId.get(serverId) ?? []);
 }
 
 /** What the agent reads when the gateway could not get an answer: the reason, and each server's fate. */

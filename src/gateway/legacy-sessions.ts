@@ -1,4 +1,5 @@
 import {
+  type InitializeRequest,
   isInitializeRequest,
   isJSONRPCNotification,
   isJSONRPCRequest,
@@ -27,7 +28,11 @@ export interface LegacyServingDependencies {
   readonly onCancelled: (sessionId: string, requestId: string | number) => void;
 }
 
-/** Serves one 2025-era request; `body` is the POST's body as JSON (undefined for other methods). */
+/**
+ * Serves one 2025-era request; `body` is the POST's body as JSON, which the transport takes instead of reading
+ * the request again (undefined for other methods, and for a POST whose body is not JSON: the transport reads
+ * and refuses it).
+ */
 export async function serveLegacy(
   deps: LegacyServingDependencies,
   request: Request,
@@ -40,7 +45,7 @@ export async function serveLegacy(
       if (sessionId !== null) {
         return jsonRpcRefusal(400, -32600, 'Bad Request: initialize must not carry an Mcp-Session-Id.');
       }
-      return initialize(deps, request, agent, body.params);
+      return initialize(deps, request, agent, body);
     }
   }
   if (request.method !== 'POST' && request.method !== 'GET' && request.method !== 'DELETE') {
@@ -57,16 +62,17 @@ export async function serveLegacy(
   }
   if (request.method === 'GET') return openStream(deps, request, agent, session);
   relayCancellation(deps, body, session);
-  return serveStateless(deps.serverFor(agent, session.id), request, { stream: asksForProgress(body) });
+  return serveStateless(deps.serverFor(agent, session.id), request, body, { stream: asksForProgress(body) });
 }
 
 async function initialize(
   deps: LegacyServingDependencies,
   request: Request,
   agent: AgentRequest,
-  params: { protocolVersion: string; clientInfo: { name: string } },
+  body: InitializeRequest,
 ): Promise<Response> {
-  const response = await serveStateless(deps.serverFor(agent, null), request);
+  const { params } = body;
+  const response = await serveStateless(deps.serverFor(agent, null), request, body);
   if (!response.ok) return response;
   // The SDK answers a version it supports with that version, any other with its latest.
   const protocolVersion = SUPPORTED_PROTOCOL_VERSIONS.includes(params.protocolVersion)
@@ -86,6 +92,7 @@ async function initialize(
 async function serveStateless(
   server: Server,
   request: Request,
+  parsedBody: unknown,
   { stream }: { readonly stream: boolean } = { stream: false },
 ): Promise<Response> {
   const transport = new WebStandardStreamableHTTPServerTransport({
@@ -93,7 +100,7 @@ async function serveStateless(
     enableJsonResponse: !stream,
   });
   await server.connect(transport);
-  return transport.handleRequest(request);
+  return transport.handleRequest(request, { parsedBody });
 }
 
 /**

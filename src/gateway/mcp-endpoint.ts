@@ -199,8 +199,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         const exchange = authInfo === undefined ? undefined : exchanges.get(authInfo);
         if (authInfo === undefined || exchange === undefined)
           throw new Error('an MCP request without its exchange');
-        // Read once: the era, the method for the request log and the 2025 session handling all need it.
-        const body = request.method === 'POST' ? await jsonBodyOf(request) : undefined;
+        const { body, forwarded } = await parsedOnce(request);
         exchange.method = methodOf(request, body);
         let agent: AgentRequest;
         try {
@@ -211,10 +210,10 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
           throw error;
         }
         agents.set(authInfo, agent);
-        if (await isLegacyRequest(request, body, { maxRequestBodySize: MAX_PAYLOAD_BYTES })) {
-          return serveLegacy(legacy, request, agent, body);
+        if (await isLegacyRequest(forwarded, body, { maxRequestBodySize: MAX_PAYLOAD_BYTES })) {
+          return serveLegacy(legacy, forwarded, agent, body);
         }
-        return modernHandlerOf(agent.virtualServer.id).fetch(request, handlerOptions);
+        return modernHandlerOf(agent.virtualServer.id).fetch(forwarded, { authInfo, parsedBody: body });
       },
     },
     { onerror, maxRequestBodySize: MAX_PAYLOAD_BYTES },
@@ -288,12 +287,20 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   };
 }
 
-/** A POST's body as JSON, read from a copy (the handlers read the request again); undefined when it is not JSON. */
-async function jsonBodyOf(request: Request): Promise<unknown> {
-  return request
-    .clone()
-    .json()
-    .catch(() => undefined);
+/**
+ * A request's body read once, here: the era, the method for the request log, the 2025 session handling and
+ * the SDK's transports all take it parsed (`body`, undefined for a GET or DELETE), and none reads `forwarded`'s
+ * body again. A POST whose body is empty or not JSON is forwarded with its text, for the SDK to answer as it
+ * does (its header checks first, then its parse error).
+ */
+async function parsedOnce(request: Request): Promise<{ body: unknown; forwarded: Request }> {
+  if (request.method !== 'POST') return { body: undefined, forwarded: request };
+  const text = await request.text();
+  try {
+    return { body: JSON.parse(text), forwarded: request };
+  } catch {
+    return { body: undefined, forwarded: new Request(request, { body: text }) };
+  }
 }
 
 /** The JSON-RPC method, for the request log: a 2026-07-28 request also names it in `Mcp-Method`. */

@@ -7,6 +7,7 @@ import {
 import { getPrompt, McpInspectionError, type McpTarget, readResource } from '../mcp/mcp-client.js';
 import { callTargetOf } from '../registry/capabilities.js';
 import type { MCPServer } from '../registry/mcp-server.entity.js';
+import { routedServers } from '../routing/routed-servers.js';
 import { candidateOf } from '../routing/tool-route.js';
 import { usableCandidates } from '../routing/usable-candidates.js';
 import { exposedPrompts, memberServingUri, membersOf } from '../virtual/virtual-catalog.js';
@@ -62,9 +63,11 @@ export async function getPromptFor(
 /** Where the server is reached, with its stored headers, once its breaker lets a request through. */
 async function targetOf(agent: AgentRequest, server: MCPServer): Promise<McpTarget> {
   const { health, keyring } = agent.gateway;
+  const [routed] = await routedServers(agent.em, [server.id]);
   // Refuses an OPEN circuit, maintenance and transports the gateway does not call.
-  await usableCandidates(agent.em, [candidateOf(server, 1)], health.allowStdio);
-  return callTargetOf(agent.em, keyring, server, health.allowStdio);
+  const [usable] = usableCandidates(routed === undefined ? [] : [candidateOf(routed, 1)], health.allowStdio);
+  if (usable === undefined) throw new Error('usableCandidates returned none without refusing');
+  return callTargetOf(keyring, usable.server, health.allowStdio);
 }
 
 /** The upstream's answer; its failure becomes an MCP error naming the server and what went wrong. */

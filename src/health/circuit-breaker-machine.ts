@@ -23,10 +23,18 @@ type BreakerFields = Pick<
   | 'totalSuccesses'
 >;
 
+/** Whether the circuit is OPEN and its cool-down has passed (it lets a trial call through). */
+export function coolDownPassed(
+  breaker: Pick<BreakerFields, 'state' | 'openedAt' | 'openTimeoutMs'>,
+  now: Date,
+): boolean {
+  if (breaker.state !== CircuitBreakerState.OPEN || breaker.openedAt === null) return false;
+  return now.getTime() - breaker.openedAt.getTime() >= breaker.openTimeoutMs;
+}
+
 /** Moves an OPEN circuit whose cool-down has passed to HALF_OPEN. Returns whether the state changed. */
 export function coolDown(breaker: BreakerFields, now: Date): boolean {
-  if (breaker.state !== CircuitBreakerState.OPEN || breaker.openedAt === null) return false;
-  if (now.getTime() - breaker.openedAt.getTime() < breaker.openTimeoutMs) return false;
+  if (!coolDownPassed(breaker, now)) return false;
   breaker.state = CircuitBreakerState.HALF_OPEN;
   breaker.successCount = 0;
   return true;

@@ -4,7 +4,8 @@ import type { EntityManager } from '../db/orm.js';
 import { ApiError, badUserInput, ErrorCode } from '../graphql/errors.js';
 import type { JsonObject, JsonValue } from '../graphql/scalars.js';
 import { type Inspection, inspectServer, McpInspectionError, type McpTarget } from '../mcp/mcp-client.js';
-import { loadConnectionHeaders } from './connection-headers.js';
+import type { RoutedServer } from '../routing/routed-servers.js';
+import { openStoredConnectionHeaders } from './connection-headers.js';
 import { MCPServer } from './mcp-server.entity.js';
 import { TransportType } from './registry.enums.js';
 import { ServerPrompt } from './server-prompt.entity.js';
@@ -46,15 +47,10 @@ export function mcpTransportOf(type: TransportType, allowStdio: boolean): McpTar
  * headers. Headers that cannot be opened are CREDENTIALS_UNAVAILABLE (the server is not contacted); a transport
  * the gateway does not call is a bug of the caller, which filters those out first.
  */
-export async function callTargetOf(
-  em: EntityManager,
-  keyring: Keyring,
-  server: MCPServer,
-  allowStdio: boolean,
-): Promise<McpTarget> {
+export function callTargetOf(keyring: Keyring, server: RoutedServer, allowStdio: boolean): McpTarget {
   const transport = mcpTransportOf(server.transportType, allowStdio);
   if (transport === null) throw new Error(`server ${server.id} is not callable`);
-  const headers = await loadConnectionHeaders(em, keyring, server);
+  const headers = openStoredConnectionHeaders(keyring, server.id, server.sealedHeaders);
   return { endpointUrl: server.endpointUrl, transport, headers, serverId: server.id };
 }
 

@@ -85,13 +85,25 @@ export async function loadConnectionHeaders(
   server: MCPServer,
 ): Promise<Record<string, string> | null> {
   await em.populate(server, ['sealedHeaders']);
+  return openStoredConnectionHeaders(keyring, server.id, server.sealedHeaders);
+}
+
+/**
+ * Opens headers already read with their server (`stored` as the column holds them), for a request that
+ * contacts it; fails like `loadConnectionHeaders`.
+ */
+export function openStoredConnectionHeaders(
+  keyring: Keyring,
+  serverId: string,
+  stored: unknown,
+): Record<string, string> | null {
   try {
-    return openConnectionHeaders(keyring, server.id, server.sealedHeaders);
+    return openConnectionHeaders(keyring, serverId, stored);
   } catch (error) {
     if (!(error instanceof SealedValueError)) throw error;
     throw new ApiError(
       ErrorCode.CREDENTIALS_UNAVAILABLE,
-      `Server ${server.id} was not contacted: ${unreadableHeadersMessage(error)}. ` +
+      `Server ${serverId} was not contacted: ${unreadableHeadersMessage(error)}. ` +
         'Set its headers again with updateServer, or start the registry with the key they were sealed with.',
       { reason: error.reason.toUpperCase(), keyId: error.keyId },
     );

@@ -18,8 +18,8 @@ import {
 import type { Metrics } from '../observability/metrics.js';
 import type { EventPublisher } from '../pubsub/pubsub.js';
 import { callTargetOf } from '../registry/capabilities.js';
-import type { MCPServer } from '../registry/mcp-server.entity.js';
 import type { CallFigures } from './call-figures.js';
+import type { RoutedServer } from './routed-servers.js';
 import type { TenantRoutingRules } from './tenant-rules.js';
 
 declare module '../graphql/context.js' {
@@ -77,7 +77,7 @@ interface McpFailure {
 
 /** The server an attempt goes to, and whether an answer from it can move its breaker's state. */
 export interface AttemptTarget {
-  readonly server: MCPServer;
+  readonly server: RoutedServer;
   /**
    * Its breaker was CLOSED with no failure counted when the call was routed: a success only adds to its
    * counts (written behind, call-figures.ts). Otherwise every outcome goes through the locked transaction.
@@ -101,7 +101,7 @@ export async function attempt(
   const toolName = call.name;
   let target: McpTarget;
   try {
-    target = await callTargetOf(em, deps.keyring, server, deps.health.allowStdio);
+    target = callTargetOf(deps.keyring, server, deps.health.allowStdio);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     return {

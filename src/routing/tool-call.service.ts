@@ -6,8 +6,8 @@ import type { JsonObject, JsonValue } from '../graphql/scalars.js';
 import { requireJsonObject, requireName } from '../graphql/validate.js';
 import type { Progress } from '../mcp/mcp-client.js';
 import type { ToolCallOutcome } from '../observability/metrics.js';
-import type { MCPServer } from '../registry/mcp-server.entity.js';
 import { canonicalJson, orderCandidates } from './load-balancing.js';
+import type { RoutedServer } from './routed-servers.js';
 import type { CallToolResult } from './routing.inputs.js';
 import { attempt, type FailedAttempt, type GatewayDependencies } from './tool-call-attempt.js';
 import { type RouteScope, routeOf } from './tool-route.js';
@@ -32,7 +32,7 @@ export interface GatewayToolCall {
   /** A virtual server's call: its members offering the tool may take it, the named one first. */
   readonly virtualServer?: {
     readonly id: string;
-    readonly offeringServers: readonly MCPServer[];
+    readonly offeringServers: readonly RoutedServer[];
     readonly preferredServerId: string;
   };
   /** The client's cancellation; a cancelled call tries no further server and counts against none. */
@@ -101,15 +101,10 @@ async function routeAndCall(
     const args =
       input.arguments == null ? {} : requireJsonObject(input.arguments, 'arguments', MAX_ARGUMENTS_BYTES);
     const route = await routeOf(em, deps.routingRules, deps.viewer, toolName, args, scopeOf(input));
-    const usable = (await usableCandidates(em, route.candidates, deps.health.allowStdio)).map(
-      (candidate) => ({
-        ...candidate,
-        activeConnections: deps.callFigures.activeConnections(
-          candidate.serverId,
-          candidate.activeConnections,
-        ),
-      }),
-    );
+    const usable = usableCandidates(route.candidates, deps.health.allowStdio).map((candidate) => ({
+      ...candidate,
+      activeConnections: deps.callFigures.activeConnections(candidate.serverId, candidate.activeConnections),
+    }));
     const ordered = orderCandidates(usable, {
       strategy: route.strategy,
       counterKey: route.counterKey,

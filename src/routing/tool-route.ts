@@ -1,10 +1,10 @@
 import type { EntityManager } from '../db/orm.js';
 import type { Viewer } from '../graphql/access.js';
-import { ApiError, ErrorCode } from '../graphql/errors.js';
-import type { MCPServer } from '../registry/mcp-server.entity.js';
-import { findVisibleServer } from '../registry/server.service.js';
+import { ApiError, ErrorCode, notFound } from '../graphql/errors.js';
+import { isUuid } from '../graphql/validate.js';
 import { ServerTool } from '../registry/server-tool.entity.js';
 import type { Candidate } from './load-balancing.js';
+import { type RoutedServer, routedServers } from './routed-servers.js';
 import { LoadBalancingStrategy } from './routing.enums.js';
 import { RoutingRuleTarget } from './routing-rule-target.entity.js';
 import { conditionsMatch } from './rule-conditions.js';
@@ -14,7 +14,8 @@ import type { ActiveRule, TenantRoutingRules } from './tenant-rules.js';
 // caller may use that offers the tool.
 
 export interface ServerCandidate extends Candidate {
-  readonly server: MCPServer;
+  /** With its stored headers and breaker (routed-servers.ts). */
+  readonly server: RoutedServer;
 }
 
 /** Where a call may go, and how to order it. */
@@ -31,7 +32,11 @@ export interface Route {
  */
 export type RouteScope =
   | { readonly kind: 'server'; readonly serverId: string }
-  | { readonly kind: 'members'; readonly servers: readonly MCPServer[]; readonly preferredServerId: string }
+  | {
+      readonly kind: 'members';
+      readonly servers: readonly RoutedServer[];
+      readonly preferredServerId: string;
+    }
   | { readonly kind: 'any' };
 
 /**
@@ -48,7 +53,8 @@ export async function routeOf(
 ): Promise<Route> {
   if (scope.kind === 'server') {
     const { serverId } = scope;
-    const server = await findVisibleServer(em, serverId);
+    const [server] = isUuid(serverId) ? await routedServers(em, [serverId]) : [];
+    if (server === undefined) throw notFound('Server', serverId);
     const tool = await em.findOne(ServerTool, { server: server.id, name: toolName });
     if (!tool) throw new ApiError(ErrorCode.NOT_FOUND, `Server ${serverId} has no tool "${toolName}".`);
     return {
@@ -60,15 +66,19 @@ export async function routeOf(
   if (scope.kind === 'members') return membersRoute(em, rules, viewer, toolName, args, scope);
   const rule = await matchingRule(em, rules, viewer, toolName, args);
   if (rule) {
-    const targets = await em.find(RoutingRuleTarget, { rule: rule.id }, { populate: ['server'] });
+    const targets = await em.find(RoutingRuleTarget, { rule: rule.id });
     const offering = await serversOffering(
       em,
       toolName,
       targets.map((target) => target.server.id),
     );
-    const candidates = targets
-      .filter((target) => offering.has(target.server.id))
-      .map((target) => candidateOf(target.server.getEntity(), target.weight));
+    const servers = new Map(
+      (await routedServers(em, [...offering])).map((server) => [server.id, server] as const),
+    );
+    const candidates = targets.flatMap((target) => {
+      const server = servers.get(target.server.id);
+      return server === undefined ? [] : [candidateOf(server, target.weight)];
+    });
     if (candidates.length === 0) {
       throw new ApiError(
         ErrorCode.NOT_FOUND,
@@ -78,12 +88,16 @@ export async function routeOf(
     }
     return { candidates, strategy: rule.loadBalancingStrategy, counterKey: `rule:${rule.id}` };
   }
-  const tools = await em.find(ServerTool, { name: toolName }, { populate: ['server'] });
-  if (tools.length === 0) {
+  const tools = await em.find(ServerTool, { name: toolName });
+  const servers = await routedServers(
+    em,
+    tools.map((tool) => tool.server.id),
+  );
+  if (servers.length === 0) {
     throw new ApiError(ErrorCode.NOT_FOUND, `No server you may use offers the tool "${toolName}".`);
   }
   return {
-    candidates: tools.map((tool) => candidateOf(tool.server.getEntity(), 1)),
+    candidates: servers.map((server) => candidateOf(server, 1)),
     strategy: LoadBalancingStrategy.ROUND_ROBIN,
     counterKey: `tool:${toolName}`,
   };
@@ -157,7 +171,7 @@ async function serversOffering(
   return new Set(tools.map((tool) => tool.server.id));
 }
 
-export function candidateOf(server: MCPServer, weight: number): ServerCandidate {
+export function candidateOf(server: RoutedServer, weight: number): ServerCandidate {
   return {
     server,
     serverId: server.id,

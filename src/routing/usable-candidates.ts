@@ -1,10 +1,8 @@
-import type { EntityManager } from '../db/orm.js';
 import { ApiError, ErrorCode } from '../graphql/errors.js';
-import { coolDown } from '../health/circuit-breaker-machine.js';
+import { coolDownPassed } from '../health/circuit-breaker-machine.js';
 import { mcpTransportOf } from '../registry/capabilities.js';
-import { CircuitBreaker } from '../registry/circuit-breaker.entity.js';
-import type { MCPServer } from '../registry/mcp-server.entity.js';
 import { CircuitBreakerState, ServerStatus } from '../registry/registry.enums.js';
+import type { RoutedServer } from './routed-servers.js';
 import type { ServerCandidate } from './tool-route.js';
 
 // Which candidates the gateway may call now, and the trial gate of servers whose breaker is recovering.
@@ -51,29 +49,20 @@ export const TRIAL_IN_FLIGHT: SkipReason = 'CIRCUIT_TRIAL_IN_FLIGHT';
  * while HALF_OPEN) the server is on trial: one call at a time goes through. None left: SERVICE_UNAVAILABLE,
  * saying why each was skipped.
  */
-export async function usableCandidates(
-  em: EntityManager,
-  candidates: ServerCandidate[],
-  allowStdio: boolean,
-): Promise<UsableCandidate[]> {
-  const breakers = await em.find(CircuitBreaker, {
-    server: { $in: candidates.map((candidate) => candidate.serverId) },
-  });
-  const breakerOf = new Map(breakers.map((breaker) => [breaker.server.id, breaker]));
+export function usableCandidates(candidates: ServerCandidate[], allowStdio: boolean): UsableCandidate[] {
   const now = new Date();
   const skipped: Skipped[] = [];
   const usable: UsableCandidate[] = [];
   for (const candidate of candidates) {
-    const breaker = breakerOf.get(candidate.serverId);
+    const { breaker } = candidate.server;
     const reason = skipReasonOf(candidate.server, breaker, allowStdio, now);
     if (reason !== null) skipped.push({ serverId: candidate.serverId, reason });
     else
       usable.push({
         ...candidate,
-        onTrial: breaker !== undefined && breaker.state !== CircuitBreakerState.CLOSED,
+        onTrial: breaker !== null && breaker.state !== CircuitBreakerState.CLOSED,
         breakerAtRest:
-          breaker === undefined ||
-          (breaker.state === CircuitBreakerState.CLOSED && breaker.failureCount === 0),
+          breaker === null || (breaker.state === CircuitBreakerState.CLOSED && breaker.failureCount === 0),
       });
   }
   if (usable.length > 0) return usable;
@@ -97,17 +86,13 @@ export function unavailable(skipped: readonly Skipped[]): ApiError {
 }
 
 function skipReasonOf(
-  server: MCPServer,
-  breaker: CircuitBreaker | undefined,
+  server: RoutedServer,
+  breaker: RoutedServer['breaker'],
   allowStdio: boolean,
   now: Date,
 ): SkipReason | null {
   if (mcpTransportOf(server.transportType, allowStdio) === null) return 'TRANSPORT_NOT_CALLABLE';
   if (server.healthStatus === ServerStatus.MAINTENANCE) return 'MAINTENANCE';
-  if (breaker?.state === CircuitBreakerState.OPEN) {
-    // A copy: deciding whether the cool-down has passed must not change the loaded row.
-    const probe = { ...breaker, state: breaker.state, openedAt: breaker.openedAt };
-    if (!coolDown(probe, now)) return 'CIRCUIT_OPEN';
-  }
+  if (breaker?.state === CircuitBreakerState.OPEN && !coolDownPassed(breaker, now)) return 'CIRCUIT_OPEN';
   return null;
 }

@@ -1,0 +1,77 @@
+import { raw } from '@mikro-orm/core';
+import { relatedRowSql, rowFormat } from '../db/json-rows.js';
+import type { EntityManager } from '../db/orm.js';
+import { parsedJson } from '../db/raw-values.js';
+import { CircuitBreaker } from '../registry/circuit-breaker.entity.js';
+import { MCPServer } from '../registry/mcp-server.entity.js';
+import type { CircuitBreakerRow } from '../registry/registry.loaders.js';
+
+// The servers a tool call may go to, as routing decides on them and the call opens them: their live figures,
+// their stored headers and their circuit breaker, read in one statement as plain rows (nothing of it is changed
+// through the unit of work: outcomes go through call-figures.ts and the breaker's own transaction).
+
+/** What routing and the call read of a server. */
+type RoutedColumns = Pick<
+  MCPServer,
+  'id' | 'endpointUrl' | 'transportType' | 'healthStatus' | 'activeConnections' | 'avgResponseTime'
+>;
+
+/**
+ * A server a call may go to, as read here: with its sealed headers as stored (opened only for the server that
+ * is called), and its breaker (null when it has none).
+ */
+export interface RoutedServer extends Readonly<RoutedColumns> {
+  readonly sealedHeaders: unknown;
+  readonly breaker: CircuitBreakerRow | null;
+}
+
+const COLUMNS: ReadonlySet<string> = new Set<keyof RoutedColumns>([
+  'id',
+  'endpointUrl',
+  'transportType',
+  'healthStatus',
+  'activeConnections',
+  'avgResponseTime',
+]);
+// Result columns of what is not a server column of the row format, named apart from the server's.
+const SEALED_HEADERS = '$sealedHeaders';
+const BREAKER = '$breaker';
+
+/**
+ * The servers among `serverIds` that the request's scope reaches, in the order given, with their headers and
+ * breakers: one statement. Tenant scoping: the query builder takes the EntityManager's filters; the breaker
+ * subquery reads the breaker of a server in scope.
+ */
+export async function routedServers(
+  em: EntityManager,
+  serverIds: readonly string[],
+): Promise<RoutedServer[]> {
+  if (serverIds.length === 0) return [];
+  const server = rowFormat<RoutedColumns>(em, MCPServer).subset(COLUMNS);
+  if (server === null) throw new Error('a routed column of MCPServer is not a column');
+  const breaker = rowFormat<CircuitBreakerRow>(em, CircuitBreaker);
+  const headersColumn = em.getMetadata().get(MCPServer).properties.sealedHeaders.fieldNames[0];
+  const alias = 's';
+  const query = em
+    .createQueryBuilder(MCPServer, alias)
+    .select([
+      raw(server.columnsSql(alias)),
+      raw(`"${alias}"."${headersColumn}" as "${SEALED_HEADERS}"`),
+      raw(`${relatedRowSql<CircuitBreaker>(breaker, 'server', alias)} as "${BREAKER}"`),
+    ])
+    .where({ id: { $in: [...serverIds] } });
+  await query.applyFilters();
+  const rows: Record<string, unknown>[] = await query.execute('all', false);
+  const byId = new Map<string, RoutedServer>();
+  for (const { [SEALED_HEADERS]: sealedHeaders, [BREAKER]: breakerRow, ...columns } of rows) {
+    // Every column of RoutedColumns was selected (the subset above): the row has them all.
+    const read = server.read(columns) as RoutedColumns;
+    const stored = parsedJson(breakerRow) as Record<string, unknown> | null;
+    byId.set(read.id, {
+      ...read,
+      sealedHeaders: parsedJson(sealedHeaders) ?? null,
+      breaker: stored === null ? null : breaker.read(stored),
+    });
+  }
+  return serverIds.flatMap((serverId) => byId.get(serverId) ?? []);
+}
