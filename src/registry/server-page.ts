@@ -24,12 +24,12 @@ import {
 import { ServerResource } from './server-resource.entity.js';
 import { ServerTool } from './server-tool.entity.js';
 
-/** One statement's result row: the server's columns, and the relations asked for as JSON PostgreSQL built. */
+/** One statement's result row: the server's columns, and the relations asked for as JSON rows (json-rows). */
 interface PageRow extends Record<string, unknown> {
-  [TENANT]?: Record<string, unknown> | null;
-  [CIRCUIT_BREAKER]?: Record<string, unknown> | null;
-  [TOOLS]?: Record<string, unknown>[];
-  [RESOURCES]?: Record<string, unknown>[];
+  [TENANT]?: unknown[] | null;
+  [CIRCUIT_BREAKER]?: unknown[] | null;
+  [TOOLS]?: unknown[][];
+  [RESOURCES]?: unknown[][];
 }
 
 // Result columns of the relations, named so that no column of a server can take their place.
@@ -82,11 +82,8 @@ export async function readServerPage(
 ): Promise<ServerRow[]> {
   const formats = formatsFor(em);
   const fields = selection.server;
-  // The subquery's ORDER BY reads the order's columns, selected or not.
-  const toolFormat = formats.tool.subset(new Set([...selection.tools, ...Object.keys(TOOL_ORDER)]));
-  const resourceFormat = formats.resource.subset(
-    new Set([...selection.resources, ...Object.keys(RESOURCE_ORDER)]),
-  );
+  const toolFormat = formats.tool.subset(selection.tools);
+  const resourceFormat = formats.resource.subset(selection.resources);
   const tenantProperty = em.getMetadata().get(MCPServer).properties.tenant;
   // Columns and JSON are computed for the page's rows only: selected next to the filter, PostgreSQL would
   // build them for every matching row before sorting and cutting the page.
@@ -136,22 +133,22 @@ export async function readServerPage(
     // The columns the request reads, by the rule above: a list page's server is no more than that.
     const server = serverFormat.read(columns) as ServerRow;
     if (tenant !== undefined) {
-      loaders.tenantById.prime(server.tenant.id, tenant === null ? null : formats.tenant.read(tenant));
+      loaders.tenantById.prime(server.tenant.id, tenant === null ? null : formats.tenant.readValues(tenant));
     }
     if (breaker !== undefined) {
       loaders.circuitBreakerByServer.prime(
         server.id,
-        breaker === null ? null : formats.circuitBreaker.read(breaker),
+        breaker === null ? null : formats.circuitBreaker.readValues(breaker),
       );
     }
     if (tools !== undefined) {
       if (toolFormat === null) {
         loaders.toolsByServer.prime(
           server.id,
-          tools.map((tool) => formats.tool.read(tool)),
+          tools.map((tool) => formats.tool.readValues(tool)),
         );
       } else {
-        const rows = tools.map((tool) => toolFormat.read(tool));
+        const rows = tools.map((tool) => toolFormat.readValues(tool));
         loaders.listedTools.set(server.id, toolFormat.properties, rows);
       }
     }
@@ -159,10 +156,10 @@ export async function readServerPage(
       if (resourceFormat === null) {
         loaders.resourcesByServer.prime(
           server.id,
-          resources.map((resource) => formats.resource.read(resource)),
+          resources.map((resource) => formats.resource.readValues(resource)),
         );
       } else {
-        const rows = resources.map((resource) => resourceFormat.read(resource));
+        const rows = resources.map((resource) => resourceFormat.readValues(resource));
         loaders.listedResources.set(server.id, resourceFormat.properties, rows);
       }
     }
