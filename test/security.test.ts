@@ -128,6 +128,20 @@ describe('operation limits', () => {
     expect(costlyLiteral.errors?.[0]?.message).toMatch(/\(found \d+\)\. Split/);
   });
 
+  it('costs one parsed document by the variables of each request, not by those it was costed with before', async () => {
+    const eventBus = createEventBus(undefined, createLogger('silent'));
+    const schema = await buildAppSchema(eventBus.pubSub);
+    await eventBus.close();
+    const document = parse('query ($first: Int) { servers(first: $first) { edges { node { id name } } } }');
+    const small = operationCost(schema, document, undefined, { first: 1 });
+    const large = operationCost(schema, document, undefined, { first: 100 });
+    expect(small).not.toBeNull();
+    expect(large).toBeGreaterThan(small ?? Number.POSITIVE_INFINITY);
+    expect(operationCost(schema, document, undefined, { first: 1 })).toBe(small);
+    expect(operationCost(schema, document, undefined, { first: 'many' })).toBeNull();
+    expect(operationCost(schema, document, undefined, { first: 100 })).toBe(large);
+  });
+
   const nested = (levels: number, leaf = 'name') =>
     `${'ofType { '.repeat(levels)}${leaf}${' }'.repeat(levels)}`;
 
