@@ -56,11 +56,16 @@ function formatsFor(em: EntityManager): RowFormats {
   };
 }
 
-/** What a request selects of each server on a page, and of its tools and resources (GraphQL field names). */
+/**
+ * What a request selects of each server on a page (GraphQL field names), and of its relations: their plain
+ * fields, or null when a field with a resolver of its own is among them (it gets whole rows).
+ */
 export interface ServerPageSelection {
   readonly server: ReadonlySet<string>;
-  readonly tools: ReadonlySet<string>;
-  readonly resources: ReadonlySet<string>;
+  readonly tenant: ReadonlySet<string> | null;
+  readonly circuitBreaker: ReadonlySet<string> | null;
+  readonly tools: ReadonlySet<string> | null;
+  readonly resources: ReadonlySet<string> | null;
 }
 
 /**
@@ -68,8 +73,9 @@ export interface ServerPageSelection {
  * in one statement, with the relations `selection.server` names (tenant, circuitBreaker, tools, resources)
  * aggregated as JSON next to each server, as plain rows: a list page changes nothing, so nothing on it becomes a
  * managed entity. The relations go into the request's loaders, where the field resolvers find them without
- * another statement. Tools and resources carry only the columns the request selects of them (a tool's input
- * schema is most of its bytes, and a page without it should not build, send and parse it).
+ * another statement. Each relation carries only the columns the request selects of it (a tool's input schema is
+ * most of its bytes, and a page without it should not build, send and parse it); such narrow rows are listed
+ * apart (`listed…`), and whole rows, when a selection needs more than columns, primed into the shared loaders.
  *
  * Tenant scoping: `page` carries the request's filters; the relations read here all belong to a server on it.
  */
@@ -82,8 +88,10 @@ export async function readServerPage(
 ): Promise<ServerRow[]> {
   const formats = formatsFor(em);
   const fields = selection.server;
-  const toolFormat = formats.tool.subset(selection.tools);
-  const resourceFormat = formats.resource.subset(selection.resources);
+  const tenantFormat = narrowed(formats.tenant, selection.tenant);
+  const breakerFormat = narrowed(formats.circuitBreaker, selection.circuitBreaker);
+  const toolFormat = narrowed(formats.tool, selection.tools);
+  const resourceFormat = narrowed(formats.resource, selection.resources);
   const tenantProperty = em.getMetadata().get(MCPServer).properties.tenant;
   // Columns and JSON are computed for the page's rows only: selected next to the filter, PostgreSQL would
   // build them for every matching row before sorting and cutting the page.
@@ -95,11 +103,11 @@ export async function readServerPage(
     formats.server.subset(new Set([...serverColumns, 'tenant', ...Object.keys(order)])) ?? formats.server;
   const columns = [raw(serverFormat.columnsSql(alias))];
   if (fields.has('tenant')) {
-    const tenant = referencedRowSql(formats.tenant, alias, tenantProperty);
+    const tenant = referencedRowSql(tenantFormat ?? formats.tenant, alias, tenantProperty);
     columns.push(raw(`${tenant} as "${TENANT}"`));
   }
   if (fields.has('circuitBreaker')) {
-    const breaker = relatedRowSql<CircuitBreaker>(formats.circuitBreaker, 'server', alias);
+    const breaker = relatedRowSql<CircuitBreaker>(breakerFormat ?? formats.circuitBreaker, 'server', alias);
     columns.push(raw(`${breaker} as "${CIRCUIT_BREAKER}"`));
   }
   if (fields.has('tools')) {
@@ -133,13 +141,26 @@ export async function readServerPage(
     // The columns the request reads, by the rule above: a list page's server is no more than that.
     const server = serverFormat.read(columns) as ServerRow;
     if (tenant !== undefined) {
-      loaders.tenantById.prime(server.tenant.id, tenant === null ? null : formats.tenant.readValues(tenant));
+      if (tenantFormat === null) {
+        loaders.tenantById.prime(
+          server.tenant.id,
+          tenant === null ? null : formats.tenant.readValues(tenant),
+        );
+      } else {
+        const rows = tenant === null ? [] : [tenantFormat.readValues(tenant)];
+        loaders.listedTenants.set(server.tenant.id, tenantFormat.properties, rows);
+      }
     }
     if (breaker !== undefined) {
-      loaders.circuitBreakerByServer.prime(
-        server.id,
-        breaker === null ? null : formats.circuitBreaker.readValues(breaker),
-      );
+      if (breakerFormat === null) {
+        loaders.circuitBreakerByServer.prime(
+          server.id,
+          breaker === null ? null : formats.circuitBreaker.readValues(breaker),
+        );
+      } else {
+        const rows = breaker === null ? [] : [breakerFormat.readValues(breaker)];
+        loaders.listedCircuitBreakers.set(server.id, breakerFormat.properties, rows);
+      }
     }
     if (tools !== undefined) {
       if (toolFormat === null) {
@@ -165,4 +186,12 @@ export async function readServerPage(
     }
     return server;
   });
+}
+
+/** The format over the selected columns only, or null when whole rows are needed. */
+function narrowed<R>(
+  format: RowFormat<R>,
+  selected: ReadonlySet<string> | null,
+): RowFormat<Partial<R>> | null {
+  return selected === null ? null : format.subset(selected);
 }
