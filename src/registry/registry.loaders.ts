@@ -32,9 +32,14 @@ export interface RegistryLoaders {
   readonly resourcesByServer: DataLoader<string, ServerResourceRow[]>;
   readonly promptsByServer: DataLoader<string, ServerPrompt[]>;
   readonly circuitBreakerByServer: DataLoader<string, CircuitBreakerRow | null>;
-  /** Tools and resources a server page read with only the fields it selects of them (server-page.ts). */
+  /**
+   * Relations a server page read with only the fields it selects of them (server-page.ts): tools and resources
+   * by server id, tenants by their id, and breakers by server id as a list of at most one.
+   */
   readonly listedTools: ListedRows<ServerToolRow>;
   readonly listedResources: ListedRows<ServerResourceRow>;
+  readonly listedTenants: ListedRows<TenantRow>;
+  readonly listedCircuitBreakers: ListedRows<CircuitBreakerRow>;
 }
 
 declare module '../graphql/context.js' {
@@ -51,5 +56,7 @@ export function createRegistryLoaders(em: EntityManager): RegistryLoaders {
     circuitBreakerByServer: oneLoader(em, CircuitBreaker, 'server'),
     listedTools: new ListedRows(),
     listedResources: new ListedRows(),
+    listedTenants: new ListedRows(),
+    listedCircuitBreakers: new ListedRows(),
   };
 }

@@ -24,12 +24,12 @@ import {
 import { ServerResource } from './server-resource.entity.js';
 import { ServerTool } from './server-tool.entity.js';
 
-/** One statement's result row: the server's columns, and the relations asked for as JSON PostgreSQL built. */
+/** One statement's result row: the server's columns, and the relations asked for as JSON rows (json-rows). */
 interface PageRow extends Record<string, unknown> {
-  [TENANT]?: Record<string, unknown> | null;
-  [CIRCUIT_BREAKER]?: Record<string, unknown> | null;
-  [TOOLS]?: Record<string, unknown>[];
-  [RESOURCES]?: Record<string, unknown>[];
+  [TENANT]?: unknown[] | null;
+  [CIRCUIT_BREAKER]?: unknown[] | null;
+  [TOOLS]?: unknown[][];
+  [RESOURCES]?: unknown[][];
 }
 
 // Result columns of the relations, named so that no column of a server can take their place.
@@ -56,11 +56,16 @@ function formatsFor(em: EntityManager): RowFormats {
   };
 }
 
-/** What a request selects of each server on a page, and of its tools and resources (GraphQL field names). */
+/**
+ * What a request selects of each server on a page (GraphQL field names), and of its relations: their plain
+ * fields, or null when a field with a resolver of its own is among them (it gets whole rows).
+ */
 export interface ServerPageSelection {
   readonly server: ReadonlySet<string>;
-  readonly tools: ReadonlySet<string>;
-  readonly resources: ReadonlySet<string>;
+  readonly tenant: ReadonlySet<string> | null;
+  readonly circuitBreaker: ReadonlySet<string> | null;
+  readonly tools: ReadonlySet<string> | null;
+  readonly resources: ReadonlySet<string> | null;
 }
 
 /**
@@ -68,8 +73,9 @@ export interface ServerPageSelection {
  * in one statement, with the relations `selection.server` names (tenant, circuitBreaker, tools, resources)
  * aggregated as JSON next to each server, as plain rows: a list page changes nothing, so nothing on it becomes a
  * managed entity. The relations go into the request's loaders, where the field resolvers find them without
- * another statement. Tools and resources carry only the columns the request selects of them (a tool's input
- * schema is most of its bytes, and a page without it should not build, send and parse it).
+ * another statement. Each relation carries only the columns the request selects of it (a tool's input schema is
+ * most of its bytes, and a page without it should not build, send and parse it); such narrow rows are listed
+ * apart (`listed…`), and whole rows, when a selection needs more than columns, primed into the shared loaders.
  *
  * Tenant scoping: `page` carries the request's filters; the relations read here all belong to a server on it.
  */
@@ -82,11 +88,10 @@ export async function readServerPage(
 ): Promise<ServerRow[]> {
   const formats = formatsFor(em);
   const fields = selection.server;
-  // The subquery's ORDER BY reads the order's columns, selected or not.
-  const toolFormat = formats.tool.subset(new Set([...selection.tools, ...Object.keys(TOOL_ORDER)]));
-  const resourceFormat = formats.resource.subset(
-    new Set([...selection.resources, ...Object.keys(RESOURCE_ORDER)]),
-  );
+  const tenantFormat = narrowed(formats.tenant, selection.tenant);
+  const breakerFormat = narrowed(formats.circuitBreaker, selection.circuitBreaker);
+  const toolFormat = narrowed(formats.tool, selection.tools);
+  const resourceFormat = narrowed(formats.resource, selection.resources);
   const tenantProperty = em.getMetadata().get(MCPServer).properties.tenant;
   // Columns and JSON are computed for the page's rows only: selected next to the filter, PostgreSQL would
   // build them for every matching row before sorting and cutting the page.
@@ -98,11 +103,11 @@ export async function readServerPage(
     formats.server.subset(new Set([...serverColumns, 'tenant', ...Object.keys(order)])) ?? formats.server;
   const columns = [raw(serverFormat.columnsSql(alias))];
   if (fields.has('tenant')) {
-    const tenant = referencedRowSql(formats.tenant, alias, tenantProperty);
+    const tenant = referencedRowSql(tenantFormat ?? formats.tenant, alias, tenantProperty);
     columns.push(raw(`${tenant} as "${TENANT}"`));
   }
   if (fields.has('circuitBreaker')) {
-    const breaker = relatedRowSql<CircuitBreaker>(formats.circuitBreaker, 'server', alias);
+    const breaker = relatedRowSql<CircuitBreaker>(breakerFormat ?? formats.circuitBreaker, 'server', alias);
     columns.push(raw(`${breaker} as "${CIRCUIT_BREAKER}"`));
   }
   if (fields.has('tools')) {
@@ -136,22 +141,35 @@ export async function readServerPage(
     // The columns the request reads, by the rule above: a list page's server is no more than that.
     const server = serverFormat.read(columns) as ServerRow;
     if (tenant !== undefined) {
-      loaders.tenantById.prime(server.tenant.id, tenant === null ? null : formats.tenant.read(tenant));
+      if (tenantFormat === null) {
+        loaders.tenantById.prime(
+          server.tenant.id,
+          tenant === null ? null : formats.tenant.readValues(tenant),
+        );
+      } else {
+        const rows = tenant === null ? [] : [tenantFormat.readValues(tenant)];
+        loaders.listedTenants.set(server.tenant.id, tenantFormat.properties, rows);
+      }
     }
     if (breaker !== undefined) {
-      loaders.circuitBreakerByServer.prime(
-        server.id,
-        breaker === null ? null : formats.circuitBreaker.read(breaker),
-      );
+      if (breakerFormat === null) {
+        loaders.circuitBreakerByServer.prime(
+          server.id,
+          breaker === null ? null : formats.circuitBreaker.readValues(breaker),
+        );
+      } else {
+        const rows = breaker === null ? [] : [breakerFormat.readValues(breaker)];
+        loaders.listedCircuitBreakers.set(server.id, breakerFormat.properties, rows);
+      }
     }
     if (tools !== undefined) {
       if (toolFormat === null) {
         loaders.toolsByServer.prime(
           server.id,
-          tools.map((tool) => formats.tool.read(tool)),
+          tools.map((tool) => formats.tool.readValues(tool)),
         );
       } else {
-        const rows = tools.map((tool) => toolFormat.read(tool));
+        const rows = tools.map((tool) => toolFormat.readValues(tool));
         loaders.listedTools.set(server.id, toolFormat.properties, rows);
       }
     }
@@ -159,13 +177,21 @@ export async function readServerPage(
       if (resourceFormat === null) {
         loaders.resourcesByServer.prime(
           server.id,
-          resources.map((resource) => formats.resource.read(resource)),
+          resources.map((resource) => formats.resource.readValues(resource)),
         );
       } else {
-        const rows = resources.map((resource) => resourceFormat.read(resource));
+        const rows = resources.map((resource) => resourceFormat.readValues(resource));
         loaders.listedResources.set(server.id, resourceFormat.properties, rows);
       }
     }
     return server;
   });
+}
+
+/** The format over the selected columns only, or null when whole rows are needed. */
+function narrowed<R>(
+  format: RowFormat<R>,
+  selected: ReadonlySet<string> | null,
+): RowFormat<Partial<R>> | null {
+  return selected === null ? null : format.subset(selected);
 }

@@ -16,7 +16,7 @@ import { actorOf } from '../audit/audit-trail.js';
 import { ApiKeyScope, viewerOf } from '../graphql/access.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { type Connection, ConnectionType, pageRequest } from '../graphql/pagination.js';
-import { selectedFieldNames } from '../graphql/selection.js';
+import { selectedFieldNames, selectedPlainFieldNames } from '../graphql/selection.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { CircuitBreaker } from './circuit-breaker.entity.js';
 import { MCPServer } from './mcp-server.entity.js';
@@ -74,8 +74,10 @@ export class ServerResolver {
       countAll: selectedFieldNames(info).has('totalCount'),
       selection: {
         server: selectedFieldNames(info, ['edges', 'node']),
-        tools: selectedFieldNames(info, ['edges', 'node', 'tools']),
-        resources: selectedFieldNames(info, ['edges', 'node', 'resources']),
+        tenant: selectedPlainFieldNames(info, ['edges', 'node', 'tenant']),
+        circuitBreaker: selectedPlainFieldNames(info, ['edges', 'node', 'circuitBreaker']),
+        tools: selectedPlainFieldNames(info, ['edges', 'node', 'tools']),
+        resources: selectedPlainFieldNames(info, ['edges', 'node', 'resources']),
       },
     });
   }
@@ -115,8 +117,13 @@ export class ServerResolver {
   }
 
   @FieldResolver(() => Tenant)
-  async tenant(@Root() server: ServerRow, @Ctx() context: GraphQLContext): Promise<TenantRow> {
-    const tenant = await context.loaders.tenantById.load(server.tenant.id);
+  async tenant(
+    @Root() server: ServerRow,
+    @Ctx() context: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<TenantRow> {
+    const listed = context.loaders.listedTenants.get(server.tenant.id, selectedFieldNames(info));
+    const tenant = listed ? (listed[0] ?? null) : await context.loaders.tenantById.load(server.tenant.id);
     // A server is visible only inside its tenant's scope, so its tenant is too.
     if (tenant === null) throw new Error(`Tenant ${server.tenant.id} of server ${server.id} is not visible`);
     return tenant;
@@ -151,8 +158,12 @@ export class ServerResolver {
   circuitBreaker(
     @Root() server: ServerRow,
     @Ctx() context: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<CircuitBreakerRow | null> {
-    return context.loaders.circuitBreakerByServer.load(server.id);
+    const listed = context.loaders.listedCircuitBreakers.get(server.id, selectedFieldNames(info));
+    return listed
+      ? Promise.resolve(listed[0] ?? null)
+      : context.loaders.circuitBreakerByServer.load(server.id);
   }
 }
 

@@ -66,11 +66,11 @@ export async function routedServers(
   for (const { [SEALED_HEADERS]: sealedHeaders, [BREAKER]: breakerRow, ...columns } of rows) {
     // Every column of RoutedColumns was selected (the subset above): the row has them all.
     const read = server.read(columns) as RoutedColumns;
-    const stored = parsedJson(breakerRow) as Record<string, unknown> | null;
+    const stored = parsedJson(breakerRow) as unknown[] | null;
     byId.set(read.id, {
       ...read,
       sealedHeaders: parsedJson(sealedHeaders) ?? null,
-      breaker: stored === null ? null : breaker.read(stored),
+      breaker: stored === null ? null : breaker.readValues(stored),
     });
   }
   return serverIds.flatMap((serverId) => byId.get(serverId) ?? []);

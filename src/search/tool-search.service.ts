@@ -8,10 +8,10 @@ import { ServerTool } from '../registry/server-tool.entity.js';
 import { matchesAnyWordSql, requireSearchWords, wordsRankSql } from '../registry/text-search.js';
 import type { ToolSearchHit } from './tool-search-hit.type.js';
 
-/** One statement's result row: the tool and its server as JSON PostgreSQL built, and the score. */
+/** One statement's result row: the tool and its server as their values in JSON (json-rows), and the score. */
 interface HitRow {
-  [TOOL]: Record<string, unknown>;
-  [SERVER]: Record<string, unknown>;
+  [TOOL]: unknown[];
+  [SERVER]: unknown[];
   [SCORE]: number;
   [TOTAL]: number | string;
 }
@@ -95,8 +95,8 @@ export async function searchTools(
   const hits = rows.map(
     ({ [TOOL]: tool, [SERVER]: server, [SCORE]: score }): ToolSearchHit => ({
       score: Number(score),
-      tool: toolFormat.read(tool),
-      server: serverFormat.read(server),
+      tool: toolFormat.readValues(tool),
+      server: serverFormat.readValues(server),
     }),
   );
   return toConnection(hits, page, totalCount, (hit) => ({ sortValue: hit.score, id: hit.tool.id }));
