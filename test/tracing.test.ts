@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { hrTimeToNanoseconds } from '@opentelemetry/core';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { print } from 'graphql';
 import { createClient } from 'graphql-ws';
@@ -138,7 +139,10 @@ describe('tracing with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
       // Parameter values never reach a span: not the search text, not the key.
       expect(text).not.toContain(needle);
       expect(text).not.toContain(key);
-      expect(statement.startTime <= statement.endTime).toBe(true);
+      // HrTime is [seconds, nanoseconds]: compared as numbers, not as arrays (which `<=` compares as text).
+      expect(hrTimeToNanoseconds(statement.startTime)).toBeLessThanOrEqual(
+        hrTimeToNanoseconds(statement.endTime),
+      );
     }
     expect(statements.map((span) => span.name)).toContain('SELECT');
   });
