@@ -9,6 +9,7 @@ import { MCPServer } from '../src/registry/mcp-server.entity.js';
 import { ServerPrompt } from '../src/registry/server-prompt.entity.js';
 import { ServerResource } from '../src/registry/server-resource.entity.js';
 import { ServerTool } from '../src/registry/server-tool.entity.js';
+import { routedServers } from '../src/routing/routed-servers.js';
 import { Tenant } from '../src/tenants/tenant.entity.js';
 import { User } from '../src/users/user.entity.js';
 import { startTestApp, type TestApp } from './support/app.js';
@@ -121,6 +122,28 @@ describe('the tenant scope', () => {
     const check = app.orm.em.fork();
     expect(await check.count(MCPServer, { description: 'touched by alpha' })).toBe(2);
     expect(await check.count(ServerPrompt, { name: 'q' })).toBe(1);
+  });
+
+  it("is applied by the routed servers' plain statement as by the filter", async () => {
+    const every = (await scoped(null).find(MCPServer, {}, { orderBy: { id: 'asc' } })).map(({ id }) => id);
+    const routedIds = async (scope: TenantScope | null) =>
+      (await routedServers(scoped(scope), every)).map(({ id }) => id);
+    const filteredIds = async (scope: TenantScope | null) =>
+      (await scoped(scope).find(MCPServer, { id: { $in: every } }, { orderBy: { id: 'asc' } })).map(
+        ({ id }) => id,
+      );
+    const only = alphaServers[0]?.id ?? '';
+    const scopes: (TenantScope | null)[] = [
+      null,
+      { tenantId: alpha.id, serverIds: null },
+      { tenantId: bravo.id, serverIds: null },
+      { tenantId: alpha.id, serverIds: [only] },
+      { tenantId: bravo.id, serverIds: [only] },
+      { tenantId: alpha.id, serverIds: [] },
+      { tenantId: null, serverIds: null },
+    ];
+    for (const scope of scopes) expect(await routedIds(scope)).toEqual(await filteredIds(scope));
+    expect(await routedIds({ tenantId: alpha.id, serverIds: [only] })).toEqual([only]);
   });
 
   it('goes with the EntityManager into its forks and transactions', async () => {

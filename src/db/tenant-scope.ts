@@ -37,6 +37,16 @@ export function scopeToTenant(em: EntityManager, scope: TenantScope | null): voi
   if (scope !== null) em.setFilterParams(TENANT_SCOPE, scope);
 }
 
+/** The scope `scopeToTenant` gave `em` (or what it was forked from); `null` when it has none. */
+export function tenantScopeIn(em: EntityManager): TenantScope | null {
+  const scope: Partial<TenantScope> | undefined = em.getFilterParams<Partial<TenantScope>>(TENANT_SCOPE);
+  if (scope === undefined) return null;
+  // Set only by scopeToTenant; anything else must not read as "no scope" (that would reach every tenant).
+  if (scope.tenantId === undefined || scope.serverIds === undefined)
+    throw new Error('the tenant scope of an EntityManager is malformed');
+  return scope as TenantScope;
+}
+
 /** The condition for rows that belong to a server: inside the scope when their server is. */
 export function serverInScope(scope: TenantScope): Dictionary {
   return {

@@ -1,7 +1,8 @@
-import { raw } from '@mikro-orm/core';
+import type { EntityMetadata } from '@mikro-orm/core';
 import { relatedRowSql, rowFormat } from '../db/json-rows.js';
 import type { EntityManager } from '../db/orm.js';
 import { parsedJson } from '../db/raw-values.js';
+import { tenantScopeIn } from '../db/tenant-scope.js';
 import { CircuitBreaker } from '../registry/circuit-breaker.entity.js';
 import { MCPServer } from '../registry/mcp-server.entity.js';
 import type { CircuitBreakerRow } from '../registry/registry.loaders.js';
@@ -37,10 +38,14 @@ const COLUMNS: ReadonlySet<string> = new Set<keyof RoutedColumns>([
 const SEALED_HEADERS = '$sealedHeaders';
 const BREAKER = '$breaker';
 
+/** The statement's text up to its conditions, built once per ORM's metadata (it does not change while it runs). */
+const selects = new WeakMap<EntityMetadata<MCPServer>, string>();
+
 /**
  * The servers among `serverIds` that the request's scope reaches, in the order given, with their headers and
- * breakers: one statement. Tenant scoping: the query builder takes the EntityManager's filters; the breaker
- * subquery reads the breaker of a server in scope.
+ * breakers: one plain statement (no query builder: this is on every tool call's path). Tenant scoping: the
+ * statement applies the scope of `em` (tenant-scope.ts) itself, the same condition as MCPServer's filter; the
+ * breaker subquery reads the breaker of a server in scope.
  */
 export async function routedServers(
   em: EntityManager,
@@ -49,19 +54,39 @@ export async function routedServers(
   if (serverIds.length === 0) return [];
   const server = rowFormat<RoutedColumns>(em, MCPServer).subset(COLUMNS);
   if (server === null) throw new Error('a routed column of MCPServer is not a column');
+  const meta = em.getMetadata().get(MCPServer);
+  let select = selects.get(meta);
+  if (select === undefined) {
+    const breaker = rowFormat<CircuitBreakerRow>(em, CircuitBreaker);
+    select =
+      `select ${server.columnsSql(ALIAS)}, ${column(meta, 'sealedHeaders')} as "${SEALED_HEADERS}", ` +
+      `${relatedRowSql<CircuitBreaker>(breaker, 'server', ALIAS)} as "${BREAKER}" ` +
+      `from "${meta.tableName}" as "${ALIAS}"`;
+    selects.set(meta, select);
+  }
+  const ids = column(meta, 'id');
+  const conditions = [`${ids} in (${placeholders(serverIds)})`];
+  const values: unknown[] = [...serverIds];
+  const scope = tenantScopeIn(em);
+  if (scope !== null) {
+    const tenant = column(meta, 'tenant');
+    if (scope.tenantId === null) conditions.push(`${tenant} is null`);
+    else {
+      conditions.push(`${tenant} = ?`);
+      values.push(scope.tenantId);
+    }
+    if (scope.serverIds !== null) {
+      // No server at all is in an empty scope.
+      conditions.push(
+        scope.serverIds.length === 0 ? 'false' : `${ids} in (${placeholders(scope.serverIds)})`,
+      );
+      values.push(...scope.serverIds);
+    }
+  }
+  const rows: Record<string, unknown>[] = await em
+    .getConnection()
+    .execute(`${select} where ${conditions.join(' and ')}`, values, 'all');
   const breaker = rowFormat<CircuitBreakerRow>(em, CircuitBreaker);
-  const headersColumn = em.getMetadata().get(MCPServer).properties.sealedHeaders.fieldNames[0];
-  const alias = 's';
-  const query = em
-    .createQueryBuilder(MCPServer, alias)
-    .select([
-      raw(server.columnsSql(alias)),
-      raw(`"${alias}"."${headersColumn}" as "${SEALED_HEADERS}"`),
-      raw(`${relatedRowSql<CircuitBreaker>(breaker, 'server', alias)} as "${BREAKER}"`),
-    ])
-    .where({ id: { $in: [...serverIds] } });
-  await query.applyFilters();
-  const rows: Record<string, unknown>[] = await query.execute('all', false);
   const byId = new Map<string, RoutedServer>();
   for (const { [SEALED_HEADERS]: sealedHeaders, [BREAKER]: breakerRow, ...columns } of rows) {
     // Every column of RoutedColumns was selected (the subset above): the row has them all.
@@ -74,4 +99,14 @@ export async function routedServers(
     });
   }
   return serverIds.flatMap((serverId) => byId.get(serverId) ?? []);
+}
+
+const ALIAS = 's';
+
+function column(meta: EntityMetadata<MCPServer>, property: 'id' | 'tenant' | 'sealedHeaders'): string {
+  return `"${ALIAS}"."${meta.properties[property].fieldNames[0]}"`;
+}
+
+function placeholders(values: readonly unknown[]): string {
+  return values.map(() => '?').join(', ');
 }
