@@ -4,7 +4,6 @@ import type { EntityManager } from '../db/orm.js';
 import { ApiError, badUserInput, ErrorCode } from '../graphql/errors.js';
 import type { JsonObject, JsonValue } from '../graphql/scalars.js';
 import { type Inspection, inspectServer, McpInspectionError, type McpTarget } from '../mcp/mcp-client.js';
-import type { RoutedServer } from '../routing/routed-servers.js';
 import { openStoredConnectionHeaders } from './connection-headers.js';
 import { MCPServer } from './mcp-server.entity.js';
 import { TransportType } from './registry.enums.js';
@@ -42,12 +41,17 @@ export function mcpTransportOf(type: TransportType, allowStdio: boolean): McpTar
   }
 }
 
+/** What `callTargetOf` reads of a server: its columns that say where and how, and its headers as stored. */
+export interface CallableServer extends Readonly<Pick<MCPServer, 'id' | 'endpointUrl' | 'transportType'>> {
+  readonly sealedHeaders: unknown;
+}
+
 /**
  * Where and how the gateway reaches a server for a client's request: its endpoint, transport and opened
  * headers. Headers that cannot be opened are CREDENTIALS_UNAVAILABLE (the server is not contacted); a transport
  * the gateway does not call is a bug of the caller, which filters those out first.
  */
-export function callTargetOf(keyring: Keyring, server: RoutedServer, allowStdio: boolean): McpTarget {
+export function callTargetOf(keyring: Keyring, server: CallableServer, allowStdio: boolean): McpTarget {
   const transport = mcpTransportOf(server.transportType, allowStdio);
   if (transport === null) throw new Error(`server ${server.id} is not callable`);
   const headers = openStoredConnectionHeaders(keyring, server.id, server.sealedHeaders);
