@@ -56,3 +56,26 @@ export function serverInScope(scope: TenantScope): Dictionary {
     },
   };
 }
+
+/**
+ * The scope as a condition of a raw SQL statement over a tenant-owned table whose rows are servers or name
+ * one (`tenant` and `server` are its quoted column references), the rule MCPServer's filter states for the
+ * ORM: `?` placeholders, their values in order. For statements on a hot path that skip the query builder.
+ */
+export function scopeConditionSql(
+  scope: TenantScope,
+  columns: { readonly tenant: string; readonly server: string },
+): { readonly sql: string; readonly values: readonly unknown[] } {
+  const tenant =
+    scope.tenantId === null
+      ? { sql: `${columns.tenant} is null`, values: [] }
+      : { sql: `${columns.tenant} = ?`, values: [scope.tenantId] };
+  if (scope.serverIds === null) return tenant;
+  // No server at all is in an empty scope.
+  if (scope.serverIds.length === 0) return { sql: `${tenant.sql} and false`, values: tenant.values };
+  const placeholders = scope.serverIds.map(() => '?').join(', ');
+  return {
+    sql: `${tenant.sql} and ${columns.server} in (${placeholders})`,
+    values: [...tenant.values, ...scope.serverIds],
+  };
+}

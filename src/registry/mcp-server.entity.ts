@@ -34,6 +34,7 @@ type McpServerDefaults =
 @Directive('@key(fields: "id")')
 @ObjectType('MCPServer', { simpleResolvers: true })
 @Entity({ tableName: 'mcp_servers' })
+// Raw statements state the same rule with scopeConditionSql (db/tenant-scope.ts; test/tenant-scope.test.ts).
 @Filter(
   tenantScoped<MCPServer>((scope) => ({
     tenant: scope.tenantId,

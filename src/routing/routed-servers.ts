@@ -2,7 +2,7 @@ import type { EntityMetadata } from '@mikro-orm/core';
 import { relatedRowSql, rowFormat } from '../db/json-rows.js';
 import type { EntityManager } from '../db/orm.js';
 import { parsedJson } from '../db/raw-values.js';
-import { tenantScopeIn } from '../db/tenant-scope.js';
+import { scopeConditionSql, tenantScopeIn } from '../db/tenant-scope.js';
 import { CircuitBreaker } from '../registry/circuit-breaker.entity.js';
 import { MCPServer } from '../registry/mcp-server.entity.js';
 import type { CircuitBreakerRow } from '../registry/registry.loaders.js';
@@ -54,10 +54,10 @@ export async function routedServers(
   if (serverIds.length === 0) return [];
   const server = rowFormat<RoutedColumns>(em, MCPServer).subset(COLUMNS);
   if (server === null) throw new Error('a routed column of MCPServer is not a column');
+  const breaker = rowFormat<CircuitBreakerRow>(em, CircuitBreaker);
   const meta = em.getMetadata().get(MCPServer);
   let select = selects.get(meta);
   if (select === undefined) {
-    const breaker = rowFormat<CircuitBreakerRow>(em, CircuitBreaker);
     select =
       `select ${server.columnsSql(ALIAS)}, ${column(meta, 'sealedHeaders')} as "${SEALED_HEADERS}", ` +
       `${relatedRowSql<CircuitBreaker>(breaker, 'server', ALIAS)} as "${BREAKER}" ` +
@@ -65,28 +65,17 @@ export async function routedServers(
     selects.set(meta, select);
   }
   const ids = column(meta, 'id');
-  const conditions = [`${ids} in (${placeholders(serverIds)})`];
+  const conditions = [`${ids} in (${serverIds.map(() => '?').join(', ')})`];
   const values: unknown[] = [...serverIds];
   const scope = tenantScopeIn(em);
   if (scope !== null) {
-    const tenant = column(meta, 'tenant');
-    if (scope.tenantId === null) conditions.push(`${tenant} is null`);
-    else {
-      conditions.push(`${tenant} = ?`);
-      values.push(scope.tenantId);
-    }
-    if (scope.serverIds !== null) {
-      // No server at all is in an empty scope.
-      conditions.push(
-        scope.serverIds.length === 0 ? 'false' : `${ids} in (${placeholders(scope.serverIds)})`,
-      );
-      values.push(...scope.serverIds);
-    }
+    const inScope = scopeConditionSql(scope, { tenant: column(meta, 'tenant'), server: ids });
+    conditions.push(inScope.sql);
+    values.push(...inScope.values);
   }
   const rows: Record<string, unknown>[] = await em
     .getConnection()
     .execute(`${select} where ${conditions.join(' and ')}`, values, 'all');
-  const breaker = rowFormat<CircuitBreakerRow>(em, CircuitBreaker);
   const byId = new Map<string, RoutedServer>();
   for (const { [SEALED_HEADERS]: sealedHeaders, [BREAKER]: breakerRow, ...columns } of rows) {
     // Every column of RoutedColumns was selected (the subset above): the row has them all.
@@ -105,8 +94,4 @@ const ALIAS = 's';
 
 function column(meta: EntityMetadata<MCPServer>, property: 'id' | 'tenant' | 'sealedHeaders'): string {
   return `"${ALIAS}"."${meta.properties[property].fieldNames[0]}"`;
-}
-
-function placeholders(values: readonly unknown[]): string {
-  return values.map(() => '?').join(', ');
 }
