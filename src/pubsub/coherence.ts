@@ -85,8 +85,11 @@ export function redisCoherence(
   let generation = 0;
   let confirmed = false;
 
+  let closing = false;
   const lose = () => {
-    if (confirmed) log.info('cache coherence lost: caches are bypassed until the event bus is back');
+    // Closing at shutdown is not a lost bus.
+    if (confirmed && !closing)
+      log.info('cache coherence lost: caches are bypassed until the event bus is back');
     confirmed = false;
     generation += 1;
   };
@@ -146,6 +149,7 @@ export function redisCoherence(
       clearTimeout(timer);
     },
     close: async () => {
+      closing = true;
       lose();
       await subscriber?.quit().catch(() => {});
     },
