@@ -7,6 +7,7 @@ import {
   relatedRowsSql,
   rowFormat,
 } from '../db/json-rows.js';
+import type { ListedRows } from '../db/loaders.js';
 import type { EntityManager } from '../db/orm.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { CircuitBreaker } from './circuit-breaker.entity.js';
@@ -141,48 +142,34 @@ export async function readServerPage(
     // The columns the request reads, by the rule above: a list page's server is no more than that.
     const server = serverFormat.read(columns) as ServerRow;
     if (tenant !== undefined) {
-      if (tenantFormat === null) {
-        loaders.tenantById.prime(
-          server.tenant.id,
-          tenant === null ? null : formats.tenant.readValues(tenant),
-        );
-      } else {
-        const rows = tenant === null ? [] : [tenantFormat.readValues(tenant)];
-        loaders.listedTenants.set(server.tenant.id, tenantFormat.properties, rows);
-      }
+      keepRows(
+        tenant === null ? [] : [tenant],
+        formats.tenant,
+        tenantFormat,
+        loaders.listedTenants,
+        server.tenant.id,
+        (rows) => loaders.tenantById.prime(server.tenant.id, rows[0] ?? null),
+      );
     }
     if (breaker !== undefined) {
-      if (breakerFormat === null) {
-        loaders.circuitBreakerByServer.prime(
-          server.id,
-          breaker === null ? null : formats.circuitBreaker.readValues(breaker),
-        );
-      } else {
-        const rows = breaker === null ? [] : [breakerFormat.readValues(breaker)];
-        loaders.listedCircuitBreakers.set(server.id, breakerFormat.properties, rows);
-      }
+      keepRows(
+        breaker === null ? [] : [breaker],
+        formats.circuitBreaker,
+        breakerFormat,
+        loaders.listedCircuitBreakers,
+        server.id,
+        (rows) => loaders.circuitBreakerByServer.prime(server.id, rows[0] ?? null),
+      );
     }
     if (tools !== undefined) {
-      if (toolFormat === null) {
-        loaders.toolsByServer.prime(
-          server.id,
-          tools.map((tool) => formats.tool.readValues(tool)),
-        );
-      } else {
-        const rows = tools.map((tool) => toolFormat.readValues(tool));
-        loaders.listedTools.set(server.id, toolFormat.properties, rows);
-      }
+      keepRows(tools, formats.tool, toolFormat, loaders.listedTools, server.id, (rows) =>
+        loaders.toolsByServer.prime(server.id, rows),
+      );
     }
     if (resources !== undefined) {
-      if (resourceFormat === null) {
-        loaders.resourcesByServer.prime(
-          server.id,
-          resources.map((resource) => formats.resource.readValues(resource)),
-        );
-      } else {
-        const rows = resources.map((resource) => resourceFormat.readValues(resource));
-        loaders.listedResources.set(server.id, resourceFormat.properties, rows);
-      }
+      keepRows(resources, formats.resource, resourceFormat, loaders.listedResources, server.id, (rows) =>
+        loaders.resourcesByServer.prime(server.id, rows),
+      );
     }
     return server;
   });
@@ -194,4 +181,26 @@ function narrowed<R>(
   selected: ReadonlySet<string> | null,
 ): RowFormat<Partial<R>> | null {
   return selected === null ? null : format.subset(selected);
+}
+
+/**
+ * One relation's rows of a server as read (each a JSON array of its values): whole rows are primed into the
+ * loader other readers share, narrow ones (only the selected columns) listed apart, where only this request's
+ * resolvers look for them.
+ */
+function keepRows<R>(
+  values: readonly unknown[][],
+  whole: RowFormat<R>,
+  narrow: RowFormat<Partial<R>> | null,
+  listed: ListedRows<R>,
+  key: string,
+  prime: (rows: R[]) => void,
+): void {
+  if (narrow === null) prime(values.map((row) => whole.readValues(row)));
+  else
+    listed.set(
+      key,
+      narrow.properties,
+      values.map((row) => narrow.readValues(row)),
+    );
 }
