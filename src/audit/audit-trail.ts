@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityKey, EntityMetadata } from '@mikro-orm/core';
 import type { EntityManager } from '../db/orm.js';
 import type { Viewer } from '../graphql/access.js';
@@ -125,27 +124,14 @@ async function insertAuditRow(
       'values (?, ?::timestamptz, ?::timestamptz, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)';
     insertStatements.set(meta, statement);
   }
-  const now = new Date().toISOString();
-  await em
-    .getConnection()
-    .execute(
-      statement,
-      [
-        randomUUID(),
-        now,
-        now,
-        actor.tenantId,
-        actor.userId,
-        actor.apiKeyId,
-        entry.action,
-        entry.resourceType,
-        entry.resourceId ?? null,
-        success,
-        JSON.stringify(details),
-        actor.ipAddress,
-      ],
-      'run',
-    );
+  // The row as the entity builds it (id, timestamps, defaults), its values in INSERTED's order.
+  const log = auditLog(actor, entry, success, details);
+  const values = INSERTED.map((name) => {
+    const value: unknown = log[name];
+    if (value instanceof Date) return value.toISOString();
+    return typeof value === 'object' && value !== null ? JSON.stringify(value) : value;
+  });
+  await em.getConnection().execute(statement, values, 'run');
 }
 
 function errorCode(error: unknown): string {
