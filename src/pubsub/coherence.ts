@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { EventTopic, EventTopics } from './event-topics.js';
@@ -20,9 +21,9 @@ export interface Coherence {
   /** Hands an event published by this process to its watchers (the event bus calls it on every publish). */
   deliverLocally(topic: string, event: unknown): void;
   /**
-   * Resolves once what this process published so far has reached Redis (which has then passed it on to every
-   * other instance's connection), or after `timeoutMs`; at once in-process. A change that must be refused on
-   * the very next request anywhere (a revoked key) waits for this before it answers.
+   * Resolves once what this process published so far has been passed on by Redis to every instance's
+   * connection, or after `timeoutMs`; at once in-process. A change that must be refused on the very next
+   * request anywhere (a revoked key) waits for this before it answers.
    */
   settled(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -84,6 +85,9 @@ export function redisCoherence(
   let subscriber: Redis | undefined;
   let generation = 0;
   let confirmed = false;
+  // `settled` publishes a token here and waits for this instance's subscriber to hear it back.
+  const echoChannel = `coherence.echo.${randomUUID()}`;
+  const echoes = new Map<string, () => void>();
 
   let closing = false;
   const lose = () => {
@@ -97,7 +101,7 @@ export function redisCoherence(
     if (client.status !== 'ready') return;
     const attempt = generation;
     client
-      .subscribe(...watchers.topics)
+      .subscribe(...watchers.topics, echoChannel)
       .then(() => {
         if (attempt === generation && client.status === 'ready') confirmed = true;
       })
@@ -116,6 +120,10 @@ export function redisCoherence(
     client.on('ready', () => confirm(client));
     for (const event of ['close', 'reconnecting', 'end']) client.on(event, lose);
     client.on('message', (topic: string, message: string) => {
+      if (topic === echoChannel) {
+        echoes.get(message)?.();
+        return;
+      }
       let event: unknown;
       try {
         event = message === '' ? null : JSON.parse(message);
@@ -138,15 +146,24 @@ export function redisCoherence(
     },
     deliverLocally: (topic, event) => watchers.deliver(topic, event),
     settled: async (timeoutMs = 1000) => {
-      // Commands on one connection are answered in order: PING's answer comes after every earlier PUBLISH.
+      // Redis runs one connection's commands in order, and hands a message to every subscriber before it
+      // runs the next: once this instance's subscriber hears a token published after our earlier events,
+      // those were written to every other instance's connection before it, so the next request, wherever it
+      // lands, comes in after them. Without a confirmed subscriber, PING's answer (after every earlier
+      // PUBLISH) is the most there is to wait for.
+      const token = randomUUID();
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        publishClient.ping().catch(() => {}),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, timeoutMs);
-        }),
-      ]);
+      const heardOrTimedOut = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+        echoes.set(token, resolve);
+      });
+      const passedOn =
+        subscriber !== undefined && confirmed
+          ? publishClient.publish(echoChannel, token).then(() => heardOrTimedOut)
+          : publishClient.ping();
+      await Promise.race([passedOn.catch(() => {}), heardOrTimedOut]);
       clearTimeout(timer);
+      echoes.delete(token);
     },
     close: async () => {
       closing = true;
