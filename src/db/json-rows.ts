@@ -129,11 +129,11 @@ function formatValue(prop: EntityProperty): FormatValue | null {
   const name = prop.name;
   if (prop.kind === ReferenceKind.SCALAR) {
     return prop.runtimeType === 'Date'
-      ? { name, sql: (alias) => epochMillisSql(column(alias, prop)), convert: nullableDateFromEpochMillis }
-      : { name, sql: (alias) => column(alias, prop), convert: null };
+      ? { name, sql: (alias) => epochMillisSql(columnSql(alias, prop)), convert: nullableDateFromEpochMillis }
+      : { name, sql: (alias) => columnSql(alias, prop), convert: null };
   }
   if (prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner)) {
-    return { name, sql: (alias) => column(alias, prop), convert: (id) => ({ id }) };
+    return { name, sql: (alias) => columnSql(alias, prop), convert: (id) => ({ id }) };
   }
   return null;
 }
@@ -172,7 +172,7 @@ export function referencedRowSql(
   outerProperty: EntityProperty,
 ): string {
   const alias = relatedAlias(format, outerAlias);
-  const condition = `${quote(alias)}."id" = ${column(outerAlias, outerProperty)}`;
+  const condition = `${quote(alias)}."id" = ${columnSql(outerAlias, outerProperty)}`;
   return `(select json_build_array(${format.valuesSql(alias)}) ${from(format, alias)} where ${condition})`;
 }
 
@@ -184,7 +184,7 @@ function pointingTo<T>(
   outerAlias: string,
 ) {
   const prop = format.meta.properties[property as string] as EntityProperty;
-  return `${column(alias, prop)} = ${quote(outerAlias)}."id"`;
+  return `${columnSql(alias, prop)} = ${quote(outerAlias)}."id"`;
 }
 
 /** The related table's alias, apart from the outer row's. */
@@ -202,12 +202,13 @@ function orderSql<T>(format: RowFormat<unknown>, orderBy: QueryOrderMap<T>, alia
     .map(([name, direction]) => {
       const descending = String(direction).toUpperCase().startsWith(QueryOrder.DESC);
       const prop = format.meta.properties[name] as EntityProperty;
-      return `${column(alias, prop)} ${descending ? 'desc' : 'asc'}`;
+      return `${columnSql(alias, prop)} ${descending ? 'desc' : 'asc'}`;
     })
     .join(', ');
 }
 
-function column(alias: string, prop: EntityProperty): string {
+/** `"alias"."column"`: the column of a (single-column) property over a table's alias, as SQL. */
+export function columnSql(alias: string, prop: EntityProperty): string {
   const [field] = prop.fieldNames;
   return `${quote(alias)}.${quote(field as string)}`;
 }
