@@ -33,7 +33,10 @@ export interface RowFormat<R> {
   columnsSql(alias: string): string;
   /** `"alias"."id", …`: the same values unnamed, in the order `readValues` reads them. */
   valuesSql(alias: string): string;
-  /** The row that columns selected with `columnsSql` stand for: timestamps become Dates, keys `{ id }`. */
+  /**
+   * The row that columns selected with `columnsSql` stand for: timestamps become Dates, keys `{ id }`. A new
+   * object of the format's columns only: other columns of the result row are left out.
+   */
   read(columns: Record<string, unknown>): R;
   /** The row that values selected with `valuesSql` (as a JSON array) stand for. */
   readValues(values: readonly unknown[]): R;
@@ -86,7 +89,6 @@ function buildRowFormat(meta: EntityMetadata, only?: ReadonlySet<string>): RowFo
   if (values.length > MAX_VALUES) {
     throw new Error(`${meta.className} has more than ${MAX_VALUES} columns to read as a row`);
   }
-  const converted = values.flatMap(({ name, convert }) => (convert === null ? [] : [{ name, convert }]));
   const subsets = new Map<string, RowFormat<object> | null>();
   return {
     meta,
@@ -97,19 +99,9 @@ function buildRowFormat(meta: EntityMetadata, only?: ReadonlySet<string>): RowFo
     valuesSql(alias) {
       return values.map((value) => value.sql(alias)).join(', ');
     },
-    read(row) {
-      for (const { name, convert } of converted) row[name] = convert(row[name]);
-      // The columns were selected from this metadata, so the row has the shape of its entity.
-      return row;
-    },
-    readValues(selected) {
-      const row: Record<string, unknown> = {};
-      values.forEach(({ name, convert }, index) => {
-        const value = selected[index];
-        row[name] = convert === null ? value : convert(value);
-      });
-      return row;
-    },
+    // The columns were selected from this metadata, so the rows have the shape of its entity.
+    read: rowBuilder<Record<string, unknown>>(values, (_, name) => name),
+    readValues: rowBuilder<readonly unknown[]>(values, (index) => index),
     subset(properties) {
       const names = [...properties].filter((name) => name !== '__typename').sort();
       const key = names.join(',');
@@ -122,6 +114,29 @@ function buildRowFormat(meta: EntityMetadata, only?: ReadonlySet<string>): RowFo
       return subset;
     },
   };
+}
+
+/**
+ * Reads a row from `source` (a result row by column name, or a JSON array of values by index: `keyOf`) as one
+ * object literal of the format's properties, compiled once per format. A list page reads thousands of rows; an
+ * object literal gets its final shape at once, where property-by-property assignment grows each row through
+ * every intermediate shape. The compiled text holds only property names from the metadata (JSON-quoted) and
+ * indexes, never a value.
+ */
+function rowBuilder<S>(
+  values: readonly FormatValue[],
+  keyOf: (index: number, name: string) => string | number,
+): (source: S) => Record<string, unknown> {
+  type Convert = FormatValue['convert'];
+  const converts: Convert[] = values.map((value) => value.convert);
+  const properties = values.map(({ name, convert }, index) => {
+    const read = `source[${JSON.stringify(keyOf(index, name))}]`;
+    return `${JSON.stringify(name)}: ${convert === null ? read : `converts[${index}](${read})`}`;
+  });
+  const compile = new Function('converts', `return (source) => ({ ${properties.join(', ')} });`) as (
+    converts: Convert[],
+  ) => (source: S) => Record<string, unknown>;
+  return compile(converts);
 }
 
 /** How a column property is selected and read back, or `null` for a relation the row holds no key of. */

@@ -112,15 +112,9 @@ export async function readServerPage(
     resources: resourcesRead,
   } = statement;
   return rows.map((row) => {
-    const {
-      [TENANT]: tenant,
-      [CIRCUIT_BREAKER]: breaker,
-      [TOOLS]: tools,
-      [RESOURCES]: resources,
-      ...columns
-    } = row;
+    const { [TENANT]: tenant, [CIRCUIT_BREAKER]: breaker, [TOOLS]: tools, [RESOURCES]: resources } = row;
     // The columns the request reads, by the rule above: a list page's server is no more than that.
-    const server = statement.server.read(columns) as ServerRow;
+    const server = statement.server.read(row) as ServerRow;
     if (tenantRead !== null && tenant !== undefined) {
       keepRows(tenant === null ? [] : [tenant], tenantRead, loaders.listedTenants, server.tenant.id, (rows) =>
         loaders.tenantById.prime(server.tenant.id, rows[0] ?? null),
