@@ -16,3 +16,8 @@ export function whereSql(conditions: readonly SqlCondition[]): SqlCondition {
     values: conditions.flatMap((condition) => condition.values),
   };
 }
+
+/** `?, ?, …`: one placeholder per value, for a list (`in (…)`, `array[…]`). */
+export function placeholders(values: readonly unknown[]): string {
+  return values.map(() => '?').join(', ');
+}

@@ -3,7 +3,7 @@ import type { CircuitSettings } from '../config.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { isUniqueViolation } from '../db/errors.js';
 import type { EntityManager } from '../db/orm.js';
-import type { SqlCondition } from '../db/sql-condition.js';
+import { placeholders, type SqlCondition } from '../db/sql-condition.js';
 import { isAdmin, type Viewer } from '../graphql/access.js';
 import { badUserInput, conflict, forbidden, notFound } from '../graphql/errors.js';
 import {
@@ -122,7 +122,7 @@ function serverConditions(em: EntityManager, filter: ServerFilter): SqlCondition
   if (filter.tags?.length) {
     const tags = requireFilterList(filter.tags, 'tags');
     conditions.push({
-      sql: `${serverColumnSql(em, 'tags')} @> array[${tags.map(() => '?').join(', ')}]::text[]`,
+      sql: `${serverColumnSql(em, 'tags')} @> array[${placeholders(tags)}]::text[]`,
       values: tags,
     });
   }
@@ -131,7 +131,7 @@ function serverConditions(em: EntityManager, filter: ServerFilter): SqlCondition
 
 /** `column in (…)` of `values` (at least one). */
 function oneOf(column: string, values: readonly unknown[]): SqlCondition {
-  return { sql: `${column} in (${values.map(() => '?').join(', ')})`, values };
+  return { sql: `${column} in (${placeholders(values)})`, values };
 }
 
 /** Conditions on a server's tools and resources, as SQL over the SERVER_ALIAS (`s`) alias. */
@@ -144,7 +144,7 @@ function relatedConditions(filter: ServerFilter): SqlCondition[] {
     // Servers that have ALL the tools: as many distinct matching names as were asked for.
     conditions.push({
       sql:
-        `s.id in (select t.server_id from server_tools t where t.name in (${names.map(() => '?').join(', ')}) ` +
+        `s.id in (select t.server_id from server_tools t where t.name in (${placeholders(names)}) ` +
         'group by t.server_id having count(distinct t.name) = ?)',
       values: [...names, names.length],
     });
