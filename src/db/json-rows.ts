@@ -33,7 +33,10 @@ export interface RowFormat<R> {
   columnsSql(alias: string): string;
   /** `"alias"."id", …`: the same values unnamed, in the order `readValues` reads them. */
   valuesSql(alias: string): string;
-  /** The row that columns selected with `columnsSql` stand for: timestamps become Dates, keys `{ id }`. */
+  /**
+   * The row that columns selected with `columnsSql` stand for: timestamps become Dates, keys `{ id }`. A new
+   * object of the format's columns only: other columns of the result row are left out.
+   */
   read(columns: Record<string, unknown>): R;
   /** The row that values selected with `valuesSql` (as a JSON array) stand for. */
   readValues(values: readonly unknown[]): R;
@@ -86,7 +89,6 @@ function buildRowFormat(meta: EntityMetadata, only?: ReadonlySet<string>): RowFo
   if (values.length > MAX_VALUES) {
     throw new Error(`${meta.className} has more than ${MAX_VALUES} columns to read as a row`);
   }
-  const converted = values.flatMap(({ name, convert }) => (convert === null ? [] : [{ name, convert }]));
   const subsets = new Map<string, RowFormat<object> | null>();
   return {
     meta,
@@ -97,19 +99,9 @@ function buildRowFormat(meta: EntityMetadata, only?: ReadonlySet<string>): RowFo
     valuesSql(alias) {
       return values.map((value) => value.sql(alias)).join(', ');
     },
-    read(row) {
-      for (const { name, convert } of converted) row[name] = convert(row[name]);
-      // The columns were selected from this metadata, so the row has the shape of its entity.
-      return row;
-    },
-    readValues(selected) {
-      const row: Record<string, unknown> = {};
-      values.forEach(({ name, convert }, index) => {
-        const value = selected[index];
-        row[name] = convert === null ? value : convert(value);
-      });
-      return row;
-    },
+    // The columns were selected from this metadata, so the rows have the shape of its entity.
+    read: rowBuilder<Record<string, unknown>>(values, (_, name) => name),
+    readValues: rowBuilder<readonly unknown[]>(values, (index) => index),
     subset(properties) {
       const names = [...properties].filter((name) => name !== '__typename').sort();
       const key = names.join(',');
@@ -124,16 +116,39 @@ function buildRowFormat(meta: EntityMetadata, only?: ReadonlySet<string>): RowFo
   };
 }
 
+/**
+ * Reads a row from `source` (a result row by column name, or a JSON array of values by index: `keyOf`) as one
+ * object literal of the format's properties, compiled once per format. A list page reads thousands of rows; an
+ * object literal gets its final shape at once, where property-by-property assignment grows each row through
+ * every intermediate shape. The compiled text holds only property names from the metadata (JSON-quoted) and
+ * indexes, never a value.
+ */
+function rowBuilder<S>(
+  values: readonly FormatValue[],
+  keyOf: (index: number, name: string) => string | number,
+): (source: S) => Record<string, unknown> {
+  type Convert = FormatValue['convert'];
+  const converts: Convert[] = values.map((value) => value.convert);
+  const properties = values.map(({ name, convert }, index) => {
+    const read = `source[${JSON.stringify(keyOf(index, name))}]`;
+    return `${JSON.stringify(name)}: ${convert === null ? read : `converts[${index}](${read})`}`;
+  });
+  const compile = new Function('converts', `return (source) => ({ ${properties.join(', ')} });`) as (
+    converts: Convert[],
+  ) => (source: S) => Record<string, unknown>;
+  return compile(converts);
+}
+
 /** How a column property is selected and read back, or `null` for a relation the row holds no key of. */
 function formatValue(prop: EntityProperty): FormatValue | null {
   const name = prop.name;
   if (prop.kind === ReferenceKind.SCALAR) {
     return prop.runtimeType === 'Date'
-      ? { name, sql: (alias) => epochMillisSql(column(alias, prop)), convert: nullableDateFromEpochMillis }
-      : { name, sql: (alias) => column(alias, prop), convert: null };
+      ? { name, sql: (alias) => epochMillisSql(columnSql(alias, prop)), convert: nullableDateFromEpochMillis }
+      : { name, sql: (alias) => columnSql(alias, prop), convert: null };
   }
   if (prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner)) {
-    return { name, sql: (alias) => column(alias, prop), convert: (id) => ({ id }) };
+    return { name, sql: (alias) => columnSql(alias, prop), convert: (id) => ({ id }) };
   }
   return null;
 }
@@ -172,7 +187,7 @@ export function referencedRowSql(
   outerProperty: EntityProperty,
 ): string {
   const alias = relatedAlias(format, outerAlias);
-  const condition = `${quote(alias)}."id" = ${column(outerAlias, outerProperty)}`;
+  const condition = `${quote(alias)}."id" = ${columnSql(outerAlias, outerProperty)}`;
   return `(select json_build_array(${format.valuesSql(alias)}) ${from(format, alias)} where ${condition})`;
 }
 
@@ -184,7 +199,7 @@ function pointingTo<T>(
   outerAlias: string,
 ) {
   const prop = format.meta.properties[property as string] as EntityProperty;
-  return `${column(alias, prop)} = ${quote(outerAlias)}."id"`;
+  return `${columnSql(alias, prop)} = ${quote(outerAlias)}."id"`;
 }
 
 /** The related table's alias, apart from the outer row's. */
@@ -202,12 +217,13 @@ function orderSql<T>(format: RowFormat<unknown>, orderBy: QueryOrderMap<T>, alia
     .map(([name, direction]) => {
       const descending = String(direction).toUpperCase().startsWith(QueryOrder.DESC);
       const prop = format.meta.properties[name] as EntityProperty;
-      return `${column(alias, prop)} ${descending ? 'desc' : 'asc'}`;
+      return `${columnSql(alias, prop)} ${descending ? 'desc' : 'asc'}`;
     })
     .join(', ');
 }
 
-function column(alias: string, prop: EntityProperty): string {
+/** `"alias"."column"`: the column of a (single-column) property over a table's alias, as SQL. */
+export function columnSql(alias: string, prop: EntityProperty): string {
   const [field] = prop.fieldNames;
   return `${quote(alias)}.${quote(field as string)}`;
 }

@@ -1,5 +1,6 @@
 import type { Dictionary, Filter, FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from './orm.js';
+import { placeholders, type SqlCondition } from './sql-condition.js';
 
 /** The name of the filter every tenant-owned entity declares. */
 export const TENANT_SCOPE = 'tenantScope';
@@ -65,7 +66,7 @@ export function serverInScope(scope: TenantScope): Dictionary {
 export function scopeConditionSql(
   scope: TenantScope,
   columns: { readonly tenant: string; readonly server: string },
-): { readonly sql: string; readonly values: readonly unknown[] } {
+): SqlCondition {
   const tenant =
     scope.tenantId === null
       ? { sql: `${columns.tenant} is null`, values: [] }
@@ -73,9 +74,8 @@ export function scopeConditionSql(
   if (scope.serverIds === null) return tenant;
   // No server at all is in an empty scope.
   if (scope.serverIds.length === 0) return { sql: `${tenant.sql} and false`, values: tenant.values };
-  const placeholders = scope.serverIds.map(() => '?').join(', ');
   return {
-    sql: `${tenant.sql} and ${columns.server} in (${placeholders})`,
+    sql: `${tenant.sql} and ${columns.server} in (${placeholders(scope.serverIds)})`,
     values: [...tenant.values, ...scope.serverIds],
   };
 }

@@ -2,6 +2,7 @@ import { type EntityName, type FilterQuery, QueryOrder, type QueryOrderMap } fro
 import type { ClassType } from 'type-graphql';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { EntityManager } from '../db/orm.js';
+import type { SqlCondition } from '../db/sql-condition.js';
 import { badUserInput } from './errors.js';
 import { isUuid } from './validate.js';
 
@@ -163,7 +164,7 @@ export function keysetAfter(
   after: CursorPosition | null,
 ): Record<string, unknown> {
   if (after === null) return {};
-  if (after.sortValue !== null && !fitsSortField(after.sortValue, runtimeType)) throw invalidCursor();
+  checkCursor(after, runtimeType);
   const beyond = direction === 'ASC' ? '$gt' : '$lt';
   // Already in the trailing block of NULLs: only rows with NULL and a later id follow.
   if (after.sortValue === null) return { [field]: null, id: { [beyond]: after.id } };
@@ -182,6 +183,41 @@ export function keysetOrder(field: string, direction: SortDirection): Record<str
     [field]: direction === 'ASC' ? QueryOrder.ASC_NULLS_LAST : QueryOrder.DESC_NULLS_LAST,
     id: direction === 'ASC' ? QueryOrder.ASC : QueryOrder.DESC,
   };
+}
+
+/** The columns a keyset page of a raw statement is ordered by, as SQL references (`"s"."name"`, `"s"."id"`). */
+export interface KeysetColumns {
+  readonly sort: string;
+  readonly id: string;
+}
+
+/** `keysetAfter` as a condition of a raw statement over `columns`; `null` on the first page. */
+export function keysetAfterSql(
+  columns: KeysetColumns,
+  runtimeType: string | undefined,
+  direction: SortDirection,
+  after: CursorPosition | null,
+): SqlCondition | null {
+  if (after === null) return null;
+  checkCursor(after, runtimeType);
+  const { sort, id } = columns;
+  const beyond = direction === 'ASC' ? '>' : '<';
+  if (after.sortValue === null) return { sql: `${sort} is null and ${id} ${beyond} ?`, values: [after.id] };
+  return {
+    sql: `${sort} ${beyond} ? or (${sort} = ? and ${id} ${beyond} ?) or ${sort} is null`,
+    values: [after.sortValue, after.sortValue, after.id],
+  };
+}
+
+/** `keysetOrder` as the ORDER BY list of a raw statement over `columns`. */
+export function keysetOrderSql(columns: KeysetColumns, direction: SortDirection): string {
+  const order = direction === 'ASC' ? 'asc' : 'desc';
+  return `${columns.sort} ${order} nulls last, ${columns.id} ${order}`;
+}
+
+/** Refuses a cursor whose sort value does not fit the sort field. */
+function checkCursor(after: CursorPosition, runtimeType: string | undefined): void {
+  if (after.sortValue !== null && !fitsSortField(after.sortValue, runtimeType)) throw invalidCursor();
 }
 
 /** A cursor's sort value from a row's field: dates travel as ISO strings. */

@@ -1,6 +1,6 @@
-import { type QueryOrderMap, raw } from '@mikro-orm/core';
-import type { QueryBuilder } from '@mikro-orm/postgresql';
+import type { EntityMetadata } from '@mikro-orm/core';
 import {
+  columnSql,
   type RowFormat,
   referencedRowSql,
   relatedRowSql,
@@ -9,6 +9,10 @@ import {
 } from '../db/json-rows.js';
 import type { ListedRows } from '../db/loaders.js';
 import type { EntityManager } from '../db/orm.js';
+import { numberOf } from '../db/raw-values.js';
+import { type SqlCondition, whereSql } from '../db/sql-condition.js';
+import { scopeConditionSql, tenantScopeIn } from '../db/tenant-scope.js';
+import { keysetOrderSql, type SortDirection } from '../graphql/pagination.js';
 import { Tenant } from '../tenants/tenant.entity.js';
 import { CircuitBreaker } from './circuit-breaker.entity.js';
 import { MCPServer } from './mcp-server.entity.js';
@@ -39,24 +43,6 @@ const CIRCUIT_BREAKER = '$circuitBreaker';
 const TOOLS = '$tools';
 const RESOURCES = '$resources';
 
-interface RowFormats {
-  readonly server: RowFormat<ServerRow>;
-  readonly tenant: RowFormat<TenantRow>;
-  readonly circuitBreaker: RowFormat<CircuitBreakerRow>;
-  readonly tool: RowFormat<ServerToolRow>;
-  readonly resource: RowFormat<ServerResourceRow>;
-}
-
-function formatsFor(em: EntityManager): RowFormats {
-  return {
-    server: rowFormat(em, MCPServer),
-    tenant: rowFormat(em, Tenant),
-    circuitBreaker: rowFormat(em, CircuitBreaker),
-    tool: rowFormat(em, ServerTool),
-    resource: rowFormat(em, ServerResource),
-  };
-}
-
 /**
  * What a request selects of each server on a page (GraphQL field names), and of its relations: their plain
  * fields, or null when a field with a resolver of its own is among them (it gets whole rows).
@@ -69,105 +55,87 @@ export interface ServerPageSelection {
   readonly resources: ReadonlySet<string> | null;
 }
 
+/** The alias conditions of a server page refer to a server by (`s.name`): the servers' table, before the page. */
+export const SERVER_ALIAS = 's';
+// The page's rows once cut, that the relations and the result's columns are computed for.
+const PAGE_ALIAS = 'page';
+
+/** The column of a server's property under SERVER_ALIAS, for conditions on it (names from the metadata). */
+export function serverColumnSql(em: EntityManager, property: keyof MCPServer & string): string {
+  return columnSql(SERVER_ALIAS, em.getMetadata().get(MCPServer).properties[property]);
+}
+
+/** Which servers a page shows: the conditions they match (over SERVER_ALIAS), in which order, how many. */
+export interface ServerPageQuery {
+  readonly conditions: readonly SqlCondition[];
+  readonly order: { readonly field: keyof MCPServer & string; readonly direction: SortDirection };
+  readonly limit: number;
+}
+
 /**
- * Reads the servers `page` selects (a query builder over MCPServer, filtered, ordered by `order` and limited)
- * in one statement, with the relations `selection.server` names (tenant, circuitBreaker, tools, resources)
- * aggregated as JSON next to each server, as plain rows: a list page changes nothing, so nothing on it becomes a
- * managed entity. The relations go into the request's loaders, where the field resolvers find them without
- * another statement. Each relation carries only the columns the request selects of it (a tool's input schema is
- * most of its bytes, and a page without it should not build, send and parse it); such narrow rows are listed
- * apart (`listed…`), and whole rows, when a selection needs more than columns, primed into the shared loaders.
+ * Reads the servers `page` selects in one statement, with the relations `selection.server` names (tenant,
+ * circuitBreaker, tools, resources) aggregated as JSON next to each server, as plain rows: a list page changes
+ * nothing, so nothing on it becomes a managed entity. The relations go into the request's loaders, where the
+ * field resolvers find them without another statement. Each relation carries only the columns the request
+ * selects of it (a tool's input schema is most of its bytes, and a page without it should not build, send and
+ * parse it); such narrow rows are listed apart (`listed…`), and whole rows, when a selection needs more than
+ * columns, primed into the shared loaders.
  *
- * Tenant scoping: `page` carries the request's filters; the relations read here all belong to a server on it.
+ * A plain statement, no query builder (this is the contract's list page): its text up to the conditions is
+ * built once per ORM's metadata and selection. Tenant scoping: the statement applies the scope of `em` itself
+ * (`serverScope`); the relations read here all belong to a server on the page.
  */
 export async function readServerPage(
   em: EntityManager,
   loaders: RegistryLoaders,
-  page: QueryBuilder<MCPServer>,
-  order: QueryOrderMap<MCPServer>,
+  page: ServerPageQuery,
   selection: ServerPageSelection,
 ): Promise<ServerRow[]> {
-  const formats = formatsFor(em);
-  const fields = selection.server;
-  const tenantFormat = narrowed(formats.tenant, selection.tenant);
-  const breakerFormat = narrowed(formats.circuitBreaker, selection.circuitBreaker);
-  const toolFormat = narrowed(formats.tool, selection.tools);
-  const resourceFormat = narrowed(formats.resource, selection.resources);
-  const tenantProperty = em.getMetadata().get(MCPServer).properties.tenant;
-  // Columns and JSON are computed for the page's rows only: selected next to the filter, PostgreSQL would
-  // build them for every matching row before sorting and cutting the page.
-  const alias = 'page';
-  // A server's columns as selected, and what the page itself reads: its tenant (for the tenant field) and the
-  // order's columns (for cursors). MCPServer's field resolvers read nothing of their root but `id` and `tenant`.
-  const serverColumns = [...fields].filter((name) => formats.server.properties.has(name));
-  const serverFormat =
-    formats.server.subset(new Set([...serverColumns, 'tenant', ...Object.keys(order)])) ?? formats.server;
-  const columns = [raw(serverFormat.columnsSql(alias))];
-  if (fields.has('tenant')) {
-    const tenant = referencedRowSql(tenantFormat ?? formats.tenant, alias, tenantProperty);
-    columns.push(raw(`${tenant} as "${TENANT}"`));
-  }
-  if (fields.has('circuitBreaker')) {
-    const breaker = relatedRowSql<CircuitBreaker>(breakerFormat ?? formats.circuitBreaker, 'server', alias);
-    columns.push(raw(`${breaker} as "${CIRCUIT_BREAKER}"`));
-  }
-  if (fields.has('tools')) {
-    const tools = relatedRowsSql<ServerTool>(toolFormat ?? formats.tool, 'server', TOOL_ORDER, alias);
-    columns.push(raw(`${tools} as "${TOOLS}"`));
-  }
-  if (fields.has('resources')) {
-    const resources = relatedRowsSql<ServerResource>(
-      resourceFormat ?? formats.resource,
-      'server',
-      RESOURCE_ORDER,
-      alias,
+  const statement = pageStatement(em, page.order.field, selection);
+  const where = whereSql([...serverScope(em), ...page.conditions]);
+  const meta = em.getMetadata().get(MCPServer);
+  const orderOver = (alias: string) =>
+    keysetOrderSql(
+      { sort: columnSql(alias, meta.properties[page.order.field]), id: columnSql(alias, meta.properties.id) },
+      page.order.direction,
     );
-    columns.push(raw(`${resources} as "${RESOURCES}"`));
-  }
-  const rows: PageRow[] = await em
-    .createQueryBuilder(MCPServer)
-    .from(page, alias)
-    .select(columns)
-    .orderBy(order)
-    .execute('all', false);
-
+  const rows = await readRows<PageRow>(
+    em,
+    `${statement.select}${where.sql} order by ${orderOver(SERVER_ALIAS)} limit ?) as "${PAGE_ALIAS}" ` +
+      `order by ${orderOver(PAGE_ALIAS)}`,
+    [...where.values, page.limit],
+  );
+  const {
+    tenant: tenantRead,
+    circuitBreaker: breakerRead,
+    tools: toolsRead,
+    resources: resourcesRead,
+  } = statement;
   return rows.map((row) => {
-    const {
-      [TENANT]: tenant,
-      [CIRCUIT_BREAKER]: breaker,
-      [TOOLS]: tools,
-      [RESOURCES]: resources,
-      ...columns
-    } = row;
+    const { [TENANT]: tenant, [CIRCUIT_BREAKER]: breaker, [TOOLS]: tools, [RESOURCES]: resources } = row;
     // The columns the request reads, by the rule above: a list page's server is no more than that.
-    const server = serverFormat.read(columns) as ServerRow;
-    if (tenant !== undefined) {
-      keepRows(
-        tenant === null ? [] : [tenant],
-        formats.tenant,
-        tenantFormat,
-        loaders.listedTenants,
-        server.tenant.id,
-        (rows) => loaders.tenantById.prime(server.tenant.id, rows[0] ?? null),
+    const server = statement.server.read(row) as ServerRow;
+    if (tenantRead !== null && tenant !== undefined) {
+      keepRows(tenant === null ? [] : [tenant], tenantRead, loaders.listedTenants, server.tenant.id, (rows) =>
+        loaders.tenantById.prime(server.tenant.id, rows[0] ?? null),
       );
     }
-    if (breaker !== undefined) {
+    if (breakerRead !== null && breaker !== undefined) {
       keepRows(
         breaker === null ? [] : [breaker],
-        formats.circuitBreaker,
-        breakerFormat,
+        breakerRead,
         loaders.listedCircuitBreakers,
         server.id,
         (rows) => loaders.circuitBreakerByServer.prime(server.id, rows[0] ?? null),
       );
     }
-    if (tools !== undefined) {
-      keepRows(tools, formats.tool, toolFormat, loaders.listedTools, server.id, (rows) =>
+    if (toolsRead !== null && tools !== undefined) {
+      keepRows(tools, toolsRead, loaders.listedTools, server.id, (rows) =>
         loaders.toolsByServer.prime(server.id, rows),
       );
     }
-    if (resources !== undefined) {
-      keepRows(resources, formats.resource, resourceFormat, loaders.listedResources, server.id, (rows) =>
+    if (resourcesRead !== null && resources !== undefined) {
+      keepRows(resources, resourcesRead, loaders.listedResources, server.id, (rows) =>
         loaders.resourcesByServer.prime(server.id, rows),
       );
     }
@@ -175,12 +143,136 @@ export async function readServerPage(
   });
 }
 
-/** The format over the selected columns only, or null when whole rows are needed. */
-function narrowed<R>(
-  format: RowFormat<R>,
-  selected: ReadonlySet<string> | null,
-): RowFormat<Partial<R>> | null {
-  return selected === null ? null : format.subset(selected);
+/** How many servers match `conditions` (over SERVER_ALIAS) inside the scope of `em`: one plain statement. */
+export async function countServers(em: EntityManager, conditions: readonly SqlCondition[]): Promise<number> {
+  const meta = em.getMetadata().get(MCPServer);
+  const where = whereSql([...serverScope(em), ...conditions]);
+  const [row] = await readRows<{ count: unknown }>(
+    em,
+    `select count(*) as "count" from "${meta.tableName}" as "${SERVER_ALIAS}"${where.sql}`,
+    where.values,
+  );
+  return numberOf(row?.count);
+}
+
+/** The scope of `em` (tenant-scope.ts) as conditions on the servers: the rule of MCPServer's filter. */
+function serverScope(em: EntityManager): SqlCondition[] {
+  const scope = tenantScopeIn(em);
+  if (scope === null) return [];
+  return [
+    scopeConditionSql(scope, { tenant: serverColumnSql(em, 'tenant'), server: serverColumnSql(em, 'id') }),
+  ];
+}
+
+/** A plain statement's rows, read where the query builder would: a replica if preferred, `em`'s transaction. */
+function readRows<R>(em: EntityManager, sql: string, values: readonly unknown[]): Promise<R[]> {
+  const connection = em.getConnection(em.config.get('preferReadReplicas') ? 'read' : 'write');
+  return connection.execute<R[]>(sql, [...values], 'all', em.getTransactionContext());
+}
+
+/**
+ * How a page reads one relation it selects: as whole rows (`narrow` null: a selected field needs more than
+ * columns), or only the selected columns.
+ */
+interface RelationRead<R> {
+  readonly whole: RowFormat<R>;
+  readonly narrow: RowFormat<Partial<R>> | null;
+}
+
+/** The page statement's text up to its conditions, and how its rows are read (null: a relation not selected). */
+interface PageStatement {
+  readonly select: string;
+  readonly server: RowFormat<Partial<ServerRow>>;
+  readonly tenant: RelationRead<TenantRow> | null;
+  readonly circuitBreaker: RelationRead<CircuitBreakerRow> | null;
+  readonly tools: RelationRead<ServerToolRow> | null;
+  readonly resources: RelationRead<ServerResourceRow> | null;
+}
+
+// Built once per ORM's metadata (it does not change while it runs) and selection shape: there are a handful.
+const statements = new WeakMap<EntityMetadata<MCPServer>, Map<string, PageStatement>>();
+
+function pageStatement(
+  em: EntityManager,
+  sortField: keyof MCPServer & string,
+  selection: ServerPageSelection,
+): PageStatement {
+  const fields = selection.server;
+  const relation = <R>(field: string, whole: RowFormat<R>, selected: ReadonlySet<string> | null) =>
+    fields.has(field) ? { whole, narrow: selected === null ? null : whole.subset(selected) } : null;
+  const serverFormat = rowFormat<ServerRow>(em, MCPServer);
+  // A server's columns as selected, and what the page itself reads: its tenant (for the tenant field) and the
+  // sort field (for cursors). MCPServer's field resolvers read nothing of their root but `id` and `tenant`.
+  const serverColumns = [...fields].filter((name) => serverFormat.properties.has(name));
+  const shape: Omit<PageStatement, 'select'> = {
+    server: serverFormat.subset(new Set([...serverColumns, 'tenant', sortField])) ?? serverFormat,
+    tenant: relation('tenant', rowFormat<TenantRow>(em, Tenant), selection.tenant),
+    circuitBreaker: relation(
+      'circuitBreaker',
+      rowFormat<CircuitBreakerRow>(em, CircuitBreaker),
+      selection.circuitBreaker,
+    ),
+    tools: relation('tools', rowFormat<ServerToolRow>(em, ServerTool), selection.tools),
+    resources: relation('resources', rowFormat<ServerResourceRow>(em, ServerResource), selection.resources),
+  };
+  const { server, tenant, circuitBreaker, tools, resources } = shape;
+  const key = [columnsKey(server), ...[tenant, circuitBreaker, tools, resources].map(readKey)].join('|');
+  const meta = em.getMetadata().get(MCPServer);
+  let byShape = statements.get(meta);
+  if (byShape === undefined) {
+    byShape = new Map();
+    statements.set(meta, byShape);
+  }
+  let statement = byShape.get(key);
+  if (statement === undefined) {
+    statement = { ...shape, select: selectSql(em, shape) };
+    byShape.set(key, statement);
+  }
+  return statement;
+}
+
+/** A format's columns in order: which of its entity's formats it is. */
+function columnsKey(format: RowFormat<unknown>): string {
+  return [...format.properties].join(',');
+}
+
+function readKey(read: RelationRead<unknown> | null): string {
+  if (read === null) return '-';
+  return read.narrow === null ? '*' : columnsKey(read.narrow);
+}
+
+/**
+ * `select <the page's columns and relations> from (select <servers> …`, up to the conditions. Columns and JSON
+ * are computed for the page's rows only: selected next to the conditions, PostgreSQL would build them for every
+ * matching row before sorting and cutting the page.
+ */
+function selectSql(em: EntityManager, shape: Omit<PageStatement, 'select'>): string {
+  const meta = em.getMetadata().get(MCPServer);
+  const format = <R>(read: RelationRead<R>): RowFormat<unknown> => read.narrow ?? read.whole;
+  const columns = [shape.server.columnsSql(PAGE_ALIAS)];
+  if (shape.tenant !== null) {
+    const tenant = referencedRowSql(format(shape.tenant), PAGE_ALIAS, meta.properties.tenant);
+    columns.push(`${tenant} as "${TENANT}"`);
+  }
+  if (shape.circuitBreaker !== null) {
+    const breaker = relatedRowSql<CircuitBreaker>(format(shape.circuitBreaker), 'server', PAGE_ALIAS);
+    columns.push(`${breaker} as "${CIRCUIT_BREAKER}"`);
+  }
+  if (shape.tools !== null) {
+    const tools = relatedRowsSql<ServerTool>(format(shape.tools), 'server', TOOL_ORDER, PAGE_ALIAS);
+    columns.push(`${tools} as "${TOOLS}"`);
+  }
+  if (shape.resources !== null) {
+    const resources = relatedRowsSql<ServerResource>(
+      format(shape.resources),
+      'server',
+      RESOURCE_ORDER,
+      PAGE_ALIAS,
+    );
+    columns.push(`${resources} as "${RESOURCES}"`);
+  }
+  const servers = `"${meta.tableName}" as "${SERVER_ALIAS}"`;
+  return `select ${columns.join(', ')} from (select "${SERVER_ALIAS}".* from ${servers}`;
 }
 
 /**
@@ -190,12 +282,12 @@ function narrowed<R>(
  */
 function keepRows<R>(
   values: readonly unknown[][],
-  whole: RowFormat<R>,
-  narrow: RowFormat<Partial<R>> | null,
+  read: RelationRead<R>,
   listed: ListedRows<R>,
   key: string,
   prime: (rows: R[]) => void,
 ): void {
+  const { whole, narrow } = read;
   if (narrow === null) prime(values.map((row) => whole.readValues(row)));
   else
     listed.set(

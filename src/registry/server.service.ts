@@ -1,16 +1,15 @@
-import type { QBFilterQuery } from '@mikro-orm/core';
 import { type AuditActor, audited, auditFailure } from '../audit/audit-trail.js';
 import type { CircuitSettings } from '../config.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { isUniqueViolation } from '../db/errors.js';
 import type { EntityManager } from '../db/orm.js';
+import { placeholders, type SqlCondition } from '../db/sql-condition.js';
 import { isAdmin, type Viewer } from '../graphql/access.js';
 import { badUserInput, conflict, forbidden, notFound } from '../graphql/errors.js';
 import {
   type Connection,
   cursorValue,
-  keysetAfter,
-  keysetOrder,
+  keysetAfterSql,
   OrderDirection,
   type PageRequest,
   toConnection,
@@ -40,7 +39,7 @@ import {
   requireTools,
   validateServerChanges,
 } from './server-input.validation.js';
-import { readServerPage, type ServerPageSelection } from './server-page.js';
+import { countServers, readServerPage, type ServerPageSelection, serverColumnSql } from './server-page.js';
 import { ServerPrompt } from './server-prompt.entity.js';
 import { ServerResource } from './server-resource.entity.js';
 import { ServerTool } from './server-tool.entity.js';
@@ -81,20 +80,22 @@ export async function listServers(
 ): Promise<Connection<ServerRow>> {
   const { field, direction } = order ?? DEFAULT_ORDER;
   const runtimeType = em.getMetadata().get(MCPServer).properties[field].runtimeType;
-  const after = keysetAfter(field, runtimeType, direction, page.after);
-  const matching = em.createQueryBuilder(MCPServer, 's').where(serverConditions(filter ?? {}));
-  for (const [sql, params] of relatedConditions(filter ?? {})) matching.andWhere(sql, params);
-  await matching.applyFilters();
-  const rowOrder = keysetOrder(field, direction);
-  const pageQuery = matching
-    .clone()
-    .andWhere(after)
-    .orderBy(rowOrder)
-    .limit(page.first + 1);
+  const keyset = { sort: serverColumnSql(em, field), id: serverColumnSql(em, 'id') };
+  const after = keysetAfterSql(keyset, runtimeType, direction, page.after);
+  const matching = [...serverConditions(em, filter ?? {}), ...relatedConditions(filter ?? {})];
   const [rows, totalCount] = await Promise.all([
-    readServerPage(em, loaders, pageQuery, rowOrder, wanted.selection),
+    readServerPage(
+      em,
+      loaders,
+      {
+        conditions: after === null ? matching : [...matching, after],
+        order: { field, direction },
+        limit: page.first + 1,
+      },
+      wanted.selection,
+    ),
     // Not counted when the request does not ask: a count of every match is the dearer half of a page.
-    wanted.countAll ? matching.clone().getCount() : Promise.resolve(0),
+    wanted.countAll ? countServers(em, matching) : Promise.resolve(0),
   ]);
   return toConnection(rows, page, totalCount, (server) => ({
     sortValue: cursorValue(server[field]),
@@ -103,43 +104,65 @@ export async function listServers(
 }
 
 /** Conditions on the server row itself. */
-function serverConditions(filter: ServerFilter): QBFilterQuery<MCPServer> {
-  const conditions: QBFilterQuery<MCPServer>[] = [];
-  if (filter.tenantId != null) conditions.push({ tenant: isUuid(filter.tenantId) ? filter.tenantId : null });
-  if (filter.healthStatus?.length) conditions.push({ healthStatus: { $in: filter.healthStatus } });
-  if (filter.transportType?.length) conditions.push({ transportType: { $in: filter.transportType } });
-  if (filter.tags?.length) conditions.push({ tags: { $contains: requireFilterList(filter.tags, 'tags') } });
-  // An empty `$and` would match nothing.
-  return conditions.length === 0 ? {} : { $and: conditions };
+function serverConditions(em: EntityManager, filter: ServerFilter): SqlCondition[] {
+  const conditions: SqlCondition[] = [];
+  if (filter.tenantId != null) {
+    // An id that is no UUID is no tenant's.
+    conditions.push(
+      isUuid(filter.tenantId)
+        ? { sql: `${serverColumnSql(em, 'tenant')} = ?`, values: [filter.tenantId] }
+        : { sql: 'false', values: [] },
+    );
+  }
+  if (filter.healthStatus?.length)
+    conditions.push(oneOf(serverColumnSql(em, 'healthStatus'), filter.healthStatus));
+  if (filter.transportType?.length) {
+    conditions.push(oneOf(serverColumnSql(em, 'transportType'), filter.transportType));
+  }
+  if (filter.tags?.length) {
+    const tags = requireFilterList(filter.tags, 'tags');
+    conditions.push({
+      sql: `${serverColumnSql(em, 'tags')} @> array[${placeholders(tags)}]::text[]`,
+      values: tags,
+    });
+  }
+  return conditions;
 }
 
-/** Conditions on a server's tools and resources, as SQL over the `s` alias with their parameters. */
-function relatedConditions(filter: ServerFilter): [string, unknown[]][] {
-  const conditions: [string, unknown[]][] = [];
+/** `column in (…)` of `values` (at least one). */
+function oneOf(column: string, values: readonly unknown[]): SqlCondition {
+  return { sql: `${column} in (${placeholders(values)})`, values };
+}
+
+/** Conditions on a server's tools and resources, as SQL over the SERVER_ALIAS (`s`) alias. */
+function relatedConditions(filter: ServerFilter): SqlCondition[] {
+  const conditions: SqlCondition[] = [];
   const search = filter.search?.trim();
   if (search) conditions.push(searchCondition(search));
   if (filter.tools?.length) {
     const names = [...new Set(requireFilterList(filter.tools, 'tools'))];
     // Servers that have ALL the tools: as many distinct matching names as were asked for.
-    conditions.push([
-      's.id in (select t.server_id from server_tools t where t.name in (?) group by t.server_id ' +
-        'having count(distinct t.name) = ?)',
-      [names, names.length],
-    ]);
+    conditions.push({
+      sql:
+        `s.id in (select t.server_id from server_tools t where t.name in (${placeholders(names)}) ` +
+        'group by t.server_id having count(distinct t.name) = ?)',
+      values: [...names, names.length],
+    });
   }
   for (const pattern of requireFilterList(filter.resources ?? [], 'resources')) {
     if (looksLikeUri(pattern)) {
-      conditions.push([
-        'exists (select 1 from server_resources r where r.server_id = s.id and ' +
+      conditions.push({
+        sql:
+          'exists (select 1 from server_resources r where r.server_id = s.id and ' +
           '((not r.is_template and r.uri_template = ?) or (r.is_template and ? ~ r.uri_regex)))',
-        [pattern, pattern],
-      ]);
+        values: [pattern, pattern],
+      });
     } else {
-      const [contains, params] = containsTextSql(['r.uri_template'], pattern);
-      conditions.push([
-        `exists (select 1 from server_resources r where r.server_id = s.id and ${contains})`,
-        [...params],
-      ]);
+      const [contains, values] = containsTextSql(['r.uri_template'], pattern);
+      conditions.push({
+        sql: `exists (select 1 from server_resources r where r.server_id = s.id and ${contains})`,
+        values,
+      });
     }
   }
   return conditions;
@@ -149,14 +172,14 @@ function relatedConditions(filter: ServerFilter): [string, unknown[]][] {
  * `search`: the server's name or description holds it literally (case aside, `%` and `_` included), or every
  * word of it is matched (as tool search matches words: text-search.ts) by the server or one of its tools.
  */
-function searchCondition(search: string): [string, unknown[]] {
+function searchCondition(search: string): SqlCondition {
   const [literal, literalParams] = containsTextSql(
     ['s.name', 's.description'],
     requireSearchLength(search, 'search'),
   );
   // A search of punctuation only (`_`) has no words: it matches literally or not at all.
   const words = searchWords(search).slice(0, MAX_SEARCH_WORDS);
-  if (words.length === 0) return [literal, [...literalParams]];
+  if (words.length === 0) return { sql: literal, values: literalParams };
   const conditions: string[] = [];
   const params: unknown[] = [...literalParams];
   for (const word of words) {
@@ -167,7 +190,7 @@ function searchCondition(search: string): [string, unknown[]] {
     );
     params.push(...serverParams, ...toolParams);
   }
-  return [`(${literal} or (${conditions.join(' and ')}))`, params];
+  return { sql: `${literal} or (${conditions.join(' and ')})`, values: params };
 }
 
 function requireFilterList(values: readonly string[], field: string): string[] {

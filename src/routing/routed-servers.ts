@@ -2,6 +2,7 @@ import type { EntityMetadata } from '@mikro-orm/core';
 import { relatedRowSql, rowFormat } from '../db/json-rows.js';
 import type { EntityManager } from '../db/orm.js';
 import { parsedJson } from '../db/raw-values.js';
+import { placeholders } from '../db/sql-condition.js';
 import { scopeConditionSql, tenantScopeIn } from '../db/tenant-scope.js';
 import { CircuitBreaker } from '../registry/circuit-breaker.entity.js';
 import { MCPServer } from '../registry/mcp-server.entity.js';
@@ -65,7 +66,7 @@ export async function routedServers(
     selects.set(meta, select);
   }
   const ids = column(meta, 'id');
-  const conditions = [`${ids} in (${serverIds.map(() => '?').join(', ')})`];
+  const conditions = [`${ids} in (${placeholders(serverIds)})`];
   const values: unknown[] = [...serverIds];
   const scope = tenantScopeIn(em);
   if (scope !== null) {
