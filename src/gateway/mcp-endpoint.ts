@@ -15,6 +15,7 @@ import cors from 'cors';
 import { type Request as ExpressRequest, type Response as ExpressResponse, Router } from 'express';
 import { GraphQLError } from 'graphql';
 import { actorOf } from '../audit/audit-trail.js';
+import type { AuditWrites } from '../audit/audit-writes.js';
 import type { RequestLogWriter } from '../audit/request-log-writer.js';
 import type { Admission } from '../auth/admission.js';
 import type { AppConfig } from '../config.js';
@@ -59,6 +60,8 @@ export interface McpEndpointOptions {
   readonly keyring: Keyring;
   readonly config: AppConfig;
   readonly requestLogs: RequestLogWriter;
+  /** Where tool calls' audit rows are written behind their answers (waited for at shutdown by the app). */
+  readonly auditWrites: AuditWrites;
   readonly upstreams: UpstreamPool;
   readonly callFigures: CallFigures;
   readonly routingRules: TenantRoutingRules;
@@ -165,6 +168,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         callFigures: options.callFigures,
         routingRules: options.routingRules,
         metrics: options.metrics,
+        auditWrites: options.auditWrites,
       },
       cancellable: () => NEVER_CANCELLED,
     };
