@@ -43,6 +43,7 @@ import { AgentSessions } from './agent-sessions.js';
 import { CallCancellations, type CancellableCall } from './call-cancellations.js';
 import { refusalOfAdmission } from './http-refusals.js';
 import { type LegacyServingDependencies, serveLegacy } from './legacy-sessions.js';
+import { OfferingServerReads } from './offering-servers.js';
 import { protectedResourceMetadataUrl, protectedResourceRoutes } from './protected-resource.js';
 
 // `/mcp/{virtualServerId}`: a virtual server as an MCP server over Streamable HTTP, for agents of both protocol
@@ -156,6 +157,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       viewer,
       virtualServer: catalog.virtualServer,
       catalog,
+      offeringServers: new OfferingServerReads(em, catalog),
       log,
       gateway: {
         viewer,
@@ -214,6 +216,8 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
           throw error;
         }
         agents.set(authInfo, agent);
+        // A tool call's read of its servers overlaps what the SDK does before the call reaches its handler.
+        agent.offeringServers.startFor(body);
         if (await isLegacyRequest(forwarded, body, { maxRequestBodySize: MAX_PAYLOAD_BYTES })) {
           return serveLegacy(legacy, forwarded, agent, body);
         }
