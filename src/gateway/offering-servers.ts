@@ -35,17 +35,10 @@ export class OfferingServerReads {
   }
 
   private read(name: string): Promise<RoutedServer[]> {
-    const { catalog } = this;
-    const tool = catalog.toolsByName.get(name);
+    const tool = this.catalog.toolsByName.get(name);
     if (tool === undefined) return Promise.resolve([]);
     // Every member showing the same upstream tool (under whatever name) may take the call.
-    const offeringIds = new Set(
-      catalog.tools.filter((other) => other.toolName === tool.toolName).map((other) => other.serverId),
-    );
-    return routedServers(
-      this.em,
-      catalog.memberServerIds.filter((serverId) => offeringIds.has(serverId)),
-    );
+    return routedServers(this.em, this.catalog.offeringServerIds.get(tool.toolName) ?? []);
   }
 }
 
