@@ -1,5 +1,11 @@
 import type http from 'node:http';
-import { type AuthInfo, createMcpHandler, isLegacyRequest } from '@modelcontextprotocol/server';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import {
+  type AuthInfo,
+  createMcpHandler,
+  isLegacyRequest,
+  type McpHandlerRequestOptions,
+} from '@modelcontextprotocol/server';
 import {
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
@@ -37,7 +43,6 @@ import { AgentSessions } from './agent-sessions.js';
 import { CallCancellations, type CancellableCall } from './call-cancellations.js';
 import { refusalOfAdmission } from './http-refusals.js';
 import { type LegacyServingDependencies, serveLegacy } from './legacy-sessions.js';
-import { type IncomingExchange, serveNodeExchange } from './node-exchange.js';
 import { OfferingServerReads } from './offering-servers.js';
 import { protectedResourceMetadataUrl, protectedResourceRoutes } from './protected-resource.js';
 
@@ -114,7 +119,8 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   const notifier = new AgentNotifier(orm, options.pubSub, log);
   const catalogs = new AgentCatalogs(options.coherence);
   const cancellations = new CallCancellations(options.pubSub, log);
-  // The SDK hands our AuthInfo object back to the server factory: it keys the request's agent.
+  // The SDK hands our AuthInfo object back to the server factory: it keys the request's Exchange and agent.
+  const exchanges = new WeakMap<AuthInfo, Exchange>();
   const agents = new WeakMap<AuthInfo, AgentRequest>();
   const onerror = (error: Error) => log.warn({ err: error.message }, 'MCP endpoint error');
 
@@ -192,29 +198,34 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       ),
     );
 
-  /** One request, once read: admitted, then served by the 2025-era sessions or the 2026-07-28 handler. */
-  const serveAdmitted = async (
-    { request, body }: IncomingExchange,
-    exchange: Exchange,
-    authInfo: AuthInfo,
-  ): Promise<Response> => {
-    exchange.method = methodOf(request, body);
-    let agent: AgentRequest;
-    try {
-      agent = await admit(exchange, request.headers.get('authorization'));
-    } catch (error) {
-      if (error instanceof GraphQLError && error.extensions.code !== undefined)
-        return refusalOfAdmission(error, resourceMetadataOf(exchange));
-      throw error;
-    }
-    agents.set(authInfo, agent);
-    // A tool call's read of its servers overlaps what the SDK does before the call reaches its handler.
-    agent.offeringServers.startFor(body);
-    if (await isLegacyRequest(request, body, { maxRequestBodySize: MAX_PAYLOAD_BYTES })) {
-      return serveLegacy(legacy, request, agent, body);
-    }
-    return modernHandlerOf(agent.virtualServer.id).fetch(request, { authInfo, parsedBody: body });
-  };
+  const handler = toNodeHandler(
+    {
+      async fetch(request: Request, handlerOptions?: McpHandlerRequestOptions): Promise<Response> {
+        const authInfo = handlerOptions?.authInfo;
+        const exchange = authInfo === undefined ? undefined : exchanges.get(authInfo);
+        if (authInfo === undefined || exchange === undefined)
+          throw new Error('an MCP request without its exchange');
+        const { body, forwarded } = await parsedOnce(request);
+        exchange.method = methodOf(request, body);
+        let agent: AgentRequest;
+        try {
+          agent = await admit(exchange, request.headers.get('authorization'));
+        } catch (error) {
+          if (error instanceof GraphQLError && error.extensions.code !== undefined)
+            return refusalOfAdmission(error, resourceMetadataOf(exchange));
+          throw error;
+        }
+        agents.set(authInfo, agent);
+        // A tool call's read of its servers overlaps what the SDK does before the call reaches its handler.
+        agent.offeringServers.startFor(body);
+        if (await isLegacyRequest(forwarded, body, { maxRequestBodySize: MAX_PAYLOAD_BYTES })) {
+          return serveLegacy(legacy, forwarded, agent, body);
+        }
+        return modernHandlerOf(agent.virtualServer.id).fetch(forwarded, { authInfo, parsedBody: body });
+      },
+    },
+    { onerror, maxRequestBodySize: MAX_PAYLOAD_BYTES },
+  );
 
   const router = Router();
   if (oidc !== null) router.use(protectedResourceRoutes(oidc, options.publicOrigin));
@@ -235,6 +246,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         userId: null,
       };
       const authInfo: AuthInfo = { token: '', clientId: 'mcp-registry-gateway', scopes: [] };
+      exchanges.set(authInfo, exchange);
       res.on('finish', () => {
         options.metrics.mcpRequests.inc({
           method: methodLabel(req.method, exchange.method),
@@ -253,11 +265,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
           createdAt,
         });
       });
-      const serve = () =>
-        serveNodeExchange(req, res, (incoming) => serveAdmitted(incoming, exchange, authInfo), {
-          onerror,
-          maxRequestBodySize: MAX_PAYLOAD_BYTES,
-        });
+      const serve = () => handler(Object.assign(req, { auth: authInfo }), res);
       if (!config.tracing.enabled) return serve();
       // A SERVER span per HTTP request, a child of the agent's trace when it sends `traceparent`; the tool
       // calls it makes upstream are its children.
@@ -285,6 +293,22 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       await Promise.allSettled([notifier.close(), cancellations.close()]);
     },
   };
+}
+
+/**
+ * A request's body read once, here: the era, the method for the request log, the 2025 session handling and
+ * the SDK's transports all take it parsed (`body`, undefined for a GET or DELETE), and none reads `forwarded`'s
+ * body again. A POST whose body is empty or not JSON is forwarded with its text, for the SDK to answer as it
+ * does (its header checks first, then its parse error).
+ */
+async function parsedOnce(request: Request): Promise<{ body: unknown; forwarded: Request }> {
+  if (request.method !== 'POST') return { body: undefined, forwarded: request };
+  const text = await request.text();
+  try {
+    return { body: JSON.parse(text), forwarded: request };
+  } catch {
+    return { body: undefined, forwarded: new Request(request, { body: text }) };
+  }
 }
 
 /** The JSON-RPC method, for the request log: a 2026-07-28 request also names it in `Mcp-Method`. */
