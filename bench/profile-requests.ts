@@ -5,6 +5,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import {
+  Client as ModernClient,
+  StreamableHTTPClientTransport as ModernTransport,
+} from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import pg from 'pg';
@@ -19,13 +23,14 @@ import { seed } from '../test/support/seed.js';
 // The fixed per-request cost, in process: a fresh PostgreSQL database, the application started with
 // `startApp` (no child process), then, one after the other, GraphQL `viewer` queries, a burst of
 // `resetCircuitBreaker` mutations and MCP `tools/call` / `tools/list` through a virtual server over the bench
-// upstream (a child process with 1,000 tools). Prints, per kind, SQL statements per request (counted through
+// upstream (a child process with 1,000 tools): `call` and `list` as a 2025-11-25 session (the SDK v1 client, as
+// the agents bench), `call2026` as a stateless 2026-07-28 client (the SDK v2 client). Prints, per kind, SQL statements per request (counted through
 // the `onQuery` hook, background work left out), wall time and this process's CPU per request (the client
 // runs in the same process: read the CPU figures relative to each other). Run it under `node --cpu-prof`
 // to see where the server's time goes:
 //
 //   node --cpu-prof --cpu-prof-dir .data/profiles --import @swc-node/register/esm-register \
-//     bench/profile-requests.ts [--only viewer,reset,call,list] [--count 200]
+//     bench/profile-requests.ts [--only viewer,reset,call,call2026,list] [--count 200]
 //
 // `--profile-dir DIR` instead profiles only the measured loops (no start-up, no warm-up): one
 // DIR/<label>.cpuprofile per measurement; bench/profile-summary.ts sums one by package and function.
@@ -173,7 +178,7 @@ async function main(): Promise<void> {
           `CPU ${((used.user + used.system) / 1000).toFixed(0)} ms`,
       );
     }
-    if (only.has('call') || only.has('list')) {
+    if (only.has('call') || only.has('call2026') || only.has('list')) {
       upstream = spawn(
         process.execPath,
         ['--import', '@swc-node/register/esm-register', path.join('bench', 'agent-upstream.ts')],
@@ -207,6 +212,22 @@ async function main(): Promise<void> {
         await measure('mcp tools/call', count, () =>
           client.callTool({ name: 'bench__echo', arguments: { text: 'profile' } }),
         );
+      }
+      if (only.has('call2026')) {
+        const modern = new ModernClient(
+          { name: 'profile-agent', version: '1.0.0' },
+          { versionNegotiation: { mode: 'auto' } },
+        );
+        await modern.connect(
+          new ModernTransport(new URL(endpoint), {
+            requestInit: { headers: { authorization: `Bearer ${proxy}` } },
+          }),
+        );
+        const era = modern.getNegotiatedProtocolVersion();
+        await measure(`mcp tools/call (${era})`, count, () =>
+          modern.callTool({ name: 'bench__echo', arguments: { text: 'profile' } }),
+        );
+        await modern.close();
       }
       if (only.has('list')) {
         await measure('mcp tools/list (all pages)', Math.max(1, Math.floor(count / 4)), async () => {

@@ -10,6 +10,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
+import { BehindAuditWrites } from './audit/audit-writes.js';
 import { createRequestLogWriter } from './audit/request-log-writer.js';
 import { createAdmission } from './auth/admission.js';
 import { ensureAdminApiKey } from './auth/api-key.service.js';
@@ -84,6 +85,8 @@ export interface RunningApp {
   readonly registrySync: RegistrySync | null;
   /** The tool call figures written behind the calls; `flush()` writes them now. */
   readonly callFigures: CallFigures;
+  /** Agents' tool call audit rows written behind the answers; `settled()` waits for those in flight. */
+  readonly auditWrites: BehindAuditWrites;
   /** Drains HTTP and websockets, then closes the database and Redis. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -208,6 +211,7 @@ async function serve(
     tracing: config.tracing.enabled,
   });
   const requestLogs = createRequestLogWriter({ orm, log });
+  const auditWrites = new BehindAuditWrites(log);
   const agents = mcpEndpoint({
     orm,
     admission,
@@ -217,6 +221,7 @@ async function serve(
     keyring,
     config,
     requestLogs,
+    auditWrites,
     upstreams,
     callFigures,
     routingRules,
@@ -345,8 +350,8 @@ async function serve(
       await apollo.stop();
       await upstreams.close();
       await webSockets.close();
-      // After the last call: what it counted is written before the database closes.
-      await callFigures.close();
+      // After the last call: what it counted and its audit row are written before the database closes.
+      await Promise.all([callFigures.close(), auditWrites.settled()]);
       await Promise.allSettled([database.close(), eventBus.close(), admission.close()]);
     })();
     return closing;
@@ -360,6 +365,7 @@ async function serve(
     capabilityWatcher,
     registrySync,
     callFigures,
+    auditWrites,
     close,
   };
 }

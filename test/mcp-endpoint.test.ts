@@ -456,6 +456,8 @@ describe('routing an agent’s calls', () => {
   it.each(ERAS)('%s: each call is audited and request-logged with the virtual server named', async (era) => {
     const agent = await agentOn(era, endpoint);
     await agent.callTool('b__lookup', { n: era });
+    // Written behind the answer (audit-writes.ts): committed once the writes in flight have settled.
+    await app.auditWrites.settled();
     const [audit] = await sql<{ details: Record<string, unknown>; success: boolean }>(
       "select details, success from audit_logs where action = 'tool.call' and resource_id = ? " +
         "and details->>'virtualServerId' = ? order by created_at desc limit 1",

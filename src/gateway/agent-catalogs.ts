@@ -23,6 +23,11 @@ export interface AgentCatalog {
   /** What tools/list shows, in its order: each with the member's server and the upstream tool it names. */
   readonly tools: readonly ExposedTool[];
   readonly toolsByName: ReadonlyMap<string, ExposedTool>;
+  /**
+   * By upstream tool name: the members' servers showing that tool (under whatever name), in member order,
+   * the servers that may take its calls. Worked out once per catalog, not on every call.
+   */
+  readonly offeringServerIds: ReadonlyMap<string, readonly string[]>;
 }
 
 export class AgentCatalogs {
@@ -55,6 +60,7 @@ export class AgentCatalogs {
     if (virtualServer === null || !virtualServer.isActive) return null;
     const members = await membersOf(em, virtualServer);
     const tools = await exposedTools(em, virtualServer, members);
+    const memberServerIds = members.map(({ server }) => server.id);
     const catalog: AgentCatalog = {
       virtualServer: {
         id: virtualServer.id,
@@ -62,11 +68,30 @@ export class AgentCatalogs {
         description: virtualServer.description,
         toolNaming: virtualServer.toolNaming,
       },
-      memberServerIds: members.map(({ server }) => server.id),
+      memberServerIds,
       tools,
       toolsByName: new Map(tools.map((tool) => [tool.name, tool])),
+      offeringServerIds: offeringServerIdsOf(memberServerIds, tools),
     };
     this.cache.set(key, catalog, ticket);
     return catalog;
   }
+}
+
+function offeringServerIdsOf(
+  memberServerIds: readonly string[],
+  tools: readonly ExposedTool[],
+): ReadonlyMap<string, readonly string[]> {
+  const showing = new Map<string, Set<string>>();
+  for (const tool of tools) {
+    const serverIds = showing.get(tool.toolName) ?? new Set<string>();
+    serverIds.add(tool.serverId);
+    showing.set(tool.toolName, serverIds);
+  }
+  return new Map(
+    [...showing].map(([toolName, serverIds]) => [
+      toolName,
+      memberServerIds.filter((serverId) => serverIds.has(serverId)),
+    ]),
+  );
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { GatewayDependencies } from '../routing/tool-call-attempt.js';
 import type { AgentCatalog, VirtualServerView } from './agent-catalogs.js';
 import type { CancellableCall } from './call-cancellations.js';
+import type { OfferingServerReads } from './offering-servers.js';
 
 /** One admitted agent request to a virtual server: what every MCP handler of the endpoint works with. */
 export interface AgentRequest {
@@ -15,6 +16,8 @@ export interface AgentRequest {
   readonly virtualServer: VirtualServerView;
   /** Its members and tools as the viewer's scope sees them (agent-catalogs.ts). */
   readonly catalog: AgentCatalog;
+  /** The servers that may take a call of one of its tools, read for this request (offering-servers.ts). */
+  readonly offeringServers: OfferingServerReads;
   /** What tool calls go through: the same routing, breakers and audit as `callTool`. */
   readonly gateway: GatewayDependencies;
   readonly log: Logger;

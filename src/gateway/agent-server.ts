@@ -13,7 +13,6 @@ import {
 import { GraphQLError } from 'graphql';
 import { ApiError, ErrorCode } from '../graphql/errors.js';
 import { CLIENT_INFO } from '../mcp/mcp-session.js';
-import { routedServers } from '../routing/routed-servers.js';
 import { callToolThroughGateway } from '../routing/tool-call.service.js';
 import { exposedPrompts, memberResources, membersOf } from '../virtual/virtual-catalog.js';
 import type { AgentRequest } from './agent-request.js';
@@ -92,16 +91,9 @@ async function callTool(
   const { catalog } = agent;
   const tool = catalog.toolsByName.get(name);
   if (tool === undefined) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
-  // Every member showing the same upstream tool (under whatever name) may take the call.
-  const offeringIds = new Set(
-    catalog.tools.filter((other) => other.toolName === tool.toolName).map((other) => other.serverId),
-  );
   // As they are now (health, connections, endpoint, headers, breaker: what routing decides on), read in the
-  // request's scope, in member order.
-  const offering = await routedServers(
-    agent.em,
-    catalog.memberServerIds.filter((serverId) => offeringIds.has(serverId)),
-  );
+  // request's scope, in member order; every member showing the same upstream tool may take the call.
+  const offering = await agent.offeringServers.of(name);
   const progressToken = context.mcpReq._meta?.progressToken;
   const cancellable = agent.cancellable(context.mcpReq.id);
   try {

@@ -15,6 +15,7 @@ import cors from 'cors';
 import { type Request as ExpressRequest, type Response as ExpressResponse, Router } from 'express';
 import { GraphQLError } from 'graphql';
 import { actorOf } from '../audit/audit-trail.js';
+import type { AuditWrites } from '../audit/audit-writes.js';
 import type { RequestLogWriter } from '../audit/request-log-writer.js';
 import type { Admission } from '../auth/admission.js';
 import type { AppConfig } from '../config.js';
@@ -42,6 +43,7 @@ import { AgentSessions } from './agent-sessions.js';
 import { CallCancellations, type CancellableCall } from './call-cancellations.js';
 import { refusalOfAdmission } from './http-refusals.js';
 import { type LegacyServingDependencies, serveLegacy } from './legacy-sessions.js';
+import { OfferingServerReads } from './offering-servers.js';
 import { protectedResourceMetadataUrl, protectedResourceRoutes } from './protected-resource.js';
 
 // `/mcp/{virtualServerId}`: a virtual server as an MCP server over Streamable HTTP, for agents of both protocol
@@ -59,6 +61,8 @@ export interface McpEndpointOptions {
   readonly keyring: Keyring;
   readonly config: AppConfig;
   readonly requestLogs: RequestLogWriter;
+  /** Where tool calls' audit rows are written behind their answers (waited for at shutdown by the app). */
+  readonly auditWrites: AuditWrites;
   readonly upstreams: UpstreamPool;
   readonly callFigures: CallFigures;
   readonly routingRules: TenantRoutingRules;
@@ -153,6 +157,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       viewer,
       virtualServer: catalog.virtualServer,
       catalog,
+      offeringServers: new OfferingServerReads(em, catalog),
       log,
       gateway: {
         viewer,
@@ -165,6 +170,7 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         callFigures: options.callFigures,
         routingRules: options.routingRules,
         metrics: options.metrics,
+        auditWrites: options.auditWrites,
       },
       cancellable: () => NEVER_CANCELLED,
     };
@@ -210,6 +216,8 @@ export function mcpEndpoint(options: McpEndpointOptions): McpEndpoint {
           throw error;
         }
         agents.set(authInfo, agent);
+        // A tool call's read of its servers overlaps what the SDK does before the call reaches its handler.
+        agent.offeringServers.startFor(body);
         if (await isLegacyRequest(forwarded, body, { maxRequestBodySize: MAX_PAYLOAD_BYTES })) {
           return serveLegacy(legacy, forwarded, agent, body);
         }

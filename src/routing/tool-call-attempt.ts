@@ -1,4 +1,5 @@
 import type { AuditActor } from '../audit/audit-trail.js';
+import type { AuditWrites } from '../audit/audit-writes.js';
 import type { GatewaySettings, HealthSettings } from '../config.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { EntityManager } from '../db/orm.js';
@@ -46,6 +47,11 @@ export interface GatewayDependencies {
   /** Where each call's connection count, tool figures and quiet breaker successes are summed. */
   readonly callFigures: CallFigures;
   readonly metrics: Pick<Metrics, 'toolCalls' | 'toolCallDuration'>;
+  /**
+   * Where the call's audit row is written behind its answer (agents' calls, audit-writes.ts); without it the
+   * row is committed before the answer is returned.
+   */
+  readonly auditWrites?: AuditWrites;
 }
 
 export interface FailedAttempt {

@@ -1,4 +1,4 @@
-import { auditFailure, auditSuccess } from '../audit/audit-trail.js';
+import { type AuditEntry, auditFailure, auditSuccess } from '../audit/audit-trail.js';
 import type { EntityManager } from '../db/orm.js';
 import { ApiKeyScope, isAdmin, type Viewer } from '../graphql/access.js';
 import { ApiError, ErrorCode } from '../graphql/errors.js';
@@ -133,7 +133,7 @@ async function routeAndCall(
         durationMs: answer.result.latencyMs,
         attempts,
       };
-      await auditSuccess(em, deps.actor, {
+      const succeeded: AuditEntry = {
         ...entry,
         resourceId: candidate.serverId,
         details: {
@@ -143,21 +143,29 @@ async function routeAndCall(
           outcome: answer.result.isError ? 'tool_error' : 'ok',
           durationMs: answer.result.latencyMs,
         },
-      });
+      };
+      await audit(deps, succeeded, () => auditSuccess(em, deps.actor, succeeded));
       return result;
     }
     if (attempts === 0)
       throw unavailable(ordered.map(({ serverId }) => ({ serverId, reason: TRIAL_IN_FLIGHT })));
     throw allAttemptsFailed(toolName, failures, canReadServers(deps.viewer));
   } catch (error) {
-    await auditFailure(
-      em,
-      deps.actor,
-      { ...entry, resourceId: lastServerId, details: { toolName, ...named, attempts } },
-      error,
-    );
+    const failed: AuditEntry = {
+      ...entry,
+      resourceId: lastServerId,
+      details: { toolName, ...named, attempts },
+    };
+    await audit(deps, failed, () => auditFailure(em, deps.actor, failed, error));
     throw error;
   }
+}
+
+/** Writes the call's audit row: before the answer, or behind it when the caller tracks writes behind. */
+function audit(deps: GatewayDependencies, entry: AuditEntry, write: () => Promise<void>): Promise<void> {
+  if (deps.auditWrites === undefined) return write();
+  deps.auditWrites.behind({ ...entry, tenantId: deps.actor.tenantId }, write);
+  return Promise.resolve();
 }
 
 /**

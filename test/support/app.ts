@@ -17,7 +17,10 @@ export interface TestApp extends RunningApp {
   graphql<T = Record<string, unknown>>(request: GraphQLRequest): Promise<GraphQLResponse<T>>;
   /** The server's origin, e.g. `http://127.0.0.1:39123`. */
   readonly origin: string;
-  /** Runs `work` and returns the SQL statements the server ran meanwhile (besides its result). */
+  /**
+   * Runs `work` and returns the SQL statements the server ran meanwhile (besides its result), those it wrote
+   * behind its answers (agents' audit rows) included.
+   */
   countStatements<T>(work: () => Promise<T>): Promise<{ result: T; statements: string[] }>;
 }
 
@@ -71,9 +74,12 @@ export async function startTestApp(
     ...app,
     origin,
     async countStatements(work) {
+      // Rows of earlier requests still being written are theirs, not `work`'s.
+      await app.auditWrites.settled();
       recording = [];
       try {
         const result = await work();
+        await app.auditWrites.settled();
         return { result, statements: recording };
       } finally {
         recording = null;
