@@ -9,6 +9,7 @@ import {
 } from '../db/json-rows.js';
 import type { ListedRows } from '../db/loaders.js';
 import type { EntityManager } from '../db/orm.js';
+import { readRows } from '../db/raw-rows.js';
 import { numberOf } from '../db/raw-values.js';
 import { type SqlCondition, whereSql } from '../db/sql-condition.js';
 import { scopeConditionSql, tenantScopeIn } from '../db/tenant-scope.js';
@@ -162,12 +163,6 @@ function serverScope(em: EntityManager): SqlCondition[] {
   return [
     scopeConditionSql(scope, { tenant: serverColumnSql(em, 'tenant'), server: serverColumnSql(em, 'id') }),
   ];
-}
-
-/** A plain statement's rows, read where the query builder would: a replica if preferred, `em`'s transaction. */
-function readRows<R>(em: EntityManager, sql: string, values: readonly unknown[]): Promise<R[]> {
-  const connection = em.getConnection(em.config.get('preferReadReplicas') ? 'read' : 'write');
-  return connection.execute<R[]>(sql, [...values], 'all', em.getTransactionContext());
 }
 
 /**

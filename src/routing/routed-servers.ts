@@ -1,8 +1,9 @@
 import type { EntityMetadata } from '@mikro-orm/core';
-import { relatedRowSql, rowFormat } from '../db/json-rows.js';
+import { columnSql, relatedRowSql, rowFormat } from '../db/json-rows.js';
 import type { EntityManager } from '../db/orm.js';
+import { readRows } from '../db/raw-rows.js';
 import { parsedJson } from '../db/raw-values.js';
-import { placeholders } from '../db/sql-condition.js';
+import { placeholders, whereSql } from '../db/sql-condition.js';
 import { scopeConditionSql, tenantScopeIn } from '../db/tenant-scope.js';
 import { CircuitBreaker } from '../registry/circuit-breaker.entity.js';
 import { MCPServer } from '../registry/mcp-server.entity.js';
@@ -60,31 +61,29 @@ export async function routedServers(
   let select = selects.get(meta);
   if (select === undefined) {
     select =
-      `select ${server.columnsSql(ALIAS)}, ${column(meta, 'sealedHeaders')} as "${SEALED_HEADERS}", ` +
+      `select ${server.columnsSql(ALIAS)}, ${columnSql(ALIAS, meta.properties.sealedHeaders)} ` +
+      `as "${SEALED_HEADERS}", ` +
       `${relatedRowSql<CircuitBreaker>(breaker, 'server', ALIAS)} as "${BREAKER}" ` +
       `from "${meta.tableName}" as "${ALIAS}"`;
     selects.set(meta, select);
   }
-  const ids = column(meta, 'id');
-  const conditions = [`${ids} in (${placeholders(serverIds)})`];
-  const values: unknown[] = [...serverIds];
+  const ids = columnSql(ALIAS, meta.properties.id);
   const scope = tenantScopeIn(em);
-  if (scope !== null) {
-    const inScope = scopeConditionSql(scope, { tenant: column(meta, 'tenant'), server: ids });
-    conditions.push(inScope.sql);
-    values.push(...inScope.values);
-  }
-  const rows: Record<string, unknown>[] = await em
-    .getConnection()
-    .execute(`${select} where ${conditions.join(' and ')}`, values, 'all');
+  const where = whereSql([
+    { sql: `${ids} in (${placeholders(serverIds)})`, values: serverIds },
+    ...(scope === null
+      ? []
+      : [scopeConditionSql(scope, { tenant: columnSql(ALIAS, meta.properties.tenant), server: ids })]),
+  ]);
+  const rows = await readRows<Record<string, unknown>>(em, `${select}${where.sql}`, where.values);
   const byId = new Map<string, RoutedServer>();
-  for (const { [SEALED_HEADERS]: sealedHeaders, [BREAKER]: breakerRow, ...columns } of rows) {
+  for (const row of rows) {
     // Every column of RoutedColumns was selected (the subset above): the row has them all.
-    const read = server.read(columns) as RoutedColumns;
-    const stored = parsedJson(breakerRow) as unknown[] | null;
+    const read = server.read(row) as RoutedColumns;
+    const stored = parsedJson(row[BREAKER]) as unknown[] | null;
     byId.set(read.id, {
       ...read,
-      sealedHeaders: parsedJson(sealedHeaders) ?? null,
+      sealedHeaders: parsedJson(row[SEALED_HEADERS]) ?? null,
       breaker: stored === null ? null : breaker.readValues(stored),
     });
   }
@@ -92,7 +91,3 @@ export async function routedServers(
 }
 
 const ALIAS = 's';
-
-function column(meta: EntityMetadata<MCPServer>, property: 'id' | 'tenant' | 'sealedHeaders'): string {
-  return `"${ALIAS}"."${meta.properties[property].fieldNames[0]}"`;
-}
